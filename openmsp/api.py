@@ -1,0 +1,90 @@
+"""The REST API at /api/v1/: one NinjaAPI, one router per domain app, errors as JSON.
+
+Every error body has `detail` (a sentence) and, where one field is at fault, `field`; validation
+errors list every problem under `errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from openmsp.accounts.auth import BearerToken, VerifiedSession
+from openmsp.core.errors import OpenMSPError
+
+api = NinjaAPI(
+    title="OpenMSP API",
+    version="1",
+    description=(
+        "Everything an MSP records in OpenMSP. Authenticate with `Authorization: Bearer <token>` "
+        "(create tokens under your profile or with `openmsp token create`). Objects of clients "
+        "you may not see answer 404."
+    ),
+    urls_namespace="api",
+    auth=[BearerToken(), VerifiedSession()],
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:
+    body: dict[str, Any] = {"detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(OpenMSPError)
+def _domain_error(request: HttpRequest, exc: OpenMSPError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message, field=exc.field)
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "data")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return _error(
+        request, 422, f"{first['field']}: {first['message']}", field=first["field"], errors=errors
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>'.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, "The request body is too large.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc.message))
+
+
+def _mount() -> None:
+    from openmsp.accounts.api import router as accounts_router
+    from openmsp.core.api import router as audit_router
+    from openmsp.tenants.api import router as tenants_router
+
+    api.add_router("/", tenants_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/", audit_router)
+
+
+_mount()

@@ -1,0 +1,91 @@
+"""Helpers every domain's actions.py uses: permission checks, validated saves, audited changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from openmsp.core import audit
+from openmsp.core.actor import Actor
+from openmsp.core.errors import PermissionDenied, ValidationFailed
+
+M = TypeVar("M", bound=models.Model)
+
+
+def require(actor: Actor, perm: str) -> None:
+    """Refuse unless *actor* may use *perm*. Tenant visibility is checked by the caller's fetch."""
+    if actor.is_system:
+        return
+    if actor.read_only:
+        raise PermissionDenied("This API token is read-only.")
+    assert actor.user is not None
+    if not actor.user.has_perm_to(perm):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def full_clean(obj: models.Model, *, exclude: Iterable[str] | None = None) -> None:
+    """Model validation turned into a 422 naming the first offending field."""
+    try:
+        obj.full_clean(exclude=list(exclude) if exclude else None)
+    except ValidationError as exc:
+        raise _as_validation_failed(exc) from None
+
+
+def _as_validation_failed(exc: ValidationError) -> ValidationFailed:
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        message = " ".join(str(m) for e in errors for m in e.messages)
+        return ValidationFailed(message, field=None if field == "__all__" else field)
+    return ValidationFailed(" ".join(exc.messages))
+
+
+def apply_changes(obj: M, changes: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for name, value in changes.items():
+        if name not in allowed:
+            raise ValidationFailed(f"'{name}' cannot be changed here.", field=name)
+        setattr(obj, name, value)
+
+
+def save_created(
+    actor: Actor, obj: M, *, action: str, category: str = audit.CATEGORY_CHANGE
+) -> M:
+    full_clean(obj)
+    obj.save()
+    audit.record(actor=actor, action=action, obj=obj, after=audit.snapshot(obj), category=category)
+    return obj
+
+
+def save_changed(
+    actor: Actor,
+    obj: M,
+    before: dict[str, Any],
+    *,
+    action: str,
+    category: str = audit.CATEGORY_CHANGE,
+) -> M:
+    """Validate, save and audit; an edit that changes nothing writes nothing."""
+    full_clean(obj)
+    after = audit.snapshot(obj)
+    if after == before:
+        return obj
+    obj.save()
+    changed = {k for k in after if after.get(k) != before.get(k)}
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        before={k: before.get(k) for k in sorted(changed)},
+        after={k: after[k] for k in sorted(changed)},
+        category=category,
+    )
+    return obj
+
+
+def delete_audited(actor: Actor, obj: models.Model, *, action: str) -> None:
+    before = audit.snapshot(obj)
+    audit.record(actor=actor, action=action, obj=obj, before=before)
+    obj.delete()

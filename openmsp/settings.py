@@ -1,0 +1,207 @@
+"""Django settings for OpenMSP.
+
+Everything is read from the environment (see docs/configuration.md); with nothing set, OpenMSP runs a
+trial on SQLite in OPENMSP_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from openmsp.core.env import (
+    ConfigError,
+    default_data_dir,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    load_or_create_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("OPENMSP_DATA_DIR", str(default_data_dir()))).expanduser().resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("OPENMSP_DEBUG", False)
+SECRET_KEY = env_secret("OPENMSP_SECRET_KEY") or load_or_create_secret(DATA_DIR / "secret_key")
+SITE_URL = env_str("OPENMSP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env_list("OPENMSP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("OPENMSP_CSRF_TRUSTED_ORIGINS", [SITE_URL])
+# Addresses of reverse proxies whose X-Forwarded-For we believe (the audit log records client IPs).
+OPENMSP_TRUSTED_PROXIES = env_list("OPENMSP_TRUSTED_PROXIES", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "openmsp.core",
+    "openmsp.accounts",
+    "openmsp.tenants",
+    "openmsp.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "openmsp.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "openmsp.accounts.middleware.SessionSecurityMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "openmsp.urls"
+WSGI_APPLICATION = "openmsp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "openmsp.web.context.shell",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+_database_url = env_secret("OPENMSP_DATABASE_URL")
+if _database_url:
+    if not _database_url.startswith(("postgres://", "postgresql://", "sqlite://")):
+        raise ConfigError("OPENMSP_DATABASE_URL must start with postgresql:// or sqlite://.")
+    _db = dj_database_url.parse(_database_url, conn_max_age=env_int("OPENMSP_DB_CONN_MAX_AGE", 60))
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["CONN_HEALTH_CHECKS"] = True
+        _db.setdefault("OPTIONS", {})["application_name"] = "openmsp"
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "openmsp.sqlite3"),
+    }
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "openmsp.core.sqlite3"  # flush-aware, see openmsp/core/sqlite3/base.py
+    # WAL lets the worker and scheduler read while the web process writes; IMMEDIATE takes the
+    # write lock at BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    _db.setdefault("TEST", {})["NAME"] = None
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["openmsp.accounts.backends.EmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("OPENMSP_PASSWORD_MIN_LENGTH", 10, minimum=8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+OPENMSP_LOCKOUT_THRESHOLD = env_int("OPENMSP_LOCKOUT_THRESHOLD", 5, minimum=1)
+OPENMSP_LOCKOUT_MINUTES = env_int("OPENMSP_LOCKOUT_MINUTES", 15, minimum=1)
+OPENMSP_SESSION_IDLE_MINUTES = env_int("OPENMSP_SESSION_IDLE_MINUTES", 30, minimum=1)
+OPENMSP_MFA_REQUIRED_FOR_STAFF = env_bool("OPENMSP_MFA_REQUIRED_FOR_STAFF", False)
+OTP_TOTP_ISSUER = env_str("OPENMSP_TOTP_ISSUER", "OpenMSP")
+
+SESSION_COOKIE_AGE = env_int("OPENMSP_SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SESSION_COOKIE_SECURE:
+    SECURE_HSTS_SECONDS = env_int("OPENMSP_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Request bodies: the API refuses anything larger with 413 (see openmsp/core/middleware.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OPENMSP_MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
+
+# --- Audit ----------------------------------------------------------------------------------
+# PIPA (Korea) asks for access records kept at least 2 years and permission changes 3 years.
+OPENMSP_AUDIT_RETENTION_DAYS = env_int("OPENMSP_AUDIT_RETENTION_DAYS", 730, minimum=730)
+OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS = env_int(
+    "OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS", 1095, minimum=1095
+)
+
+# --- Background work ------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_HOST = env_str("OPENMSP_SMTP_HOST", "")
+EMAIL_PORT = env_int("OPENMSP_SMTP_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("OPENMSP_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("OPENMSP_SMTP_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("OPENMSP_SMTP_STARTTLS", True)
+DEFAULT_FROM_EMAIL = env_str("OPENMSP_EMAIL_FROM", "OpenMSP <openmsp@localhost>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = env_str("OPENMSP_LANGUAGE", "ko")
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("OPENMSP_TIME_ZONE", "Asia/Seoul")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and stored files ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "files"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("OPENMSP_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from openmsp.api import api
+from openmsp.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("openmsp.accounts.urls")),
+    path("clients/", include("openmsp.tenants.urls")),
+    path("", include("openmsp.web.urls")),
+]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from openmsp.web import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

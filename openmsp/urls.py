@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("openmsp.accounts.urls")),
     path("clients/", include("openmsp.tenants.urls")),
+    path("audit/", include("openmsp.core.urls")),
     path("", include("openmsp.web.urls")),
 ]

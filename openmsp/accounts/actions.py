@@ -30,14 +30,14 @@ def _check_assignment(actor: Actor, role: str, client: Client | None) -> None:
         raise ValidationFailed(f"'{role}' is not a role. Roles: {', '.join(Role.values)}.", field="role")
     require(actor, _manage_perm(role))
     if actor.user is not None and role not in ASSIGNABLE_ROLES.get(actor.user.role, frozenset()):
-        raise PermissionDenied(f"Your role cannot give the role '{role}'.")
+        raise PermissionDenied(f"Your role cannot give the role '{role}'.", field="role")
     if role in CLIENT_ROLES and client is None:
         raise ValidationFailed("Client users need a client.", field="client")
     if role not in CLIENT_ROLES and client is not None:
         raise ValidationFailed("MSP staff do not belong to a client.", field="client")
     if actor.user is not None and actor.user.is_client_user and client is not None:
         if client.pk != actor.user.client_id:
-            raise PermissionDenied("Client admins manage their own company's users only.")
+            raise PermissionDenied("Client admins manage their own company's users only.", field="client")
 
 
 def _role_state(user: User) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def invite_user(
     _check_assignment(actor, role, client)
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(f"{email} already has an account.")
+        raise Conflict(f"{email} already has an account.", field="email")
     user = User(email=email, full_name=full_name, role=role, client=client, language=language)
     user.all_clients = all_clients if role == Role.TECHNICIAN else True
     if password:
@@ -79,7 +79,7 @@ def invite_user(
     try:
         user.save()
     except IntegrityError:
-        raise Conflict(f"{email} already has an account.") from None
+        raise Conflict(f"{email} already has an account.", field="email") from None
     if role == Role.TECHNICIAN:
         user.assigned_clients.set(list(assigned_clients))
     audit.record(
@@ -138,7 +138,7 @@ def change_role(*, actor: Actor, user: User, changes: Mapping[str, Any]) -> User
     _check_assignment(actor, user.role, user.client)
     if before["role"] == Role.MSP_OWNER and (user.role != Role.MSP_OWNER or not user.is_active):
         if not User.objects.filter(role=Role.MSP_OWNER, is_active=True).exclude(pk=user.pk).exists():
-            raise Conflict("The last active MSP owner cannot lose that role.")
+            raise Conflict("The last active MSP owner cannot lose that role.", field="role")
     full_clean(user, exclude=["password"])
     user.save()
     if assigned is not None:

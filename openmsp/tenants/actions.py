@@ -85,7 +85,7 @@ def create_client(*, actor: Actor, name: str, code: str, **fields: Any) -> Clien
     create_calendar(
         actor=actor,
         client=client,
-        name=f"{client.name} business hours",
+        name="영업시간" if client.language == "ko" else "Business hours",
         time_zone=client.time_zone,
         intervals=[(day, s, e) for day in range(5) for s, e in STANDARD_HOURS],
     )

@@ -1,8 +1,9 @@
-"""Navigation entries, filtered by what the signed-in user may do. Later apps append here."""
+"""Navigation entries, filtered by what the signed-in user may do. Later apps append to NAV."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -13,7 +14,7 @@ from openmsp.accounts.roles import Perm
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: Any  # a lazily translated string
     url_name: str
     perm: str | None = None
     staff_only: bool = False
@@ -22,23 +23,34 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "dashboard"),
     NavItem(_("Clients"), "client_list"),
+    NavItem(_("Calendars"), "calendar_list", staff_only=True),
     NavItem(_("Users"), "user_list", perm=Perm.CLIENT_USER_MANAGE),
     NavItem(_("Audit log"), "audit_list", perm=Perm.AUDIT_VIEW),
     NavItem(_("Settings"), "settings", perm=Perm.SETTINGS_MANAGE),
 ]
 
 
+def _is_active(path: str, url: str) -> bool:
+    return path == url if url == "/" else path.startswith(url)
+
+
 def navigation(request: HttpRequest) -> list[dict[str, object]]:
-    user = request.user
-    items = []
+    user: Any = request.user
+    items: list[dict[str, object]] = []
     for item in NAV:
-        if item.perm and not user.has_perm_to(item.perm):  # type: ignore[union-attr]
+        if item.perm and not user.has_perm_to(item.perm):
             continue
-        if item.staff_only and not user.is_msp_staff:  # type: ignore[union-attr]
+        if item.staff_only and not user.is_msp_staff:
             continue
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:
-            continue  # the app providing it is not installed
-        items.append({"label": item.label, "url": url, "active": request.path == url})
+            continue  # the app providing it is not installed (yet)
+        items.append({"label": item.label, "url": url, "active": _is_active(request.path, url)})
+    # Only the most specific entry is current (/clients/calendars/ is not also /clients/).
+    active = [i for i in items if i["active"]]
+    if len(active) > 1:
+        longest = max(active, key=lambda i: len(str(i["url"])))
+        for i in active:
+            i["active"] = i is longest
     return items

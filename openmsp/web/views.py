@@ -1,15 +1,19 @@
-"""The shell: health check and dashboard frame that later capabilities fill."""
+"""The shell: health check, dashboard frame that later capabilities fill, language switch."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from typing import Any
+
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from openmsp.web.actor import actor_of
+from openmsp.web.dashboard import cards_for
+from openmsp.web.pages import page
 
 
 @require_GET
@@ -27,14 +31,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@login_required
+@require_GET
+@page
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from openmsp.tenants.queries import clients_visible_to
+    return render(request, "web/dashboard.html", {"cards": cards_for(request, actor_of(request))})
 
-    actor = actor_of(request)
-    clients = clients_visible_to(actor)
-    return render(
-        request,
-        "web/dashboard.html",
-        {"client_count": clients.count(), "clients": clients.order_by("name")[:12]},
-    )
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie + redirect back), and for a signed-in user their profile
+    language too: the session middleware applies the profile's language on every request."""
+    response = set_language(request)
+    user: Any = request.user
+    language = request.POST.get("language", "")
+    if user.is_authenticated and language in ("ko", "en") and language != user.language:
+        from openmsp.accounts.actions import update_profile
+
+        update_profile(actor=actor_of(request), user=user, changes={"language": language})
+    return response

@@ -1,0 +1,113 @@
+"""Shared test fixtures: the personas every access test is told with.
+
+- msp_owner: runs the MSP, sees everything.
+- client_a / client_b: two tenants.
+- alice: client admin of A (the owner of A's data); bob: her teammate, a client user of A.
+- charlie: client admin of B, an outsider to A who must get 404 for every object of A.
+- tech_b: a technician assigned to B only, also an outsider to A.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+
+from openmsp.accounts import actions as account_actions
+from openmsp.accounts.models import User
+from openmsp.accounts.roles import Role
+from openmsp.core.actor import Actor
+from openmsp.tenants import actions as tenant_actions
+from openmsp.tenants.models import Client
+
+PASSWORD = "correct-horse-battery-42"
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return SYSTEM
+
+
+def make_user(email: str, role: str, client: Client | None = None, **extra: Any) -> User:
+    return account_actions.invite_user(
+        actor=SYSTEM, email=email, role=role, client=client, password=PASSWORD, **extra
+    )
+
+
+@pytest.fixture
+def client_a(db: None) -> Client:
+    return tenant_actions.create_client(actor=SYSTEM, name="Hanbit Logistics", code="hanbit")
+
+
+@pytest.fixture
+def client_b(db: None) -> Client:
+    return tenant_actions.create_client(actor=SYSTEM, name="Saebom Pharma", code="saebom")
+
+
+@pytest.fixture
+def msp_owner(db: None) -> User:
+    return make_user("owner@msp.example", Role.MSP_OWNER, full_name="Olivia Owner")
+
+
+@pytest.fixture
+def msp_admin(db: None) -> User:
+    return make_user("admin@msp.example", Role.MSP_ADMIN, full_name="Adam Admin")
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    return make_user("auditor@msp.example", Role.AUDITOR, full_name="Audrey Auditor")
+
+
+@pytest.fixture
+def alice(client_a: Client) -> User:
+    return make_user("alice@hanbit.example", Role.CLIENT_ADMIN, client_a, full_name="Alice")
+
+
+@pytest.fixture
+def bob(client_a: Client) -> User:
+    return make_user("bob@hanbit.example", Role.CLIENT_USER, client_a, full_name="Bob")
+
+
+@pytest.fixture
+def charlie(client_b: Client) -> User:
+    return make_user("charlie@saebom.example", Role.CLIENT_ADMIN, client_b, full_name="Charlie")
+
+
+@pytest.fixture
+def tech_b(client_b: Client) -> User:
+    return make_user(
+        "tech-b@msp.example",
+        Role.TECHNICIAN,
+        all_clients=False,
+        assigned_clients=[client_b],
+        full_name="Terry Tech",
+    )
+
+
+@pytest.fixture
+def api_as(db: None) -> Callable[..., HttpClient]:
+    """`api_as(user)` returns an HTTP client that sends a fresh bearer token of *user*."""
+
+    def make(user: User, *, read_only: bool = False) -> HttpClient:
+        _token, secret = account_actions.create_token(
+            actor=Actor(user=user), user=user, name="test", read_only=read_only
+        )
+        return HttpClient(headers={"Authorization": f"Bearer {secret}"})
+
+    return make
+
+
+@pytest.fixture
+def web_as(db: None) -> Callable[[User], HttpClient]:
+    """`web_as(user)` returns a browser-like client with a signed-in session."""
+
+    def make(user: User) -> HttpClient:
+        http = HttpClient()
+        http.force_login(user)
+        return http
+
+    return make

@@ -1,0 +1,62 @@
+"""What every HTML page shares: sign-in, the viewer's time zone, domain errors as 404/403.
+
+Views wrap themselves in `@page`; they then receive the request already signed in, render with
+times shown in the viewer's own time zone, and may let the actions layer's NotFound and
+PermissionDenied escape: they become the 404 and 403 pages, never a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from openmsp.core import errors
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+
+def viewer_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    name = getattr(request.user, "time_zone", "") or timezone.get_default_timezone_name()
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(timezone.get_default_timezone_name())
+
+
+def page(view: View[P]) -> View[P]:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        with timezone.override(viewer_zone(request)):
+            try:
+                return view(request, *args, **kwargs)
+            except errors.NotFound as exc:
+                raise Http404(exc.message) from None
+            except errors.PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.message) from None
+
+    return wrapper
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request wants a fragment, not a whole page (history restores ask for the page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def require_perm(request: HttpRequest, perm: str) -> None:
+    """Refuse with the 403 page when the signed-in user's role lacks *perm*."""
+    if not request.user.has_perm_to(perm):  # type: ignore[union-attr]
+        raise DjangoPermissionDenied("Your role does not allow this.")
+

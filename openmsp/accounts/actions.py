@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openmsp.accounts.models import ApiToken, User
+from openmsp.accounts.models import ApiToken, SecurityPolicy, User
 from openmsp.accounts.roles import ASSIGNABLE_ROLES, CLIENT_ROLES, Perm, Role
 from openmsp.core import audit
 from openmsp.core.actions import apply_changes, full_clean, require
 from openmsp.core.actor import Actor
-from openmsp.core.errors import Conflict, PermissionDenied, ValidationFailed
+from openmsp.core.errors import Conflict, OpenMSPError, PermissionDenied, ValidationFailed
 from openmsp.tenants.models import Client
 
 USER_FIELDS = {"full_name", "language", "time_zone"}
@@ -215,3 +225,226 @@ def revoke_token(*, actor: Actor, token: ApiToken) -> ApiToken:
             category=audit.CATEGORY_PERMISSION,
         )
     return token
+
+
+# --- Access management: permission to edit a person, invitations, passwords --------------
+
+
+class DeliveryFailed(OpenMSPError):
+    """The mail server refused the message or could not be reached: an operator must act."""
+
+    status_code = 502
+
+
+def can_manage_user(actor: Actor, user: User) -> bool:
+    """Whether *actor* may change *user*'s profile and role (the UI shows edit forms only then)."""
+    if actor.read_only:
+        return False
+    me = actor.user
+    if me is None:
+        return True
+    if me.pk == user.pk or not me.has_perm_to(_manage_perm(user.role)):
+        return False
+    if user.role not in ASSIGNABLE_ROLES.get(me.role, frozenset()):
+        return False
+    return not (me.is_client_user and user.client_id != me.client_id)
+
+
+def invitation_link(user: User) -> str:
+    """A set-your-password link; the reset-token generator makes it die once a password is set."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("invitation_accept", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def send_invitation(*, actor: Actor, user: User) -> None:
+    """E-mail *user* (in their language) a link to choose a password and sign in."""
+    require(actor, _manage_perm(user.role))
+    me = actor.user
+    if me is not None and me.is_client_user and user.client_id != me.client_id:
+        raise PermissionDenied(gettext("Client admins manage their own company's users only."))
+    if not user.is_active:
+        raise Conflict(
+            gettext("%(email)s is deactivated: activate the account before inviting.")
+            % {"email": user.email},
+            field="is_active",
+        )
+    if user.has_usable_password():
+        raise Conflict(
+            gettext(
+                "%(email)s has already chosen a password; they can use “Forgot your password?” "
+                "on the sign-in page."
+            )
+            % {"email": user.email}
+        )
+    context = {
+        "user": user,
+        "link": invitation_link(user),
+        "site_url": settings.SITE_URL,
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    with translation.override(user.language):
+        subject = "".join(render_to_string("accounts/email/invitation_subject.txt", context).splitlines())
+        body = render_to_string("accounts/email/invitation.txt", context)
+    _deliver(subject, body, user.email)
+    audit.record(
+        actor=actor,
+        action="user.invitation_sent",
+        obj=user,
+        client_id=user.client_id,
+        after={"email": user.email},
+        category=audit.CATEGORY_PERMISSION,
+    )
+
+
+def _deliver(subject: str, body: str, to: str) -> None:
+    try:
+        send_mail(subject, body, None, [to])
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryFailed(
+            gettext(
+                "The e-mail to %(email)s could not be sent (%(reason)s). Check the OPENMSP_SMTP_* "
+                "settings, then send it again."
+            )
+            % {"email": to, "reason": exc}
+        ) from None
+
+
+@transaction.atomic
+def set_password(*, actor: Actor, user: User, password: str) -> User:
+    """A password chosen by its owner (invitation or reset link, profile); lifts a lock-out."""
+    if actor.user is not None and actor.user.pk != user.pk:
+        raise PermissionDenied(gettext("Only the person themselves can choose their password."))
+    if actor.read_only:
+        raise PermissionDenied("This API token is read-only.")
+    _validate_password(password, user)
+    user.set_password(password)
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "failed_login_count", "locked_until"])
+    audit.record(
+        actor=actor,
+        action="user.password_set",
+        obj=user,
+        client_id=user.client_id,
+        category=audit.CATEGORY_PERMISSION,
+    )
+    return user
+
+
+# --- Two-factor devices (TOTP) ------------------------------------------------------------
+
+
+def _require_self(actor: Actor, user: User) -> None:
+    if actor.read_only:
+        raise PermissionDenied("This API token is read-only.")
+    if actor.user is not None and actor.user.pk != user.pk:
+        raise PermissionDenied(gettext("Only the person themselves can set up their authenticator."))
+
+
+def start_totp_enrolment(*, actor: Actor, user: User) -> TOTPDevice:
+    """The pending (unconfirmed) device whose secret the set-up page shows.
+
+    Not audited: an unconfirmed device opens nothing. Reused until confirmed, so reloading the
+    set-up page keeps showing the QR code the person may already have scanned.
+    """
+    _require_self(actor, user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name=gettext("Authenticator app"), confirmed=False
+        )
+    return device
+
+
+def confirm_totp_device(*, actor: Actor, device: TOTPDevice, token: str, name: str = "") -> TOTPDevice:
+    """Activate *device* once the person proves their app shows its codes."""
+    _require_self(actor, device.user)
+    if device.confirmed:
+        raise Conflict(gettext("This authenticator is already set up."))
+    # Verified outside the transaction below: a wrong code must keep its throttling increment.
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        raise ValidationFailed(
+            gettext("Too many wrong codes in a row: wait a few seconds, then enter the newest code."),
+            field="otp_token",
+        )
+    if not device.verify_token(normalize_otp(token)):
+        raise ValidationFailed(
+            gettext("That code is not right. Check the time on your phone and enter the newest code."),
+            field="otp_token",
+        )
+    with transaction.atomic():
+        device.confirmed = True
+        device.name = (name.strip() or device.name)[:64]
+        device.save(update_fields=["confirmed", "name"])
+        audit.record(
+            actor=actor,
+            action="mfa.device_added",
+            obj=device,
+            object_repr=f"{device.name} ({device.user.email})",
+            client_id=device.user.client_id,
+            after={"name": device.name, "user": device.user.email},
+            category=audit.CATEGORY_PERMISSION,
+        )
+    return device
+
+
+def normalize_otp(token: str) -> str:
+    return "".join(token.split())
+
+
+@transaction.atomic
+def remove_totp_device(*, actor: Actor, device: TOTPDevice) -> None:
+    """The owner removes an authenticator, or a manager resets a lost one."""
+    from openmsp.accounts.mfa import mfa_enforced_for
+
+    owner = device.user
+    if actor.read_only:
+        raise PermissionDenied("This API token is read-only.")
+    if actor.user is not None and actor.user.pk != owner.pk:
+        if not can_manage_user(actor, owner):
+            raise PermissionDenied(gettext("Your role does not allow this."))
+    elif actor.user is not None and mfa_enforced_for(owner):
+        others = TOTPDevice.objects.filter(user=owner, confirmed=True).exclude(pk=device.pk)
+        if not others.exists():
+            raise Conflict(
+                gettext(
+                    "Two-factor sign-in is required for MSP staff: set up another authenticator "
+                    "before removing this one."
+                )
+            )
+    audit.record(
+        actor=actor,
+        action="mfa.device_removed",
+        obj=device,
+        object_repr=f"{device.name} ({owner.email})",
+        client_id=owner.client_id,
+        before={"name": device.name, "user": owner.email, "confirmed": device.confirmed},
+        category=audit.CATEGORY_PERMISSION,
+    )
+    device.delete()
+
+
+# --- Installation-wide sign-in policy -----------------------------------------------------
+
+
+@transaction.atomic
+def set_security_policy(*, actor: Actor, mfa_required_for_staff: bool) -> SecurityPolicy:
+    require(actor, Perm.SETTINGS_MANAGE)
+    policy = SecurityPolicy.current()
+    before = {"mfa_required_for_staff": policy.mfa_required_for_staff}
+    if policy.mfa_required_for_staff == mfa_required_for_staff:
+        return policy
+    policy.mfa_required_for_staff = mfa_required_for_staff
+    policy.save()
+    audit.record(
+        actor=actor,
+        action="security_policy.updated",
+        obj=policy,
+        before=before,
+        after={"mfa_required_for_staff": mfa_required_for_staff},
+        category=audit.CATEGORY_PERMISSION,
+    )
+    return policy

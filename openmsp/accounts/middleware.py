@@ -1,20 +1,28 @@
-"""Session rules applied on every request: idle timeout, the user's language, finishing 2FA."""
+"""Session rules applied on every request: idle timeout, the user's language and time zone, and
+finishing two-factor sign-in before anything else is reachable."""
 
 from __future__ import annotations
 
 import time
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.utils import translation
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils import timezone, translation
 
 IDLE_KEY = "openmsp_last_seen"
-# Paths a half-signed-in user (password ok, TOTP pending) may reach.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/api/")
+# The last-seen time is written at most this often, so a busy page does not save the session on
+# every request; the idle limit is therefore exact to within this many seconds.
+IDLE_RESOLUTION_SECONDS = 60
+# Prefixes a half-signed-in user (password right, TOTP pending) may still reach. The API is not
+# among the protected pages: it refuses such sessions itself (accounts.auth.VerifiedSession).
+_OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/api/")
+_PENDING_VIEWS = ("login", "login_otp", "totp_setup", "logout")
 
 
 class SessionSecurityMiddleware:
@@ -23,32 +31,71 @@ class SessionSecurityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user: Any = request.user
-        if user.is_authenticated:
-            if self._idle_expired(request):
-                logout(request)
-                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?idle=1")
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
-            pending = self._mfa_pending(request)
-            if pending is not None:
-                return pending
-        return self.get_response(request)
+        if not user.is_authenticated:
+            return self.get_response(request)
+        if _idle_expired(request):
+            if request.path.startswith("/api/"):
+                # The API answers for itself: a bearer token still works, a session gets its 401.
+                _sign_out(request)
+                return self.get_response(request)
+            return _sign_out_idle(request)
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+        pending = _mfa_pending(request)
+        if pending is not None:
+            return pending
+        timezone.activate(_zone(user.time_zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
-    @staticmethod
-    def _idle_expired(request: HttpRequest) -> bool:
-        now = int(time.time())
-        last = request.session.get(IDLE_KEY)
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _idle_expired(request: HttpRequest) -> bool:
+    now = int(time.time())
+    last = request.session.get(IDLE_KEY)
+    if isinstance(last, int) and now - last > settings.OPENMSP_SESSION_IDLE_MINUTES * 60:
+        return True
+    if not isinstance(last, int) or now - last >= IDLE_RESOLUTION_SECONDS:
         request.session[IDLE_KEY] = now
-        idle = settings.OPENMSP_SESSION_IDLE_MINUTES * 60
-        return isinstance(last, int) and now - last > idle
+    return False
 
-    @staticmethod
-    def _mfa_pending(request: HttpRequest) -> HttpResponse | None:
-        from openmsp.accounts.mfa import mfa_required
 
-        user: Any = request.user
-        if not mfa_required(user) or user.is_verified():
-            return None
-        if request.path.startswith(_OPEN_PREFIXES):
-            return None
-        return redirect("/accounts/login/otp/")
+def _sign_out(request: HttpRequest) -> None:
+    from openmsp.accounts.login import sign_out
+
+    sign_out(request, reason="idle")
+
+
+def _sign_out_idle(request: HttpRequest) -> HttpResponse:
+    back_to = request.get_full_path() if request.method == "GET" else ""
+    _sign_out(request)
+    query = {"idle": "1"} | ({"next": back_to} if back_to else {})
+    target = f"{resolve_url(settings.LOGIN_URL)}?{urlencode(query)}"
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return HttpResponseRedirect(target)
+
+
+def _mfa_pending(request: HttpRequest) -> HttpResponse | None:
+    """Send a half-signed-in user to the TOTP step (or to set-up, if they have no device yet)."""
+    from openmsp.accounts.mfa import confirmed_devices, mfa_required
+
+    user: Any = request.user
+    if user.is_verified() or not mfa_required(user):
+        return None
+    if request.path.startswith(_OPEN_PREFIXES):
+        return None
+    if request.path in {reverse(name) for name in _PENDING_VIEWS}:
+        return None
+    step = "login_otp" if confirmed_devices(user).exists() else "totp_setup"
+    return HttpResponseRedirect(reverse(step))

@@ -1,4 +1,4 @@
-"""API shapes shared by every app (the error body) and the audit log's own input and output."""
+"""API shapes of the audit log: its filters, its records, the chain check."""
 
 from __future__ import annotations
 
@@ -8,38 +8,32 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from openmsp.core.apiutils import Instant, ListQuery, Page, Text
-from openmsp.core.audit import CATEGORY_ACCESS, CATEGORY_CHANGE, CATEGORY_EXPORT, CATEGORY_PERMISSION
+from openmsp.core.apiutils import MAX_ID, Instant, ListQuery, Page, QuerySchema
 
 Category = Literal["change", "access", "permission", "export"]
-assert {CATEGORY_CHANGE, CATEGORY_ACCESS, CATEGORY_PERMISSION, CATEGORY_EXPORT} == {
-    "change",
-    "access",
-    "permission",
-    "export",
-}
 
 
-class AuditQuery(ListQuery):
-    client_id: int | None = Field(None, ge=1, description="Records about this client only.")
-    actor_id: int | None = Field(None, ge=1, description="Records of this user's actions only.")
-    action: Text[80] | None = Field(None, description="Exact action, e.g. `client.updated`.")
-    category: Category | None = None
-    object_type: Text[80] | None = Field(None, description="E.g. `tenants.client`.")
-    object_id: Text[64] | None = None
-    since: Instant | None = Field(None, description="Records at or after this instant.")
-    until: Instant | None = Field(None, description="Records before this instant.")
-    ordering: Literal["-seq", "seq"] = "-seq"
+class AuditFilters(QuerySchema):
+    client_id: int | None = Field(None, ge=1, le=MAX_ID, description="About this client only.")
+    actor_id: int | None = Field(None, ge=1, le=MAX_ID, description="By this user only.")
+    action: str | None = Field(None, max_length=80, description="Exact action, e.g. client.updated.")
+    category: Category | None = Field(None, description="Retention category of the record.")
+    object_type: str | None = Field(None, max_length=80, description="E.g. tenants.client.")
+    object_id: str | None = Field(None, max_length=64)
+    since: Instant | None = Field(None, description="At or after this instant.")
+    until: Instant | None = Field(None, description="Before this instant.")
 
 
-class AuditExportQuery(AuditQuery):
-    format: Literal["csv", "json"] = "csv"
-    # An export is the whole filtered log; paging does not apply.
-    limit: int = Field(50, ge=1, le=500, json_schema_extra={"deprecated": True})
+class AuditQuery(ListQuery, AuditFilters):
+    ordering: Literal["-seq", "seq"] = Field("-seq", description="Newest first by default.")
+
+
+class AuditExportQuery(AuditFilters):
+    format: Literal["csv", "json"] = Field("csv", description="CSV (one row per record) or JSON.")
 
 
 class AuditRecordOut(Schema):
-    seq: int
+    seq: int = Field(description="Position in the hash chain.")
     at: dt.datetime
     actor_id: int | None
     actor_label: str
@@ -49,8 +43,8 @@ class AuditRecordOut(Schema):
     object_type: str
     object_id: str
     object_repr: str
-    before: Any = Field(None, description="Changed fields before (JSON), if any.")
-    after: Any = Field(None, description="Changed fields after (JSON), if any.")
+    before: Any = Field(None, description="Changed fields before the change (JSON), if any.")
+    after: Any = Field(None, description="Changed fields after the change (JSON), if any.")
     ip: str
     request_id: str
     prev_hash: str
@@ -65,4 +59,4 @@ class AuditVerifyOut(Schema):
     ok: bool
     checked: int = Field(description="Records verified.")
     broken_seq: int | None = Field(description="The first record that does not fit, if any.")
-    reason: str
+    reason: str = Field(description="Why that record does not fit; empty when ok.")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Callable
-from typing import Concatenate, ParamSpec
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -60,3 +60,16 @@ def require_perm(request: HttpRequest, perm: str) -> None:
     if not request.user.has_perm_to(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied("Your role does not allow this.")
 
+
+
+def apply_error(form: Any, exc: errors.OpenMSPError, *, aliases: Mapping[str, str] = {}) -> None:
+    """Show an action's error next to the field it names, else at the top of the form."""
+    field = aliases.get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+def htmx_swap(response: HttpResponse, target: str, swap: str = "innerHTML") -> HttpResponse:
+    """Tell htmx to put this response somewhere else than the element that asked for it."""
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = swap
+    return response

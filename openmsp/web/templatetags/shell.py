@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms, template
 from django.http import HttpRequest
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -93,7 +92,7 @@ def minutes_label(minutes: int | None) -> str:
         return "—"
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
-        return str(format_html("{} {} {} {}", hours, _("h"), rest, _("min")))
+        return f"{hours} {_('h')} {rest} {_('min')}"
     if hours:
         return f"{hours} {_('h')}"
     return f"{rest} {_('min')}"

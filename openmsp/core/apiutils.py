@@ -1,0 +1,250 @@
+"""Building blocks every app's `api.py` and `schemas.py` reuse.
+
+- `InputSchema`: request bodies. Unknown fields are refused (a typo is a 422 naming the field),
+  surrounding blanks are trimmed, and text that no database can store (NUL, lone surrogates) is
+  refused instead of failing at save time.
+- `ListQuery` + `page()`: `limit`/`offset` pagination, an `ordering` allow-list declared per
+  endpoint as a `Literal`, and a refusal of query parameters the endpoint does not know.
+- `Page[T]`: the list envelope `{"count", "items", "limit", "offset"}`.
+- `errors()`: the documented error responses of an operation, all with the `ErrorOut` body.
+- `Instant`: a timezone-aware datetime, normalised to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from ninja import Schema
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
+
+from openmsp.core.actor import Actor
+from openmsp.core.errors import NotFound, PermissionDenied, ValidationFailed
+
+M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+# Far beyond any real table, yet inside every database's integer range (an unbounded offset
+# overflows SQLite's and PostgreSQL's 64-bit integers).
+MAX_OFFSET = 1_000_000_000
+MAX_ID = 2**63 - 1
+
+
+# --- Error bodies -------------------------------------------------------------------------------
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every 4xx answer: a sentence, the field at fault if one is, every problem for a 422."""
+
+    detail: str = Field(description="What went wrong, as a sentence.")
+    field: str | None = Field(None, description="The request field at fault, if one is.")
+    errors: list[FieldErrorOut] | None = Field(None, description="Every validation problem (422).")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request could not be read (for example malformed JSON).",
+    401: "No valid bearer token or signed-in session.",
+    403: "Your role or a read-only token does not allow this.",
+    404: "No such object, or one you may not see.",
+    409: "The change conflicts with existing data.",
+    413: "The request body is too large.",
+    422: "A field is invalid; `field` names it.",
+}
+
+
+def errors(*codes: int) -> dict[int, Any]:
+    """Response schemas for an operation's error codes; 401 and 422 always apply."""
+    return {code: ErrorOut for code in sorted({401, 422, *codes})}
+
+
+def error_descriptions(*codes: int) -> dict[str, Any]:
+    """`openapi_extra` that gives each error response a description instead of "Bad Request"."""
+    return {
+        "responses": {
+            str(code): {"description": _ERROR_DESCRIPTIONS[code]}
+            for code in sorted({401, 422, *codes})
+            if code in _ERROR_DESCRIPTIONS
+        }
+    }
+
+
+# --- Input --------------------------------------------------------------------------------------
+
+
+def _check_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("Text must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Text must be valid Unicode (it contains a lone surrogate).") from None
+    return value
+
+
+def _check_texts(value: Any) -> Any:
+    if isinstance(value, str):
+        return _check_text(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_texts(item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_texts(key)
+            _check_texts(item)
+    return value
+
+
+class InputSchema(Schema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return _check_texts(value)
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("The instant is outside the supported range of years 1 to 9999.") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+"""An ISO 8601 instant with a UTC offset (`2026-03-02T09:00:00+09:00`), returned in UTC."""
+
+
+def changes_of(payload: Schema, renames: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The fields a PATCH body actually sent, keyed as the action expects."""
+    sent = payload.model_dump(exclude_unset=True)
+    renames = renames or {}
+    return {renames.get(name, name): value for name, value in sent.items()}
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+class QuerySchema(Schema):
+    """Query parameters: the same text checks as bodies (a NUL would crash a PostgreSQL query)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return _check_texts(value)
+
+
+class ListQuery(QuerySchema):
+    """Paging parameters; subclasses add filters and `ordering: Literal[...] = default`."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-500).")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
+
+
+class Page(Schema, Generic[T]):
+    count: int = Field(description="Items matching the filters, on all pages.")
+    items: list[T]
+    limit: int
+    offset: int
+
+
+def check_query_params(request: HttpRequest, *schemas: type[Schema]) -> None:
+    """Refuse query parameters no schema declares: a misspelt filter must not silently match all."""
+    known: set[str] = set()
+    for schema in schemas:
+        for name, info in schema.model_fields.items():
+            known.add(info.alias or name)
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown query parameter '{unknown[0]}'; this endpoint accepts: "
+            f"{', '.join(sorted(known))}.",
+            field=unknown[0],
+        )
+
+
+def search(qs: QuerySet[M], text: str | None, fields: Sequence[str]) -> QuerySet[M]:
+    """Case-insensitive substring search over *fields* (any of them matches)."""
+    if not text:
+        return qs
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": text})
+    return qs.filter(condition)
+
+
+def order(
+    qs: QuerySet[M], ordering: str, aliases: Mapping[str, str | Sequence[str]] | None = None
+) -> QuerySet[M]:
+    """Order by an allow-listed API name (`name`, `-name`); the primary key breaks ties so pages
+    never overlap or skip rows."""
+    descending = ordering.startswith("-")
+    key = ordering.lstrip("-")
+    target = (aliases or {}).get(key, key)
+    columns = [target] if isinstance(target, str) else list(target)
+    prefix = "-" if descending else ""
+    return qs.order_by(*(prefix + c for c in columns), f"{prefix}pk")
+
+
+def page(
+    request: HttpRequest,
+    qs: QuerySet[M],
+    query: ListQuery,
+    *,
+    aliases: Mapping[str, str | Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """Check the query parameters, order and slice *qs*: two queries plus its prefetches."""
+    check_query_params(request, type(query))
+    ordering = getattr(query, "ordering", None)
+    if isinstance(ordering, str):
+        qs = order(qs, ordering, aliases)
+    count = qs.count()
+    items = list(qs[query.offset : query.offset + query.limit]) if count > query.offset else []
+    return {"count": count, "items": items, "limit": query.limit, "offset": query.offset}
+
+
+# --- Fetching and permissions -------------------------------------------------------------------
+
+
+def fetch(qs: QuerySet[M], what: str, **lookup: Any) -> M:
+    """One object of an already tenant-scoped queryset, or a 404 that says nothing more."""
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(f"No such {what}.") from None
+
+
+def fetch_ref(qs: QuerySet[M], what: str, field: str, pk: int | None) -> M | None:
+    """An object a request body refers to by id: a 422 naming the field when it is not visible."""
+    if pk is None:
+        return None
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise ValidationFailed(f"No such {what} (id {pk}).", field=field) from None
+
+
+def fetch_refs(qs: QuerySet[M], what: str, field: str, pks: Iterable[int]) -> list[M]:
+    wanted = list(dict.fromkeys(pks))
+    found = {obj.pk: obj for obj in qs.filter(pk__in=wanted)}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationFailed(f"No such {what} (id {missing[0]}).", field=field)
+    return [found[pk] for pk in wanted]
+
+
+def require_to_read(actor: Actor, perm: str, what: str) -> None:
+    """Read permission: like `core.actions.require`, but read-only tokens may read."""
+    user = actor.user
+    if user is not None and not user.has_perm_to(perm):
+        raise PermissionDenied(f"Your role does not allow viewing {what}.")

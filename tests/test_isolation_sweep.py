@@ -1,0 +1,274 @@
+"""The tenant-isolation sweep: every API operation and every UI view, tried by outsiders.
+
+For each route the sweep fills the path with the ids of objects that belong to client A and
+calls it, for reading and for writing, as two outsiders:
+
+- charlie, the client admin of another client (B);
+- tech_b, an MSP technician assigned to client B only.
+
+Both must get 404 for every object of A (by id), must never see A's data in a list, and must not
+change anything of A. The sweep discovers routes itself, so a route added later is covered
+automatically, and the test FAILS on a route whose parameters it does not know how to fill:
+teach it the new object kind in OBJECT_FACTORIES / PARAM_KIND below.
+
+As a guard against a vacuous pass, the MSP owner must reach every object route (not 404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from openmsp.accounts import actions as account_actions
+from openmsp.accounts.models import User
+from openmsp.api import api
+from openmsp.core.actor import Actor
+from openmsp.core.models import AuditRecord
+from openmsp.tenants import actions as tenant_actions
+from openmsp.tenants.models import BusinessCalendar, Client
+
+MARK = "Zq7IsolationMarker"
+SYSTEM = Actor.system("sweep")
+
+# Path parameter name -> the kind of object of client A it names.
+PARAM_KIND: dict[str, str] = {
+    "client_id": "client",
+    "site_id": "site",
+    "contact_id": "contact",
+    "contract_id": "contract",
+    "calendar_id": "calendar",
+    "special_day_id": "special_day",
+    "user_id": "user",
+    "token_id": "token",
+    "record_id": "audit_record",
+    "audit_id": "audit_record",
+    "seq": "audit_seq",
+    "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
+    "token": "skip",
+}
+
+# Routes that are deliberately outside the sweep, each with the reason.
+EXEMPT: dict[str, str] = {
+    "healthz": "public liveness probe; no tenant data",
+    "api/v1/openapi.json": "public API description; no tenant data",
+    "api/v1/docs": "public API docs page; no tenant data",
+}
+
+
+@dataclass
+class World:
+    objects: dict[str, Any]
+    client_a: Client
+
+    def fill(self, kind: str) -> str:
+        obj = self.objects[kind]
+        return str(obj if isinstance(obj, int | str) else obj.pk)
+
+
+def _build_world(client_a: Client, alice: User, bob: User) -> World:
+    tenant_actions.update_client(actor=SYSTEM, client=client_a, changes={"notes": MARK})
+    site = tenant_actions.create_site(actor=SYSTEM, client=client_a, name=f"HQ {MARK}")
+    contact = tenant_actions.create_contact(
+        actor=SYSTEM, client=client_a, name=f"Kim {MARK}", email="kim@hanbit.example"
+    )
+    calendar = BusinessCalendar.objects.get(client=client_a)
+    tenant_actions.update_calendar(actor=SYSTEM, calendar=calendar, changes={"name": f"Hours {MARK}"})
+    day = tenant_actions.add_special_day(
+        actor=SYSTEM, calendar=calendar, date="2026-04-01", name=f"Founding {MARK}"
+    )
+    contract = tenant_actions.create_contract(
+        actor=SYSTEM,
+        client=client_a,
+        name=f"Contract {MARK}",
+        start_date="2026-01-01",
+        calendar=calendar,
+        report_recipients=["kim@hanbit.example"],
+    )
+    account_actions.update_profile(actor=SYSTEM, user=bob, changes={"full_name": f"Bob {MARK}"})
+    token, _secret = account_actions.create_token(actor=Actor(user=alice), user=alice, name=f"ci {MARK}")
+    record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
+    assert record is not None
+    return World(
+        objects={
+            "client": client_a,
+            "site": site,
+            "contact": contact,
+            "contract": contract,
+            "calendar": calendar,
+            "special_day": day,
+            "user": bob,
+            "token": token,
+            "audit_record": record,
+            "audit_seq": record.seq,
+        },
+        client_a=client_a,
+    )
+
+
+# --- Route discovery ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    surface: str  # "api" or "ui"
+    template: str  # "/api/v1/sites/{site_id}" or "/clients/<int:client_id>/"
+    methods: tuple[str, ...]
+    params: tuple[str, ...]
+    name: str = ""
+
+    def url(self, world: World) -> str:
+        url = self.template
+        for param in self.params:
+            value = world.fill(PARAM_KIND[param])
+            url = re.sub(r"\{%s\}|<(?:\w+:)?%s>" % (param, param), value, url)
+        return url
+
+
+def api_routes() -> list[Route]:
+    schema = api.get_openapi_schema()
+    routes = []
+    for path, operations in schema["paths"].items():
+        methods = tuple(m.upper() for m in operations if m in {"get", "post", "put", "patch", "delete"})
+        params = tuple(re.findall(r"\{(\w+)\}", path))
+        routes.append(Route("api", path, methods, params))
+    return routes
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith("api/v1/"):
+                continue  # the API is swept through its OpenAPI document
+            yield from _walk(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern.name or ""
+
+
+def ui_routes() -> list[Route]:
+    routes = []
+    for route, name in _walk(get_resolver().url_patterns):
+        if route.startswith("^") or "(?P" in route:
+            raise AssertionError(f"regex route {route!r}: the sweep only understands path() routes")
+        params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", route))
+        routes.append(Route("ui", "/" + route, ("GET", "POST"), params, name))
+    return routes
+
+
+def all_routes() -> list[Route]:
+    return [r for r in api_routes() + ui_routes() if r.template.strip("/") not in EXEMPT]
+
+
+def test_every_route_parameter_is_known_to_the_sweep() -> None:
+    unknown = sorted(
+        f"{r.surface} {r.template} ({p})" for r in all_routes() for p in r.params if p not in PARAM_KIND
+    )
+    assert not unknown, "Teach the isolation sweep these parameters:\n" + "\n".join(unknown)
+
+
+def test_the_sweep_sees_the_routes_of_every_foundation_area() -> None:
+    templates = " ".join(r.template for r in all_routes())
+    for area in ("clients", "sites", "contacts", "contracts", "calendars", "users", "tokens", "audit"):
+        assert area in templates, f"no route mentions {area}: is the sweep discovering routes?"
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+
+def _call(http: HttpClient, method: str, url: str, surface: str) -> Any:
+    if surface == "api":
+        body = json.dumps({"name": f"hijack {MARK}"}) if method in {"POST", "PUT", "PATCH"} else None
+        return http.generic(method, url, data=body or "", content_type="application/json")
+    if method == "POST":
+        return http.post(url, {"name": f"hijack {MARK}", "confirm": "1"})
+    return http.get(url)
+
+
+def _fingerprint(client: Client) -> tuple[int, int]:
+    """Changes to A show up in its audit trail: the count of A's audit records must not move."""
+    return AuditRecord.objects.filter(client=client).count(), AuditRecord.objects.count()
+
+
+OUTSIDERS = ["charlie", "tech_b"]
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_outsiders_get_404_for_every_object_of_another_client_and_change_nothing(
+    request: pytest.FixtureRequest,
+    outsider: str,
+    client_a: Client,
+    alice: User,
+    bob: User,
+    api_as: Callable[..., HttpClient],
+    web_as: Callable[[User], HttpClient],
+) -> None:
+    world = _build_world(client_a, alice, bob)
+    who: User = request.getfixturevalue(outsider)
+    surfaces = {"api": api_as(who), "ui": web_as(who)}
+    a_before, _ = _fingerprint(client_a)
+    leaks: list[str] = []
+    for route in all_routes():
+        if not route.params:
+            continue
+        url = route.url(world)
+        for method in route.methods:
+            response = _call(surfaces[route.surface], method, url, route.surface)
+            if response.status_code != 404:
+                leaks.append(f"{method} {url} -> {response.status_code}")
+    assert not leaks, f"{outsider} reached client A's objects:\n" + "\n".join(leaks)
+    assert _fingerprint(client_a)[0] == a_before, "an outsider's request changed client A"
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_outsiders_never_see_another_clients_data_in_lists(
+    request: pytest.FixtureRequest,
+    outsider: str,
+    client_a: Client,
+    alice: User,
+    bob: User,
+    api_as: Callable[..., HttpClient],
+    web_as: Callable[[User], HttpClient],
+) -> None:
+    _build_world(client_a, alice, bob)
+    who: User = request.getfixturevalue(outsider)
+    surfaces = {"api": api_as(who), "ui": web_as(who)}
+    leaks = []
+    for route in all_routes():
+        if route.params or "GET" not in route.methods:
+            continue
+        http = surfaces[route.surface]
+        for query in ("", "?q=Zq7", f"?client_id={client_a.pk}", f"?client={client_a.pk}"):
+            response = http.get(route.template + query)
+            body = response.content.decode("utf-8", "replace")
+            if MARK in body or client_a.name in body:
+                leaks.append(f"GET {route.template}{query} -> {response.status_code}")
+    assert not leaks, f"{outsider} saw client A's data:\n" + "\n".join(leaks)
+
+
+def test_the_msp_owner_reaches_every_object_route_so_the_sweep_is_not_vacuous(
+    client_a: Client,
+    alice: User,
+    bob: User,
+    msp_owner: User,
+    api_as: Callable[..., HttpClient],
+    web_as: Callable[[User], HttpClient],
+) -> None:
+    world = _build_world(client_a, alice, bob)
+    surfaces = {"api": api_as(msp_owner), "ui": web_as(msp_owner)}
+    unreachable = []
+    for route in all_routes():
+        if not route.params or "GET" not in route.methods:
+            continue
+        if any(PARAM_KIND[p] == "skip" for p in route.params):
+            continue
+        response = surfaces[route.surface].get(route.url(world))
+        if response.status_code == 404:
+            unreachable.append(f"GET {route.url(world)}")
+    assert not unreachable, "the MSP owner got 404 (sweep fixtures wrong?):\n" + "\n".join(unreachable)

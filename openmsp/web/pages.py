@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openmsp.core import errors
 
@@ -62,10 +63,15 @@ def require_perm(request: HttpRequest, perm: str) -> None:
 
 
 
-def apply_error(form: Any, exc: errors.OpenMSPError, *, aliases: Mapping[str, str] = {}) -> None:
-    """Show an action's error next to the field it names, else at the top of the form."""
-    field = aliases.get(exc.field or "", exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)
+def apply_error(
+    form: Any, exc: errors.OpenMSPError, *, aliases: Mapping[str, str] | None = None
+) -> None:
+    """Show an action's error next to the field it names, else at the top of the form.
+
+    Actions raise English sentences; those listed in openmsp.web.action_messages are shown in
+    the viewer's language."""
+    field = (aliases or {}).get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, gettext(exc.message))
 
 
 def htmx_swap(response: HttpResponse, target: str, swap: str = "innerHTML") -> HttpResponse:

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "openmsp.core",
     "openmsp.accounts",
     "openmsp.tenants",
+    "openmsp.assets",
+    "openmsp.metrics",
+    "openmsp.agent_api",
     "openmsp.web",
 ]
 

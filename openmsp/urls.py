@@ -10,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("openmsp.accounts.urls")),
     path("clients/", include("openmsp.tenants.urls")),
     path("audit/", include("openmsp.core.urls")),
+    path("assets/", include("openmsp.assets.urls")),
+    path("agent/v1/", include("openmsp.agent_api.urls")),
     path("", include("openmsp.web.urls")),
 ]

@@ -142,6 +142,10 @@ def change_role(*, actor: Actor, user: User, changes: Mapping[str, Any]) -> User
     require(actor, _manage_perm(user.role))
     if actor.user is not None and actor.user.pk == user.pk:
         raise PermissionDenied("You cannot change your own role or deactivate yourself.")
+    if actor.user is not None and user.role not in ASSIGNABLE_ROLES.get(actor.user.role, frozenset()):
+        # Changing someone takes the right to give their current role too (an admin may not
+        # demote an owner).
+        raise PermissionDenied(f"Your role cannot change people with the role '{user.role}'.", field="role")
     before = _role_state(user)
     assigned = changes.pop("assigned_clients", None)
     apply_changes(user, changes, ROLE_FIELDS - {"assigned_clients"})

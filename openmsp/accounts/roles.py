@@ -38,7 +38,10 @@ class Perm:
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     SETTINGS_MANAGE = "settings.manage"
-    WORK = "work"  # day-to-day operational writes (later: tickets, checks, commands)
+    WORK = "work"  # day-to-day operational writes (later: tickets, checks)
+    ASSET_MANAGE = "asset.manage"  # add/edit/retire assets, tags, lifecycle dates
+    AGENT_ENROLL = "agent.enroll"  # create/revoke enrollment tokens, revoke agents
+    COMMAND_RUN = "command.run"  # run commands and scripts on managed hosts
 
 
 _ALL = frozenset(
@@ -49,7 +52,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MSP_OWNER: _ALL,
     Role.MSP_ADMIN: _ALL - {Perm.SETTINGS_MANAGE},
     Role.TECHNICIAN: frozenset(
-        {Perm.SITE_MANAGE, Perm.CONTACT_MANAGE, Perm.CONTRACT_VIEW, Perm.CLIENT_USER_MANAGE, Perm.WORK}
+        {
+            Perm.SITE_MANAGE,
+            Perm.CONTACT_MANAGE,
+            Perm.CONTRACT_VIEW,
+            Perm.CLIENT_USER_MANAGE,
+            Perm.WORK,
+            Perm.ASSET_MANAGE,
+            Perm.AGENT_ENROLL,
+            Perm.COMMAND_RUN,
+        }
     ),
     Role.AUDITOR: frozenset({Perm.CONTRACT_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
     Role.CLIENT_ADMIN: frozenset(

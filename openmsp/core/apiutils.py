@@ -6,27 +6,29 @@
 - `ListQuery` + `page()`: `limit`/`offset` pagination, an `ordering` allow-list declared per
   endpoint as a `Literal`, and a refusal of query parameters the endpoint does not know.
 - `Page[T]`: the list envelope `{"count", "items", "limit", "offset"}`.
-- `errors()`: the documented error responses of an operation, all with the `ErrorOut` body.
+- `endpoint()`: registers an operation with summary, tag, id and documented error responses.
 - `Instant`: a timezone-aware datetime, normalised to UTC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Router, Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
 from openmsp.core.actor import Actor
-from openmsp.core.errors import NotFound, PermissionDenied, ValidationFailed
+from openmsp.core.errors import NotFound, OpenMSPError, PermissionDenied, ValidationFailed
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -63,20 +65,44 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
-def errors(*codes: int) -> dict[int, Any]:
-    """Response schemas for an operation's error codes; 401 and 422 always apply."""
-    return {code: ErrorOut for code in sorted({401, 422, *codes})}
-
-
-def error_descriptions(*codes: int) -> dict[str, Any]:
-    """`openapi_extra` that gives each error response a description instead of "Bad Request"."""
-    return {
-        "responses": {
-            str(code): {"description": _ERROR_DESCRIPTIONS[code]}
-            for code in sorted({401, 422, *codes})
-            if code in _ERROR_DESCRIPTIONS
-        }
+def endpoint(
+    router: Router,
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    tag: str,
+    ok: Mapping[int, Any],
+    errors: Iterable[int] = (),
+    openapi_extra: Mapping[str, Any] | None = None,
+) -> Callable[[F], F]:
+    """Register an operation with what makes the OpenAPI document a usable reference: a summary,
+    a tag, the function's name as operation id, its docstring as description, and the `ErrorOut`
+    schema and a description for every error it can answer (401, 400 and 422 always apply)."""
+    codes = sorted({400, 401, 422, *errors})
+    responses: dict[int, Any] = {**ok, **dict.fromkeys(codes, ErrorOut)}
+    extra: dict[str, Any] = {
+        "responses": {code: {"description": _ERROR_DESCRIPTIONS[code]} for code in codes}
     }
+    for key, value in (openapi_extra or {}).items():
+        if key == "responses":
+            for code, doc in value.items():
+                extra["responses"].setdefault(code, {}).update(doc)
+        else:
+            extra[key] = value
+
+    def decorator(fn: F) -> F:
+        return router.api_operation(
+            [method],
+            path,
+            response=responses,
+            operation_id=fn.__name__,
+            summary=summary,
+            tags=[tag],
+            openapi_extra=extra,
+        )(fn)
+
+    return decorator
 
 
 # --- Input --------------------------------------------------------------------------------------
@@ -106,7 +132,7 @@ def _check_texts(value: Any) -> Any:
 
 
 class InputSchema(Schema):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -137,6 +163,8 @@ def changes_of(payload: Schema, renames: Mapping[str, str] | None = None) -> dic
 
 class QuerySchema(Schema):
     """Query parameters: the same text checks as bodies (a NUL would crash a PostgreSQL query)."""
+
+    model_config = ConfigDict(use_enum_values=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -211,6 +239,17 @@ def page(
     count = qs.count()
     items = list(qs[query.offset : query.offset + query.limit]) if count > query.offset else []
     return {"count": count, "items": items, "limit": query.limit, "offset": query.offset}
+
+
+@contextmanager
+def api_field_names(names: Mapping[str, str]) -> Iterator[None]:
+    """Report an action's error under the request's field name (`calendar` -> `calendar_id`)."""
+    try:
+        yield
+    except OpenMSPError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
 
 
 # --- Fetching and permissions -------------------------------------------------------------------

@@ -16,7 +16,9 @@ Category = Literal["change", "access", "permission", "export"]
 class AuditFilters(QuerySchema):
     client_id: int | None = Field(None, ge=1, le=MAX_ID, description="About this client only.")
     actor_id: int | None = Field(None, ge=1, le=MAX_ID, description="By this user only.")
-    action: str | None = Field(None, max_length=80, description="Exact action, e.g. client.updated.")
+    action: str | None = Field(
+        None, max_length=80, description="Exact action, e.g. client.updated."
+    )
     category: Category | None = Field(None, description="Retention category of the record.")
     object_type: str | None = Field(None, max_length=80, description="E.g. tenants.client.")
     object_id: str | None = Field(None, max_length=64)

@@ -96,3 +96,10 @@ def minutes_label(minutes: int | None) -> str:
     if hours:
         return f"{hours} {_('h')}"
     return f"{rest} {_('min')}"
+
+
+@register.simple_tag
+def time_zone_names() -> list[str]:
+    from openmsp.tenants.forms import time_zone_names as names
+
+    return names()

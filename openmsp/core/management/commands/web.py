@@ -1,4 +1,4 @@
-"""`openmsp web`: the HTTP server (gunicorn, threads), for running web processes separately."""
+"""`openmsp web`: the HTTP server (gunicorn with uvicorn workers), for separate web processes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from openmsp.wsgi import application
+        from openmsp.asgi import application
 
         return application
 
@@ -32,15 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=env_int("OPENMSP_WEB_WORKERS", 2, minimum=1))
-        parser.add_argument("--threads", type=int, default=env_int("OPENMSP_WEB_THREADS", 8, minimum=1))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         _Gunicorn(
             {
                 "bind": f"{opts['host']}:{opts['port']}",
                 "workers": opts["workers"],
-                "threads": opts["threads"],
-                "worker_class": "gthread",
+                # ASGI, so that agents' long polls for commands wait without holding a thread
+                # each (docs/adr/0003); ordinary views still run in Django's thread pool.
+                "worker_class": "uvicorn_worker.UvicornWorker",
                 "accesslog": "-",
                 "errorlog": "-",
                 "timeout": 60,

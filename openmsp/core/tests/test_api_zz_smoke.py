@@ -1,0 +1,26 @@
+import json
+def test_smoke(msp_owner, alice, bob, client_a, client_b, api_as):
+    o = api_as(msp_owner)
+    r = o.get("/api/v1/clients"); print(r.status_code, r.json())
+    r = o.post("/api/v1/clients", {"name": "X Co", "code": "xco"}, content_type="application/json"); print(r.status_code, r.json())
+    r = o.get(f"/api/v1/calendars"); print(r.status_code, json.dumps(r.json())[:500])
+    cal = r.json()["items"][0]["id"]
+    r = o.get(f"/api/v1/calendars/{cal}/preview?start=2026-02-16T00:00:00%2B09:00&count=3"); print(r.status_code, r.json())
+    r = o.get(f"/api/v1/calendars/{cal}/add-minutes?start=2026-02-16T00:00:00%2B09:00&minutes=600"); print(r.status_code, r.json())
+    r = o.get(f"/api/v1/calendars/{cal}/working-minutes?start=2026-02-16T00:00:00%2B09:00&end=2026-03-16T00:00:00Z"); print(r.status_code, r.json())
+    r = o.post(f"/api/v1/clients/{client_a.pk}/contracts", {"name": "MSA", "start_date": "2026-01-01", "calendar_id": cal, "services": ["monitoring"], "sla_targets": [{"priority": "P1", "first_response_minutes": 15, "resolution_minutes": 240}]}, content_type="application/json"); print(r.status_code, r.json())
+    r = o.get("/api/v1/users"); print(r.status_code, json.dumps(r.json())[:300])
+    r = o.get("/api/v1/tokens"); print(r.status_code, json.dumps(r.json())[:300])
+    r = o.post("/api/v1/tokens", {"name": "ci"}, content_type="application/json"); print(r.status_code, r.json())
+    r = o.get("/api/v1/audit?limit=2"); print(r.status_code, json.dumps(r.json())[:600])
+    r = o.get("/api/v1/audit/verify"); print(r.status_code, r.json())
+    r = o.get("/api/v1/audit/export?format=csv"); print(r.status_code, b"".join(r.streaming_content)[:400])
+    r = o.get("/api/v1/clients?ordering=foo"); print(r.status_code, r.json())
+    r = o.get("/api/v1/clients?stauts=x"); print(r.status_code, r.json())
+    r = o.post("/api/v1/clients", {"name": "Y", "code": "y", "nmae": 1}, content_type="application/json"); print(r.status_code, r.json())
+    r = o.post("/api/v1/clients", "{bad", content_type="application/json"); print(r.status_code, r.json())
+    r = api_as(bob).get(f"/api/v1/clients/{client_a.pk}/contracts"); print(r.status_code, r.json())
+    r = api_as(alice).get(f"/api/v1/clients/{client_b.pk}"); print(r.status_code, r.json())
+    r = api_as(alice).get(f"/api/v1/audit"); print(r.status_code, r.json())
+    r = api_as(alice, read_only=True).post(f"/api/v1/clients/{client_a.pk}/sites", {"name": "HQ"}, content_type="application/json"); print(r.status_code, r.json())
+    assert 0

@@ -74,6 +74,9 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+        # ninja's words for a body that json.loads refuses; say what to fix.
+        return _error(request, 400, "The request body is not valid JSON.", field="body")
     return _error(request, exc.status_code, str(exc.message))
 
 

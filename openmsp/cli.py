@@ -1,12 +1,12 @@
 """The `openmsp` command: a thin front to the management commands, with operator-friendly names.
 
-    openmsp serve        web + worker + scheduler in one process group (single node)
-    openmsp web          the HTTP server only            openmsp worker     background tasks only
-    openmsp scheduler    periodic jobs only              openmsp migrate    apply schema changes
-    openmsp createadmin  first MSP owner                 openmsp demo       idempotent demo data
-    openmsp check        configuration sanity            openmsp audit verify
-    openmsp token create --user EMAIL [--read-only] [--expires DAYS]
-    openmsp <any Django management command>
+openmsp serve        web + worker + scheduler in one process group (single node)
+openmsp web          the HTTP server only            openmsp worker     background tasks only
+openmsp scheduler    periodic jobs only              openmsp migrate    apply schema changes
+openmsp createadmin  first MSP owner                 openmsp demo       idempotent demo data
+openmsp check        configuration sanity            openmsp audit verify
+openmsp token create --user EMAIL [--read-only] [--expires DAYS]
+openmsp <any Django management command>
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ def _variables_in_code() -> set[str]:
 
 
 def test_every_environment_variable_is_documented() -> None:
-    documented = set(re.findall(r"`(OPENMSP_[A-Z0-9_]+)`", (ROOT / "docs/configuration.md").read_text()))
+    documented = set(
+        re.findall(r"`(OPENMSP_[A-Z0-9_]+)`", (ROOT / "docs/configuration.md").read_text())
+    )
     missing = sorted(_variables_in_code() - documented - {"OPENMSP_SMTP"})
     assert not missing, f"add these to docs/configuration.md: {missing}"

@@ -83,7 +83,9 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         actor=SYSTEM, client=client_a, name=f"Kim {MARK}", email="kim@hanbit.example"
     )
     calendar = BusinessCalendar.objects.get(client=client_a)
-    tenant_actions.update_calendar(actor=SYSTEM, calendar=calendar, changes={"name": f"Hours {MARK}"})
+    tenant_actions.update_calendar(
+        actor=SYSTEM, calendar=calendar, changes={"name": f"Hours {MARK}"}
+    )
     day = tenant_actions.add_special_day(
         actor=SYSTEM, calendar=calendar, date="2026-04-01", name=f"Founding {MARK}"
     )
@@ -96,7 +98,9 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         report_recipients=["kim@hanbit.example"],
     )
     account_actions.update_profile(actor=SYSTEM, user=bob, changes={"full_name": f"Bob {MARK}"})
-    token, _secret = account_actions.create_token(actor=Actor(user=alice), user=alice, name=f"ci {MARK}")
+    token, _secret = account_actions.create_token(
+        actor=Actor(user=alice), user=alice, name=f"ci {MARK}"
+    )
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -131,7 +135,8 @@ class Route:
         url = self.template
         for param in self.params:
             value = world.fill(PARAM_KIND[param])
-            url = re.sub(r"\{%s\}|<(?:\w+:)?%s>" % (param, param), value, url)
+            pattern = r"\{" + param + r"\}|<(?:\w+:)?" + param + ">"
+            url = re.sub(pattern, value, url)
         return url
 
 
@@ -139,7 +144,9 @@ def api_routes() -> list[Route]:
     schema = api.get_openapi_schema()
     routes = []
     for path, operations in schema["paths"].items():
-        methods = tuple(m.upper() for m in operations if m in {"get", "post", "put", "patch", "delete"})
+        methods = tuple(
+            m.upper() for m in operations if m in {"get", "post", "put", "patch", "delete"}
+        )
         params = tuple(re.findall(r"\{(\w+)\}", path))
         routes.append(Route("api", path, methods, params))
     return routes
@@ -183,14 +190,26 @@ def all_routes() -> list[Route]:
 
 def test_every_route_parameter_is_known_to_the_sweep() -> None:
     unknown = sorted(
-        f"{r.surface} {r.template} ({p})" for r in all_routes() for p in r.params if p not in PARAM_KIND
+        f"{r.surface} {r.template} ({p})"
+        for r in all_routes()
+        for p in r.params
+        if p not in PARAM_KIND
     )
     assert not unknown, "Teach the isolation sweep these parameters:\n" + "\n".join(unknown)
 
 
 def test_the_sweep_sees_the_routes_of_every_foundation_area() -> None:
     templates = " ".join(r.template for r in all_routes())
-    for area in ("clients", "sites", "contacts", "contracts", "calendars", "users", "tokens", "audit"):
+    for area in (
+        "clients",
+        "sites",
+        "contacts",
+        "contracts",
+        "calendars",
+        "users",
+        "tokens",
+        "audit",
+    ):
         assert area in templates, f"no route mentions {area}: is the sweep discovering routes?"
 
 
@@ -199,7 +218,9 @@ def test_the_sweep_sees_the_routes_of_every_foundation_area() -> None:
 
 def _call(http: HttpClient, method: str, url: str, surface: str) -> Any:
     if surface == "api":
-        body = json.dumps({"name": f"hijack {MARK}"}) if method in {"POST", "PUT", "PATCH"} else None
+        body = (
+            json.dumps({"name": f"hijack {MARK}"}) if method in {"POST", "PUT", "PATCH"} else None
+        )
         return http.generic(method, url, data=body or "", content_type="application/json")
     if method == "POST":
         return http.post(url, {"name": f"hijack {MARK}", "confirm": "1"})
@@ -286,4 +307,6 @@ def test_the_msp_owner_reaches_every_object_route_so_the_sweep_is_not_vacuous(
         response = surfaces[route.surface].get(route.url(world))
         if response.status_code == 404:
             unreachable.append(f"GET {route.url(world)}")
-    assert not unreachable, "the MSP owner got 404 (sweep fixtures wrong?):\n" + "\n".join(unreachable)
+    assert not unreachable, "the MSP owner got 404 (sweep fixtures wrong?):\n" + "\n".join(
+        unreachable
+    )

@@ -27,7 +27,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _wait_for(condition, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -64,15 +64,16 @@ class Database:
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(self.pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:  # type: ignore[union-attr]
-            conn.execute(sql)  # type: ignore[arg-type]
+        assert self.pg_url is not None
+        with psycopg.connect(self.pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(sql.encode())
 
     def query(self, sql: str) -> list[tuple[object, ...]]:
         if self.pg_url:
             import psycopg
 
             with psycopg.connect(self.env()["OPENMSP_DATABASE_URL"], autocommit=True) as conn:
-                return list(conn.execute(sql))  # type: ignore[arg-type]
+                return list(conn.execute(sql))
         with sqlite3.connect(self.data_dir / "openmsp.sqlite3", timeout=20) as conn:
             return list(conn.execute(sql))
 
@@ -110,8 +111,12 @@ def test_serve_migrates_answers_health_and_runs_periodic_jobs_then_stops_cleanly
     assert httpx.get(f"{base}/accounts/login/").status_code == 200
 
     # The scheduler created its schedule rows; make one job due and watch the worker run it.
-    _wait_for(lambda: db.query("SELECT count(*) FROM core_periodicjob")[0][0] >= 3, 30, "schedule rows")
-    db.query("UPDATE core_periodicjob SET next_run_at = '2000-01-01 00:00:00+00:00' WHERE name = 'sessions.clear'")
+    _wait_for(
+        lambda: db.query("SELECT count(*) FROM core_periodicjob")[0][0] >= 3, 30, "schedule rows"
+    )
+    db.query(
+        "UPDATE core_periodicjob SET next_run_at = '2000-01-01 00:00:00+00:00' WHERE name = 'sessions.clear'"
+    )
     _wait_for(
         lambda: db.query(
             "SELECT status FROM django_tasks_database_dbtaskresult "

@@ -37,7 +37,9 @@ def _manage_perm(role: str) -> str:
 
 def _check_assignment(actor: Actor, role: str, client: Client | None) -> None:
     if role not in Role.values:
-        raise ValidationFailed(f"'{role}' is not a role. Roles: {', '.join(Role.values)}.", field="role")
+        raise ValidationFailed(
+            f"'{role}' is not a role. Roles: {', '.join(Role.values)}.", field="role"
+        )
     require(actor, _manage_perm(role))
     if actor.user is not None and role not in ASSIGNABLE_ROLES.get(actor.user.role, frozenset()):
         raise PermissionDenied(f"Your role cannot give the role '{role}'.", field="role")
@@ -45,9 +47,11 @@ def _check_assignment(actor: Actor, role: str, client: Client | None) -> None:
         raise ValidationFailed("Client users need a client.", field="client")
     if role not in CLIENT_ROLES and client is not None:
         raise ValidationFailed("MSP staff do not belong to a client.", field="client")
-    if actor.user is not None and actor.user.is_client_user and client is not None:
-        if client.pk != actor.user.client_id:
-            raise PermissionDenied("Client admins manage their own company's users only.", field="client")
+    me = actor.user
+    if me is not None and me.is_client_user and client is not None and client.pk != me.client_id:
+        raise PermissionDenied(
+            "Client admins manage their own company's users only.", field="client"
+        )
 
 
 def _role_state(user: User) -> dict[str, Any]:
@@ -55,7 +59,9 @@ def _role_state(user: User) -> dict[str, Any]:
         "role": user.role,
         "client_id": user.client_id,
         "all_clients": user.all_clients,
-        "assigned_clients": sorted(user.assigned_clients.values_list("pk", flat=True)) if user.pk else [],
+        "assigned_clients": sorted(user.assigned_clients.values_list("pk", flat=True))
+        if user.pk
+        else [],
         "is_active": user.is_active,
     }
 
@@ -142,17 +148,24 @@ def change_role(*, actor: Actor, user: User, changes: Mapping[str, Any]) -> User
     require(actor, _manage_perm(user.role))
     if actor.user is not None and actor.user.pk == user.pk:
         raise PermissionDenied("You cannot change your own role or deactivate yourself.")
-    if actor.user is not None and user.role not in ASSIGNABLE_ROLES.get(actor.user.role, frozenset()):
+    if actor.user is not None and user.role not in ASSIGNABLE_ROLES.get(
+        actor.user.role, frozenset()
+    ):
         # Changing someone takes the right to give their current role too (an admin may not
         # demote an owner).
-        raise PermissionDenied(f"Your role cannot change people with the role '{user.role}'.", field="role")
+        raise PermissionDenied(
+            f"Your role cannot change people with the role '{user.role}'.", field="role"
+        )
     before = _role_state(user)
     assigned = changes.pop("assigned_clients", None)
     apply_changes(user, changes, ROLE_FIELDS - {"assigned_clients"})
     _check_assignment(actor, user.role, user.client)
-    if before["role"] == Role.MSP_OWNER and (user.role != Role.MSP_OWNER or not user.is_active):
-        if not User.objects.filter(role=Role.MSP_OWNER, is_active=True).exclude(pk=user.pk).exists():
-            raise Conflict("The last active MSP owner cannot lose that role.", field="role")
+    losing_owner = before["role"] == Role.MSP_OWNER and (
+        user.role != Role.MSP_OWNER or not user.is_active
+    )
+    other_owners = User.objects.filter(role=Role.MSP_OWNER, is_active=True).exclude(pk=user.pk)
+    if losing_owner and not other_owners.exists():
+        raise Conflict("The last active MSP owner cannot lose that role.", field="role")
     full_clean(user, exclude=["password"])
     user.save()
     if assigned is not None:
@@ -289,7 +302,9 @@ def send_invitation(*, actor: Actor, user: User) -> None:
         "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
     with translation.override(user.language):
-        subject = "".join(render_to_string("accounts/email/invitation_subject.txt", context).splitlines())
+        subject = "".join(
+            render_to_string("accounts/email/invitation_subject.txt", context).splitlines()
+        )
         body = render_to_string("accounts/email/invitation.txt", context)
     _deliver(subject, body, user.email)
     audit.record(
@@ -344,7 +359,9 @@ def _require_self(actor: Actor, user: User) -> None:
     if actor.read_only:
         raise PermissionDenied("This API token is read-only.")
     if actor.user is not None and actor.user.pk != user.pk:
-        raise PermissionDenied(gettext("Only the person themselves can set up their authenticator."))
+        raise PermissionDenied(
+            gettext("Only the person themselves can set up their authenticator.")
+        )
 
 
 def start_totp_enrolment(*, actor: Actor, user: User) -> TOTPDevice:
@@ -362,7 +379,9 @@ def start_totp_enrolment(*, actor: Actor, user: User) -> TOTPDevice:
     return device
 
 
-def confirm_totp_device(*, actor: Actor, device: TOTPDevice, token: str, name: str = "") -> TOTPDevice:
+def confirm_totp_device(
+    *, actor: Actor, device: TOTPDevice, token: str, name: str = ""
+) -> TOTPDevice:
     """Activate *device* once the person proves their app shows its codes."""
     _require_self(actor, device.user)
     if device.confirmed:
@@ -371,12 +390,16 @@ def confirm_totp_device(*, actor: Actor, device: TOTPDevice, token: str, name: s
     allowed, _info = device.verify_is_allowed()
     if not allowed:
         raise ValidationFailed(
-            gettext("Too many wrong codes in a row: wait a few seconds, then enter the newest code."),
+            gettext(
+                "Too many wrong codes in a row: wait a few seconds, then enter the newest code."
+            ),
             field="otp_token",
         )
     if not device.verify_token(normalize_otp(token)):
         raise ValidationFailed(
-            gettext("That code is not right. Check the time on your phone and enter the newest code."),
+            gettext(
+                "That code is not right. Check the time on your phone and enter the newest code."
+            ),
             field="otp_token",
         )
     with transaction.atomic():

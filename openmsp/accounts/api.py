@@ -18,7 +18,6 @@ from openmsp.accounts.queries import get_user_visible, tokens_visible_to, users_
 from openmsp.accounts.schemas import (
     TokenCreated,
     TokenIn,
-    TokenOut,
     TokenPage,
     TokenQuery,
     UserInvite,
@@ -141,7 +140,7 @@ def list_tokens(request: HttpRequest, query: Query[TokenQuery]) -> dict[str, Any
 
 
 @endpoint(router, "POST", "/tokens", "Create an API token", tag="tokens", ok={201: TokenCreated}, errors=(403,))  # fmt: skip
-def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[ApiToken]:
     """A token for yourself, acting with your role (or read-only). The response carries the
     secret, which is not stored and cannot be shown again."""
     actor = actor_from(request)
@@ -153,7 +152,8 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
         read_only=payload.read_only,
         expires_days=payload.expires_days,
     )
-    return Status(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
+    token.secret = secret  # type: ignore[attr-defined]  # rendered once by TokenCreated
+    return Status(201, token)
 
 
 @endpoint(router, "DELETE", "/tokens/{token_id}", "Revoke an API token", tag="tokens", ok={204: None}, errors=(403, 404))  # fmt: skip

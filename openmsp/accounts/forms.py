@@ -141,11 +141,11 @@ class _SavesThroughAction:
         )
 
 
-class ChoosePasswordForm(_SavesThroughAction, auth_forms.SetPasswordForm):  # type: ignore[misc]
+class ChoosePasswordForm(_SavesThroughAction, auth_forms.SetPasswordForm):  # type: ignore[type-arg]
     """The form behind the reset and invitation links."""
 
 
-class ChangePasswordForm(_SavesThroughAction, auth_forms.PasswordChangeForm):  # type: ignore[misc]
+class ChangePasswordForm(_SavesThroughAction, auth_forms.PasswordChangeForm):
     via = "session"
 
 
@@ -178,7 +178,9 @@ class TokenCreateForm(forms.Form):
 def role_choices(actor: Actor) -> list[tuple[str, str]]:
     """The roles *actor* may hand out, in the table's order."""
     user = actor.user
-    allowed = frozenset(Role.values) if user is None else ASSIGNABLE_ROLES.get(user.role, frozenset())
+    allowed = (
+        frozenset(Role.values) if user is None else ASSIGNABLE_ROLES.get(user.role, frozenset())
+    )
     return [(str(role.value), str(role.label)) for role in Role if role.value in allowed]
 
 
@@ -208,6 +210,8 @@ class _AssignmentFields(forms.Form):
         clients = clients_visible_to(actor).order_by("name")
         fields: Any = self.fields
         fields["role"].choices = role_choices(actor)
+        # Offer the least powerful role first-hand: a forgotten select must not mint an owner.
+        fields["role"].initial = fields["role"].choices[-1][0] if fields["role"].choices else None
         fields["client"].queryset = clients
         fields["assigned_clients"].queryset = clients
         me = actor.user

@@ -26,7 +26,7 @@ from django.contrib.auth import logout as auth_logout
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from openmsp.accounts.actions import normalize_otp
 from openmsp.accounts.mfa import confirmed_devices
@@ -50,8 +50,17 @@ class StepResult:
         return self.user is not None
 
 
+GENERIC_FAILURE = gettext_lazy("The email address or password is not correct.")
+WRONG_CODE = gettext_lazy(
+    "That code is not right. Enter the newest code from your authenticator app."
+)
+THROTTLED = gettext_lazy(
+    "Too many wrong codes in a row: wait a few seconds, then enter the newest code."
+)
+
+
 def generic_failure() -> str:
-    return gettext("The email address or password is not correct.")
+    return str(GENERIC_FAILURE)
 
 
 def locked_message(user: User) -> str:
@@ -73,7 +82,11 @@ def _as(user: User) -> Actor:
 def _access(actor: Actor, action: str, *, user: User | None = None, **extra: Any) -> None:
     if user is not None:
         audit.record(
-            actor=actor, action=action, obj=user, after=extra or None, category=audit.CATEGORY_ACCESS
+            actor=actor,
+            action=action,
+            obj=user,
+            after=extra or None,
+            category=audit.CATEGORY_ACCESS,
         )
         return
     audit.record(
@@ -114,9 +127,7 @@ def check_otp(request: HttpRequest, *, user: User, token: str) -> StepResult:
     devices = list(confirmed_devices(user))
     if any(not device.verify_is_allowed()[0] for device in devices):
         # django-otp slows down guessing per device; a throttled try is refused without counting.
-        return StepResult(
-            error=gettext("Too many wrong codes in a row: wait a few seconds, then enter the newest code.")
-        )
+        return StepResult(error=str(THROTTLED))
     code = normalize_otp(token)
     for device in devices:
         if device.verify_token(code):
@@ -125,7 +136,7 @@ def check_otp(request: HttpRequest, *, user: User, token: str) -> StepResult:
     return _count_failure(
         user,
         reason="totp",
-        message=gettext("That code is not right. Enter the newest code from your authenticator app."),
+        message=str(WRONG_CODE),
     )
 
 
@@ -136,7 +147,9 @@ def _count_failure(user: User, *, reason: str, message: str) -> StepResult:
         row.failed_login_count += 1
         failures = row.failed_login_count
         if failures >= threshold:
-            row.locked_until = timezone.now() + dt.timedelta(minutes=settings.OPENMSP_LOCKOUT_MINUTES)
+            row.locked_until = timezone.now() + dt.timedelta(
+                minutes=settings.OPENMSP_LOCKOUT_MINUTES
+            )
             row.failed_login_count = 0  # after the lock ends, a fresh series of attempts
         row.save(update_fields=["failed_login_count", "locked_until"])
         _access(_as(row), "login.failed", user=row, reason=reason, failures=failures)

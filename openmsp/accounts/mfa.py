@@ -38,7 +38,8 @@ def session_is_fully_signed_in(request: HttpRequest) -> bool:
 
 
 def confirmed_devices(user: Any) -> QuerySet[TOTPDevice]:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk")
+    devices: QuerySet[TOTPDevice] = TOTPDevice.objects.filter(user=user, confirmed=True)
+    return devices.order_by("pk")
 
 
 def base32_secret(device: TOTPDevice) -> str:

@@ -40,7 +40,7 @@ class SessionSecurityMiddleware:
                 return self.get_response(request)
             return _sign_out_idle(request)
         translation.activate(user.language)
-        request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = user.language
         pending = _mfa_pending(request)
         if pending is not None:
             return pending

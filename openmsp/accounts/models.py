@@ -17,9 +17,7 @@ from openmsp.accounts.roles import CLIENT_ROLES, Role, is_staff_role, role_allow
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -100,7 +98,7 @@ class User(AbstractBaseUser):
         return self.locked_until is not None and self.locked_until > timezone.now()
 
 
-TOKEN_PREFIX = "omsp"
+TOKEN_PREFIX = "omsp"  # noqa: S105 - a public marker, not a secret
 
 
 def hash_token_secret(secret: str) -> str:

@@ -45,7 +45,9 @@ class Perm:
 
 
 _ALL = frozenset(
-    value for name, value in vars(Perm).items() if not name.startswith("_") and isinstance(value, str)
+    value
+    for name, value in vars(Perm).items()
+    if not name.startswith("_") and isinstance(value, str)
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -65,7 +67,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.AUDITOR: frozenset({Perm.CONTRACT_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
     Role.CLIENT_ADMIN: frozenset(
-        {Perm.SITE_MANAGE, Perm.CONTACT_MANAGE, Perm.CONTRACT_VIEW, Perm.CLIENT_USER_MANAGE, Perm.WORK}
+        {
+            Perm.SITE_MANAGE,
+            Perm.CONTACT_MANAGE,
+            Perm.CONTRACT_VIEW,
+            Perm.CLIENT_USER_MANAGE,
+            Perm.WORK,
+        }
     ),
     Role.CLIENT_USER: frozenset({Perm.WORK}),
 }

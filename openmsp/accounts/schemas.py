@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from openmsp.accounts.models import ApiToken, User
 from openmsp.accounts.roles import Role
-from openmsp.core.apiutils import MAX_ID, InputSchema, ListQuery, Page
+from openmsp.core.apiutils import MAX_ID, InputSchema, ListQuery, Page, omittable
 
 Language = Literal["ko", "en"]
 
@@ -26,9 +26,9 @@ def _email(value: str) -> str:
 
 
 class UserInvite(InputSchema):
-    email: str = Field(max_length=254)
-    role: Role
-    full_name: str = Field("", max_length=200)
+    email: str = Field(max_length=254, examples=["minji.kim@msp.example"])
+    role: Role = Field(examples=["technician"])
+    full_name: str = Field("", max_length=200, examples=["Kim Minji"])
     client_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="Required for client roles, empty for MSP staff."
     )
@@ -56,14 +56,14 @@ def _check_ids(value: list[int]) -> list[int]:
 class UserPatch(InputSchema):
     """Profile fields (anyone for themselves) and role fields (whoever manages the user)."""
 
-    full_name: str = Field(None, max_length=200)
-    language: Language = Field(None)
-    time_zone: str = Field(None, min_length=1, max_length=64, description="IANA name.")
-    role: Role = Field(None)
+    full_name: str = omittable(max_length=200)
+    language: Language = omittable()
+    time_zone: str = omittable(min_length=1, max_length=64, description="IANA name.")
+    role: Role = omittable()
     client_id: int | None = Field(None, ge=1, le=MAX_ID)
-    all_clients: bool = Field(None)
-    assigned_client_ids: list[int] = Field(None, max_length=1000)
-    is_active: bool = Field(None, description="false: the person can no longer sign in.")
+    all_clients: bool = omittable()
+    assigned_client_ids: list[int] = omittable(max_length=1000)
+    is_active: bool = omittable(description="false: the person can no longer sign in.")
 
     @field_validator("assigned_client_ids")
     @classmethod
@@ -103,7 +103,9 @@ class UserPage(Page[UserOut]):
 
 
 class TokenIn(InputSchema):
-    name: str = Field(min_length=1, max_length=100, description="What the token is for.")
+    name: str = Field(
+        min_length=1, max_length=100, description="What the token is for.", examples=["backup job"]
+    )
     read_only: bool = Field(False, description="A read-only token is refused every change (403).")
     expires_days: int | None = Field(None, ge=1, le=3650, description="Empty: never expires.")
 

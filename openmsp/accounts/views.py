@@ -17,7 +17,13 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -62,6 +68,13 @@ def signed_in(view: View) -> View:
     return wrapper
 
 
+def _me(request: HttpRequest) -> User:
+    """The signed-in person (views using it are behind `signed_in`)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _require_any(request: HttpRequest, *perms: str) -> None:
     user: Any = request.user
     if not any(user.has_perm_to(perm) for perm in perms):
@@ -100,9 +113,12 @@ def _pending_step(user: Any) -> str:
     return "login_otp" if confirmed_devices(user).exists() else "totp_setup"
 
 
-def _login_page(request: HttpRequest, form: forms.LoginForm, status: int = 200) -> HttpResponse:
+def _login_page(
+    request: HttpRequest, form: forms.LoginForm, status: int = 200, error: str = ""
+) -> HttpResponse:
     context = {
         "form": form,
+        "error": error,
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "idle": request.GET.get("idle") == "1",
         "idle_minutes": settings.OPENMSP_SESSION_IDLE_MINUTES,
@@ -161,9 +177,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
                 return redirect(_pop_next(request))
             if result.locked:
                 login.sign_out(request, reason="locked")
-                login_form = forms.LoginForm()
-                login_form.add_error(None, result.error)
-                return _login_page(request, login_form, status=429)
+                return _login_page(request, forms.LoginForm(), status=429, error=result.error)
             form.add_error("otp_token", result.error)
     return render(request, "accounts/login_otp.html", {"form": form}, status=status)
 
@@ -222,7 +236,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- Passwords: reset link, invitation link, change -----------------------------------------
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class _InvalidIs422:
+    """Django's form views answer 200 to an invalid form; ours answer 422 like every other form."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 422
+        return response
+
+
+class PasswordResetView(_InvalidIs422, auth_views.PasswordResetView):
     form_class = forms.ResetRequestForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
@@ -238,7 +261,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(_InvalidIs422, auth_views.PasswordResetConfirmView):
     form_class = forms.ChoosePasswordForm
     template_name = "accounts/password_reset_confirm.html"
 
@@ -247,7 +270,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+class InvitationAcceptView(_InvalidIs422, auth_views.PasswordResetConfirmView):
     form_class = forms.ChoosePasswordForm
     template_name = "accounts/invitation_accept.html"
     success_url = reverse_lazy("login")
@@ -262,7 +285,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = forms.ChangePasswordForm(request.user, request.POST or None)
+    form = forms.ChangePasswordForm(_me(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
@@ -280,7 +303,11 @@ def _profile_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> H
     actor = actor_of(request)
     context = {
         "profile_form": forms.ProfileForm(
-            initial={"full_name": user.full_name, "language": user.language, "time_zone": user.time_zone}
+            initial={
+                "full_name": user.full_name,
+                "language": user.language,
+                "time_zone": user.time_zone,
+            }
         ),
         "token_form": forms.TokenCreateForm(),
         "tokens": tokens_visible_to(actor).filter(user=user).order_by("-created_at"),
@@ -301,10 +328,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         return _profile_page(request, profile_form=form, status=422)
     try:
         user = actions.update_profile(
-            actor=actor_of(request), user=request.user, changes=form.cleaned_data  # type: ignore[arg-type]
+            actor=actor_of(request),
+            user=_me(request),
+            changes=form.cleaned_data,
         )
     except OpenMSPError as exc:
-        request.user.refresh_from_db()
+        _me(request).refresh_from_db()
         forms.add_error(form, exc)
         return _profile_page(request, profile_form=form, status=exc.status_code)
     with translation.override(user.language):
@@ -324,7 +353,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     try:
         token, secret = actions.create_token(
             actor=actor_of(request),
-            user=request.user,  # type: ignore[arg-type]
+            user=_me(request),
             name=form.cleaned_data["name"],
             read_only=form.cleaned_data["read_only"],
             expires_days=form.cleaned_data["expires_days"],
@@ -336,26 +365,40 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, new_token=token, new_secret=secret)
 
 
+def _post_only(request: HttpRequest) -> HttpResponse | None:
+    # Object routes look the object up first: an outsider gets 404 whatever the method.
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
 @signed_in
-@require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Own tokens from the profile; MSP owners and admins may revoke anyone's."""
     actor = actor_of(request)
-    token = tokens_visible_to(actor).filter(user=request.user, pk=pk).first()
+    token = tokens_visible_to(actor).filter(pk=token_id).first()
     if token is None:
         raise Http404
-    actions.revoke_token(actor=actor, token=token)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    try:
+        actions.revoke_token(actor=actor, token=token)
+    except OpenMSPError as exc:
+        raise Forbidden(exc.message) from None
     messages.success(request, _("The token %(prefix)s is revoked.") % {"prefix": token.prefix})
-    return redirect("profile")
+    if token.user_id == _me(request).pk:
+        return redirect("profile")
+    return redirect("user_detail", user_id=token.user_id)
 
 
 @signed_in
 @sensitive_post_parameters("password")
 @require_POST
-def totp_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    device = confirmed_devices(request.user).filter(pk=pk).first()
+def totp_remove(request: HttpRequest) -> HttpResponse:
+    device_id = request.POST.get("device", "")
+    devices = confirmed_devices(_me(request))
+    device = devices.filter(pk=int(device_id)).first() if device_id.isdigit() else None
     if device is None:
         raise Http404
-    form = forms.PasswordConfirmForm(request.user, request.POST)  # type: ignore[arg-type]
+    form = forms.PasswordConfirmForm(_me(request), request.POST)
     status = 422
     if form.is_valid():
         try:
@@ -372,12 +415,13 @@ def totp_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- People and roles ---------------------------------------------------------------------
 
 
-def _visible_user(request: HttpRequest, pk: int) -> User:
-    _require_any(request, Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)
+def _visible_user(request: HttpRequest, user_id: int) -> User:
     try:
-        return get_user_visible(actor_of(request), pk)
+        user = get_user_visible(actor_of(request), user_id)
     except NotFound:
         raise Http404 from None
+    _require_any(request, Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)
+    return user
 
 
 def _filtered_users(request: HttpRequest, actor: Actor) -> tuple[forms.UserFilterForm, Any]:
@@ -417,7 +461,9 @@ def user_invite(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if not _can_invite(request, actor):
         raise Forbidden(_("Your role does not allow this."))
-    form = forms.InviteForm(actor, request.POST or None, initial={"language": request.user.language})  # type: ignore[union-attr]
+    form = forms.InviteForm(
+        actor, request.POST or None, initial={"language": _me(request).language}
+    )
     status = 422 if form.is_bound else 200
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -437,7 +483,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
             status = exc.status_code
         else:
             _send_invitation(request, actor, user)
-            return redirect("user_detail", pk=user.pk)
+            return redirect("user_detail", user_id=user.pk)
     return render(request, "accounts/user_invite.html", {"form": form}, status=status)
 
 
@@ -448,7 +494,9 @@ def _send_invitation(request: HttpRequest, actor: Actor, user: User) -> None:
     except OpenMSPError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("An invitation was e-mailed to %(email)s.") % {"email": user.email})
+        messages.success(
+            request, _("An invitation was e-mailed to %(email)s.") % {"email": user.email}
+        )
 
 
 def _detail_page(
@@ -459,7 +507,11 @@ def _detail_page(
         "target": target,
         "can_edit": actions.can_manage_user(actor, target),
         "profile_form": forms.ProfileForm(
-            initial={"full_name": target.full_name, "language": target.language, "time_zone": target.time_zone}
+            initial={
+                "full_name": target.full_name,
+                "language": target.language,
+                "time_zone": target.time_zone,
+            }
         ),
         "role_form": forms.RoleForm(
             actor,
@@ -479,22 +531,25 @@ def _detail_page(
 
 
 @signed_in
-@require_http_methods(["GET"])
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, _visible_user(request, pk))
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _visible_user(request, user_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return _detail_page(request, target)
 
 
-def _editable_user(request: HttpRequest, pk: int) -> User:
-    target = _visible_user(request, pk)
+def _editable_user(request: HttpRequest, user_id: int) -> User:
+    target = _visible_user(request, user_id)
     if not actions.can_manage_user(actor_of(request), target):
         raise Forbidden(_("Your role does not allow changing this person."))
     return target
 
 
 @signed_in
-@require_POST
-def user_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    target = _editable_user(request, pk)
+def user_profile_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
     form = forms.ProfileForm(request.POST)
     status = 422
     if form.is_valid():
@@ -506,14 +561,15 @@ def user_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
             status = exc.status_code
         else:
             messages.success(request, _("Saved."))
-            return redirect("user_detail", pk=target.pk)
+            return redirect("user_detail", user_id=target.pk)
     return _detail_page(request, target, profile_form=form, status=status)
 
 
 @signed_in
-@require_POST
-def user_role_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    target = _editable_user(request, pk)
+def user_role_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
     actor = actor_of(request)
     form = forms.RoleForm(actor, request.POST)
     status = 422
@@ -527,29 +583,33 @@ def user_role_edit(request: HttpRequest, pk: int) -> HttpResponse:
             status = exc.status_code
         else:
             messages.success(request, _("Role and access saved."))
-            return redirect("user_detail", pk=target.pk)
+            return redirect("user_detail", user_id=target.pk)
     return _detail_page(request, target, role_form=form, status=status)
 
 
 @signed_in
-@require_POST
-def user_invitation_send(request: HttpRequest, pk: int) -> HttpResponse:
-    target = _editable_user(request, pk)
+def user_invitation_send(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
     _send_invitation(request, actor_of(request), target)
-    return redirect("user_detail", pk=target.pk)
+    return redirect("user_detail", user_id=target.pk)
 
 
 @signed_in
-@require_POST
-def user_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def user_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     """For a lost phone: remove every authenticator; the person sets one up at next sign-in."""
-    target = _editable_user(request, pk)
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
     actor = actor_of(request)
     with transaction.atomic():
         for device in TOTPDevice.objects.filter(user=target):
             actions.remove_totp_device(actor=actor, device=device)
-    messages.success(request, _("Two-factor sign-in of %(email)s is reset.") % {"email": target.email})
-    return redirect("user_detail", pk=target.pk)
+    messages.success(
+        request, _("Two-factor sign-in of %(email)s is reset.") % {"email": target.email}
+    )
+    return redirect("user_detail", user_id=target.pk)
 
 
 # --- Security settings --------------------------------------------------------------------
@@ -591,7 +651,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 
 def _password_min_length() -> int | None:
-    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+    validators: list[Any] = settings.AUTH_PASSWORD_VALIDATORS
+    for validator in validators:
         if validator["NAME"].endswith("MinimumLengthValidator"):
             return int(validator.get("OPTIONS", {}).get("min_length", 8))
     return None

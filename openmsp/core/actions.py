@@ -50,9 +50,7 @@ def apply_changes(obj: M, changes: Mapping[str, Any], allowed: Iterable[str]) ->
         setattr(obj, name, value)
 
 
-def save_created(
-    actor: Actor, obj: M, *, action: str, category: str = audit.CATEGORY_CHANGE
-) -> M:
+def save_created(actor: Actor, obj: M, *, action: str, category: str = audit.CATEGORY_CHANGE) -> M:
     full_clean(obj)
     obj.save()
     audit.record(actor=actor, action=action, obj=obj, after=audit.snapshot(obj), category=category)

@@ -91,7 +91,7 @@ _EXPORT_DOC = {
                     "schema": {
                         "type": "array",
                         "items": {"$ref": "#/components/schemas/AuditRecordOut"},
-                    }  # fmt: skip
+                    }
                 },
             },
         }
@@ -109,7 +109,8 @@ def export_audit(request: HttpRequest, query: Query[AuditExportQuery]) -> Stream
     require_to_read(actor, Perm.AUDIT_EXPORT, "audit exports")
     check_query_params(request, AuditExportQuery)
     records = _filtered(actor, query)
-    _record_export(actor, query, records.count())
+    exported = _record_export(actor, query, records.count())
+    records = records.filter(seq__lt=exported.seq)  # what there was when the export began
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if query.format == "json":
         response = StreamingHttpResponse(_json_lines(records), content_type="application/json")
@@ -122,9 +123,9 @@ def export_audit(request: HttpRequest, query: Query[AuditExportQuery]) -> Stream
 
 
 @transaction.atomic
-def _record_export(actor: Actor, filters: AuditExportQuery, count: int) -> None:
+def _record_export(actor: Actor, filters: AuditExportQuery, count: int) -> AuditRecord:
     # The export is an access to personal data (PIPA): who took which records, and how many.
-    audit.record(
+    return audit.record(
         actor=actor,
         action="audit.exported",
         category=audit.CATEGORY_EXPORT,
@@ -135,7 +136,7 @@ def _record_export(actor: Actor, filters: AuditExportQuery, count: int) -> None:
             "format": filters.format,
             "count": count,
             "filters": filters.model_dump(mode="json", exclude_none=True),
-        },  # fmt: skip
+        },
     )
 
 
@@ -164,11 +165,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _csv_lines(records: QuerySet[AuditRecord]) -> Iterator[str]:
+    yield "\ufeff"  # a byte-order mark: spreadsheets then read UTF-8 (Korean names) correctly
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

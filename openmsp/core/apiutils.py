@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Generic, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -78,8 +79,10 @@ def endpoint(
 ) -> Callable[[F], F]:
     """Register an operation with what makes the OpenAPI document a usable reference: a summary,
     a tag, the function's name as operation id, its docstring as description, and the `ErrorOut`
-    schema and a description for every error it can answer (401, 400 and 422 always apply)."""
-    codes = sorted({400, 401, 422, *errors})
+    schema and a description for every error it can answer (400, 401 and 422 always apply; 413
+    to operations that take a body)."""
+    bodies = {413} if method.upper() in {"POST", "PUT", "PATCH"} else set()
+    codes = sorted({400, 401, 422, *bodies, *errors})
     responses: dict[int, Any] = {**ok, **dict.fromkeys(codes, ErrorOut)}
     extra: dict[str, Any] = {
         "responses": {code: {"description": _ERROR_DESCRIPTIONS[code]} for code in codes}
@@ -138,6 +141,12 @@ class InputSchema(Schema):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         return _check_texts(value)
+
+
+def omittable(**constraints: Any) -> Any:
+    """A PATCH field: it may be left out (nothing changes), but not sent as null unless its type
+    allows None. Typed `Any` so that `name: str = omittable(max_length=200)` type-checks."""
+    return Field(None, **constraints)
 
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
@@ -247,7 +256,7 @@ def api_field_names(names: Mapping[str, str]) -> Iterator[None]:
     try:
         yield
     except OpenMSPError as exc:
-        if exc.field in names:
+        if exc.field is not None and exc.field in names:
             exc.field = names[exc.field]
         raise
 
@@ -259,7 +268,7 @@ def fetch(qs: QuerySet[M], what: str, **lookup: Any) -> M:
     """One object of an already tenant-scoped queryset, or a 404 that says nothing more."""
     try:
         return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError, OverflowError):
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(f"No such {what}.") from None
 
 
@@ -269,13 +278,16 @@ def fetch_ref(qs: QuerySet[M], what: str, field: str, pk: int | None) -> M | Non
         return None
     try:
         return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError, OverflowError):
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
         raise ValidationFailed(f"No such {what} (id {pk}).", field=field) from None
 
 
 def fetch_refs(qs: QuerySet[M], what: str, field: str, pks: Iterable[int]) -> list[M]:
+    """Objects a request body lists by id, in its order; a 422 naming the first one missing."""
     wanted = list(dict.fromkeys(pks))
-    found = {obj.pk: obj for obj in qs.filter(pk__in=wanted)}
+    # `pk__in` has no overflow guard (unlike `pk=`): ids beyond 64 bits would crash the query.
+    storable = [pk for pk in wanted if isinstance(pk, int) and -MAX_ID <= pk <= MAX_ID]
+    found = {obj.pk: obj for obj in qs.filter(pk__in=storable)}
     missing = [pk for pk in wanted if pk not in found]
     if missing:
         raise ValidationFailed(f"No such {what} (id {missing[0]}).", field=field)

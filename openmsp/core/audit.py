@@ -173,12 +173,19 @@ def verify(chunk_size: int = 2000) -> VerifyResult:
     for rec in _in_order(chunk_size):
         if rec.seq != expected_seq:
             return VerifyResult(
-                False, checked, expected_seq, f"record #{expected_seq} is missing (next is #{rec.seq})"
+                False,
+                checked,
+                expected_seq,
+                f"record #{expected_seq} is missing (next is #{rec.seq})",
             )
         if rec.prev_hash != prev_hash:
-            return VerifyResult(False, checked, rec.seq, f"record #{rec.seq} does not link to its predecessor")  # noqa: E501
+            return VerifyResult(
+                False, checked, rec.seq, f"record #{rec.seq} does not link to its predecessor"
+            )
         if compute_hash(prev_hash, rec) != rec.hash:
-            return VerifyResult(False, checked, rec.seq, f"record #{rec.seq} was altered after it was written")  # noqa: E501
+            return VerifyResult(
+                False, checked, rec.seq, f"record #{rec.seq} was altered after it was written"
+            )
         prev_hash = rec.hash
         expected_seq += 1
         checked += 1
@@ -209,7 +216,10 @@ def purge_older_than(cutoff: dt.datetime) -> int:
     with transaction.atomic():
         _lock_chain()
         candidates = [
-            AuditRecord.objects.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first(),
+            AuditRecord.objects.filter(at__gte=cutoff)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first(),
             AuditRecord.objects.filter(category=CATEGORY_PERMISSION, at__gte=permission_cutoff)
             .order_by("seq")
             .values_list("seq", flat=True)

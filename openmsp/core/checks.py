@@ -18,7 +18,13 @@ def database_reachable(app_configs: Any, **kwargs: Any) -> list[Any]:
     try:
         connection.ensure_connection()
     except DatabaseError as exc:
-        return [Error(f"The database cannot be reached: {exc}", hint="Check OPENMSP_DATABASE_URL.", id="openmsp.E001")]  # noqa: E501
+        return [
+            Error(
+                f"The database cannot be reached: {exc}",
+                hint="Check OPENMSP_DATABASE_URL.",
+                id="openmsp.E001",
+            )
+        ]
     return []
 
 
@@ -34,7 +40,12 @@ def time_zone_valid(app_configs: Any, **kwargs: Any) -> list[Any]:
     try:
         zoneinfo.ZoneInfo(settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return [Error(f"OPENMSP_TIME_ZONE {settings.TIME_ZONE!r} is not an IANA time zone.", id="openmsp.E003")]  # noqa: E501
+        return [
+            Error(
+                f"OPENMSP_TIME_ZONE {settings.TIME_ZONE!r} is not an IANA time zone.",
+                id="openmsp.E003",
+            )
+        ]
     return []
 
 
@@ -59,8 +70,15 @@ def production_hints(app_configs: Any, **kwargs: Any) -> list[Any]:
         )
     if settings.DEBUG:
         messages.append(Warning("OPENMSP_DEBUG is on: never in production.", id="openmsp.W001"))
-    if not settings.SITE_URL.startswith("https://") and "127.0.0.1" not in settings.SITE_URL and "localhost" not in settings.SITE_URL:  # noqa: E501
+    if (
+        not settings.SITE_URL.startswith("https://")
+        and "127.0.0.1" not in settings.SITE_URL
+        and "localhost" not in settings.SITE_URL
+    ):
         messages.append(
-            Warning("OPENMSP_SITE_URL is not https: sessions and tokens travel in clear text.", id="openmsp.W002")  # noqa: E501
+            Warning(
+                "OPENMSP_SITE_URL is not https: sessions and tokens travel in clear text.",
+                id="openmsp.W002",
+            )
         )
     return messages

@@ -24,9 +24,25 @@ from openmsp.tenants.models import BusinessCalendar, Client, Contract
 ACTOR = Actor.system("demo")
 
 P_TARGETS = [
-    {"priority": "P1", "first_response_minutes": 15, "next_response_minutes": 60, "resolution_minutes": 240, "always_open": True},  # noqa: E501
-    {"priority": "P2", "first_response_minutes": 30, "next_response_minutes": 120, "resolution_minutes": 480},  # noqa: E501
-    {"priority": "P3", "first_response_minutes": 120, "next_response_minutes": 480, "resolution_minutes": 1440},  # noqa: E501
+    {
+        "priority": "P1",
+        "first_response_minutes": 15,
+        "next_response_minutes": 60,
+        "resolution_minutes": 240,
+        "always_open": True,
+    },
+    {
+        "priority": "P2",
+        "first_response_minutes": 30,
+        "next_response_minutes": 120,
+        "resolution_minutes": 480,
+    },
+    {
+        "priority": "P3",
+        "first_response_minutes": 120,
+        "next_response_minutes": 480,
+        "resolution_minutes": 1440,
+    },
     {"priority": "P4", "first_response_minutes": 480, "resolution_minutes": 4800},
 ]
 
@@ -50,9 +66,17 @@ CLIENTS = [
         code="hanbit",
         language="ko",
         legal_name="주식회사 한빛물류",
-        sites=[("본사 (서울)", "서울특별시 중구 세종대로 110"), ("부산 물류센터", "부산광역시 강서구 신항로 10")],
+        sites=[
+            ("본사 (서울)", "서울특별시 중구 세종대로 110"),
+            ("부산 물류센터", "부산광역시 강서구 신항로 10"),
+        ],
         contacts=[
-            {"name": "김민준", "email": "minjun.kim@hanbit.example", "title": "IT팀장", "is_primary": True},
+            {
+                "name": "김민준",
+                "email": "minjun.kim@hanbit.example",
+                "title": "IT팀장",
+                "is_primary": True,
+            },
             {"name": "이서연", "email": "seoyeon.lee@hanbit.example", "title": "EDI 담당"},
         ],
         users=[
@@ -62,7 +86,14 @@ CLIENTS = [
         contract={
             "name": "통합 운영 서비스 2026",
             "reference": "MSP-2026-001",
-            "services": ["monitoring", "service_desk", "integration_ops", "patching", "backup", "consulting"],  # noqa: E501
+            "services": [
+                "monitoring",
+                "service_desk",
+                "integration_ops",
+                "patching",
+                "backup",
+                "consulting",
+            ],
             "availability_target": Decimal("99.900"),
             "billing_model": Contract.BillingModel.FIXED_MONTHLY,
             "rate": Decimal("4500000"),
@@ -75,7 +106,14 @@ CLIENTS = [
         language="ko",
         legal_name="새봄제약 주식회사",
         sites=[("오송 공장", "충청북도 청주시 흥덕구 오송읍")],
-        contacts=[{"name": "박지훈", "email": "jihoon.park@saebom.example", "title": "정보보안 책임자", "is_primary": True}],  # noqa: E501
+        contacts=[
+            {
+                "name": "박지훈",
+                "email": "jihoon.park@saebom.example",
+                "title": "정보보안 책임자",
+                "is_primary": True,
+            }
+        ],
         users=[("it@saebom.example", Role.CLIENT_ADMIN, "박지훈")],
         contract={
             "name": "인프라 관리 계약",
@@ -92,7 +130,15 @@ CLIENTS = [
         language="en",
         legal_name="Blue Harbor Trading Co., Ltd.",
         sites=[("Incheon office", "Incheon, Yeonsu-gu")],
-        contacts=[{"name": "Grace Han", "email": "grace@blueharbor.example", "title": "Operations", "is_primary": True, "language": "en"}],  # noqa: E501
+        contacts=[
+            {
+                "name": "Grace Han",
+                "email": "grace@blueharbor.example",
+                "title": "Operations",
+                "is_primary": True,
+                "language": "en",
+            }
+        ],
         users=[("ops@blueharbor.example", Role.CLIENT_ADMIN, "Grace Han")],
         contract={
             "name": "Managed integration service",
@@ -124,7 +170,11 @@ def load(password: str) -> list[str]:
         client = Client.objects.filter(code=spec.code).first()
         if client is None:
             client = tenants.create_client(
-                actor=ACTOR, name=spec.name, code=spec.code, language=spec.language, legal_name=spec.legal_name
+                actor=ACTOR,
+                name=spec.name,
+                code=spec.code,
+                language=spec.language,
+                legal_name=spec.legal_name,
             )
             created.append(f"client {spec.name}")
             _fill(client, spec, created)
@@ -136,12 +186,16 @@ def load(password: str) -> list[str]:
 
 
 def _fill(client: Client, spec: DemoClient, created: list[str]) -> None:
-    sites = [tenants.create_site(actor=ACTOR, client=client, name=n, address=a) for n, a in spec.sites]
+    sites = [
+        tenants.create_site(actor=ACTOR, client=client, name=n, address=a) for n, a in spec.sites
+    ]
     for contact in spec.contacts:
         tenants.create_contact(actor=ACTOR, client=client, site=sites[0], **contact)
     calendar = client.businesscalendar_set.get()
     for date, name, yearly in spec.closed_days:
-        tenants.add_special_day(actor=ACTOR, calendar=calendar, date=date, name=name, recurs_yearly=yearly)
+        tenants.add_special_day(
+            actor=ACTOR, calendar=calendar, date=date, name=name, recurs_yearly=yearly
+        )
     tenants.create_contract(
         actor=ACTOR,
         client=client,
@@ -163,5 +217,7 @@ def _user(
 ) -> None:
     if User.objects.filter(email__iexact=email).exists():
         return
-    accounts.invite_user(actor=ACTOR, email=email, role=role, full_name=name, password=password, **extra)
+    accounts.invite_user(
+        actor=ACTOR, email=email, role=role, full_name=name, password=password, **extra
+    )
     created.append(f"user {email} ({role})")

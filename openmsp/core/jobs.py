@@ -31,5 +31,5 @@ def prune_task_results() -> int:
     from django_tasks_db.models import DBTaskResult
 
     cutoff = timezone.now() - dt.timedelta(days=7)
-    deleted, _ = DBTaskResult.objects.filter(finished_at__lt=cutoff).delete()
+    deleted: int = DBTaskResult.objects.filter(finished_at__lt=cutoff).delete()[0]
     return deleted

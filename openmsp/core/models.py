@@ -72,6 +72,9 @@ class AuditCheckpoint(models.Model):
     class Meta:
         ordering = ["-last_purged_seq"]
 
+    def __str__(self) -> str:
+        return f"checkpoint after #{self.last_purged_seq}"
+
 
 class PeriodicJob(models.Model):
     """Schedule state for one periodic job; a due run is claimed by a conditional UPDATE."""

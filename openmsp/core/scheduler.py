@@ -55,7 +55,11 @@ def register(job: Periodic) -> None:
 
 
 register(Periodic("audit.purge", "openmsp.core.jobs:purge_audit_log", cron="17 3 * * *"))
-register(Periodic("sessions.clear", "openmsp.core.jobs:clear_expired_sessions", every=dt.timedelta(hours=1)))  # noqa: E501
+register(
+    Periodic(
+        "sessions.clear", "openmsp.core.jobs:clear_expired_sessions", every=dt.timedelta(hours=1)
+    )
+)
 register(Periodic("tasks.prune", "openmsp.core.jobs:prune_task_results", cron="41 3 * * *"))
 
 
@@ -63,7 +67,9 @@ def ensure_rows(now: dt.datetime) -> None:
     known = set(PeriodicJob.objects.values_list("name", flat=True))
     for name, job in REGISTRY.items():
         if name not in known:
-            PeriodicJob.objects.get_or_create(name=name, defaults={"next_run_at": job.next_after(now)})
+            PeriodicJob.objects.get_or_create(
+                name=name, defaults={"next_run_at": job.next_after(now)}
+            )
 
 
 def run_due(now: dt.datetime, claimer: str) -> list[str]:
@@ -85,7 +91,9 @@ def run_due(now: dt.datetime, claimer: str) -> list[str]:
     return started
 
 
-def loop(stop: threading.Event, *, tick: float = 1.0, on_tick: Callable[[], None] | None = None) -> None:
+def loop(
+    stop: threading.Event, *, tick: float = 1.0, on_tick: Callable[[], None] | None = None
+) -> None:
     claimer = f"{socket.gethostname()}:{os.getpid()}"
     log.info("scheduler %s started with %d jobs", claimer, len(REGISTRY))
     ensure_rows(timezone.now())

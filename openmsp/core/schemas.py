@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_serializer
 
 from openmsp.core.apiutils import MAX_ID, Instant, ListQuery, Page, QuerySchema
 
@@ -36,7 +36,7 @@ class AuditExportQuery(AuditFilters):
 
 class AuditRecordOut(Schema):
     seq: int = Field(description="Position in the hash chain.")
-    at: dt.datetime
+    at: dt.datetime = Field(description="UTC, to the microsecond (the hash covers it).")
     actor_id: int | None
     actor_label: str
     client_id: int | None
@@ -51,6 +51,11 @@ class AuditRecordOut(Schema):
     request_id: str
     prev_hash: str
     hash: str
+
+    @field_serializer("at")
+    def _exact(self, value: dt.datetime) -> str:
+        # Microseconds as the hash chain writes them; the default JSON encoder keeps milliseconds.
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 class AuditPage(Page[AuditRecordOut]):

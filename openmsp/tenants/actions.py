@@ -6,12 +6,13 @@ settled); these functions check the role, validate, save and audit in one transa
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
@@ -27,13 +28,22 @@ from openmsp.tenants.models import (
     Client,
     Contact,
     Contract,
-    SlaTarget,
     Site,
+    SlaTarget,
     SpecialDay,
     WorkingInterval,
 )
 
-CLIENT_FIELDS = {"name", "code", "legal_name", "business_number", "status", "time_zone", "language", "notes"}
+CLIENT_FIELDS = {
+    "name",
+    "code",
+    "legal_name",
+    "business_number",
+    "status",
+    "time_zone",
+    "language",
+    "notes",
+}
 SITE_FIELDS = {"name", "address", "time_zone", "notes"}
 CONTACT_FIELDS = {"site", "name", "email", "phone", "title", "is_primary", "language", "notes"}
 CONTRACT_FIELDS = {
@@ -42,6 +52,9 @@ CONTRACT_FIELDS = {
     "included_hours", "dpa_signed", "dpa_signed_on", "data_location", "retention_days",
     "report_frequency", "report_recipients", "meeting_cadence",
 }  # fmt: skip
+P = ParamSpec("P")
+R = TypeVar("R")
+
 CALENDAR_FIELDS = {"name", "time_zone", "always_open", "holiday_country", "holiday_subdivision"}
 
 # Korean office hours with a lunch break: what a new client's calendar starts from.
@@ -57,18 +70,19 @@ def check_time_zone(name: str, field: str = "time_zone") -> None:
         ) from None
 
 
-def _unique(fn: Any) -> Any:
+def _unique(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn a unique-constraint race into a 409 instead of a 500."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with transaction.atomic():
                 return fn(*args, **kwargs)
-        except IntegrityError as exc:
-            raise Conflict(f"This conflicts with an existing record ({exc.__class__.__name__}).") from None
+        except IntegrityError:
+            raise Conflict(
+                "This conflicts with an existing record (a name or code already in use)."
+            ) from None
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 
@@ -181,13 +195,22 @@ def _check_contract(contract: Contract) -> None:
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationFailed(f"'{address}' is not an email address.", field="report_recipients") from None
-    if contract.calendar is not None and contract.calendar.client_id not in (None, contract.client_id):
+            raise ValidationFailed(
+                f"'{address}' is not an email address.", field="report_recipients"
+            ) from None
+    if contract.calendar is not None and contract.calendar.client_id not in (
+        None,
+        contract.client_id,
+    ):
         raise ValidationFailed("The calendar belongs to another client.", field="calendar")
     if contract.support_hours == Contract.SupportHours.CALENDAR and contract.calendar is None:
-        raise ValidationFailed("Business-hours support needs a business calendar.", field="calendar")
+        raise ValidationFailed(
+            "Business-hours support needs a business calendar.", field="calendar"
+        )
     if contract.dpa_signed and contract.dpa_signed_on is None:
-        raise ValidationFailed("Give the date the data processing agreement was signed.", field="dpa_signed_on")
+        raise ValidationFailed(
+            "Give the date the data processing agreement was signed.", field="dpa_signed_on"
+        )
     if contract.end_date is not None and contract.end_date < contract.start_date:
         raise ValidationFailed("The contract cannot end before it starts.", field="end_date")
 
@@ -276,7 +299,11 @@ def set_sla_targets(
     contract.sla_targets.all().delete()
     SlaTarget.objects.bulk_create(created)
     audit.record(
-        actor=actor, action="contract.sla_targets_set", obj=contract, before={"targets": before}, after={"targets": rows}
+        actor=actor,
+        action="contract.sla_targets_set",
+        obj=contract,
+        before={"targets": before},
+        after={"targets": rows},
     )
     return list(contract.sla_targets.all())
 
@@ -296,18 +323,25 @@ def _spec_check(calendar: BusinessCalendar, intervals: Iterable[tuple[int, int, 
     try:
         workcal.validate_spec(spec)
     except workcal.CalendarError as exc:
-        raise ValidationFailed(str(exc), field="intervals") from None
+        field = {"timezone": "time_zone"}.get(exc.field or "", exc.field or "intervals")
+        raise ValidationFailed(str(exc), field=field) from None
 
 
-def _replace_intervals(calendar: BusinessCalendar, intervals: Iterable[tuple[int, int, int]]) -> None:
+def _replace_intervals(
+    calendar: BusinessCalendar, intervals: Iterable[tuple[int, int, int]]
+) -> None:
     calendar.intervals.all().delete()
     WorkingInterval.objects.bulk_create(
-        WorkingInterval(calendar=calendar, weekday=d, start_minute=s, end_minute=e) for d, s, e in intervals
+        WorkingInterval(calendar=calendar, weekday=d, start_minute=s, end_minute=e)
+        for d, s, e in intervals
     )
 
 
 def _interval_rows(calendar: BusinessCalendar) -> list[list[int]]:
-    return [[i.weekday, i.start_minute, i.end_minute] for i in calendar.intervals.order_by("weekday", "start_minute")]
+    return [
+        [i.weekday, i.start_minute, i.end_minute]
+        for i in calendar.intervals.order_by("weekday", "start_minute")
+    ]
 
 
 @_unique
@@ -344,7 +378,9 @@ def update_calendar(
         _replace_intervals(calendar, intervals)
     after = audit.snapshot(calendar) | {"intervals": _interval_rows(calendar)}
     if after != before:
-        audit.record(actor=actor, action="calendar.updated", obj=calendar, before=before, after=after)
+        audit.record(
+            actor=actor, action="calendar.updated", obj=calendar, before=before, after=after
+        )
     return calendar
 
 
@@ -355,11 +391,15 @@ def delete_calendar(*, actor: Actor, calendar: BusinessCalendar) -> None:
         with transaction.atomic():
             delete_audited(actor, calendar, action="calendar.deleted")
     except ProtectedError:
-        raise Conflict("Contracts still use this calendar; choose another calendar for them first.") from None
+        raise Conflict(
+            "Contracts still use this calendar; choose another calendar for them first."
+        ) from None
 
 
 @_unique
-def add_special_day(*, actor: Actor, calendar: BusinessCalendar, date: Any, name: str, **fields: Any) -> SpecialDay:
+def add_special_day(
+    *, actor: Actor, calendar: BusinessCalendar, date: Any, name: str, **fields: Any
+) -> SpecialDay:
     require(actor, Perm.CALENDAR_MANAGE)
     day = SpecialDay(calendar=calendar, date=date, name=name)
     apply_changes(day, fields, {"kind", "recurs_yearly"})

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -122,8 +123,10 @@ def get_client(request: HttpRequest, client_id: int) -> Client:
 def update_client(request: HttpRequest, client_id: int, payload: ClientPatch) -> Client:
     """Only the fields sent change. Needs client.manage."""
     actor = actor_from(request)
-    client = _client(actor, client_id)
-    return actions.update_client(actor=actor, client=client, changes=changes_of(payload))
+    client: Client = actions.update_client(
+        actor=actor, client=_client(actor, client_id), changes=changes_of(payload)
+    )
+    return client
 
 
 @endpoint(router, "DELETE", "/clients/{client_id}", "Delete a client", tag="clients", ok={204: None}, errors=(*WRITE, 409))  # fmt: skip
@@ -164,8 +167,12 @@ def get_site(request: HttpRequest, site_id: int) -> Site:
 @endpoint(router, "PATCH", "/sites/{site_id}", "Change a site", tag="sites", ok={200: SiteOut}, errors=(*WRITE, 409))  # fmt: skip
 def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> Site:
     actor = actor_from(request)
-    site = fetch(sites_visible_to(actor), "site", pk=site_id)
-    return actions.update_site(actor=actor, site=site, changes=changes_of(payload))
+    site: Site = actions.update_site(
+        actor=actor,
+        site=fetch(sites_visible_to(actor), "site", pk=site_id),
+        changes=changes_of(payload),
+    )
+    return site
 
 
 @endpoint(router, "DELETE", "/sites/{site_id}", "Delete a site", tag="sites", ok={204: None}, errors=WRITE)  # fmt: skip
@@ -240,7 +247,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
 _CONTRACT_FIELDS = {"calendar": "calendar_id"}
 
 
-def _contracts(actor: Actor) -> Any:
+def _contracts(actor: Actor) -> QuerySet[Contract]:
     require_to_read(actor, Perm.CONTRACT_VIEW, "contracts")
     return contracts_visible_to(actor)
 
@@ -266,7 +273,7 @@ def list_contracts(
     return page(request, search(qs, query.q, ["name", "reference"]), query)
 
 
-def _with_status(qs: Any, status: str) -> Any:
+def _with_status(qs: QuerySet[Contract], status: str) -> QuerySet[Contract]:
     today = timezone.localdate()
     if status == "upcoming":
         return qs.filter(start_date__gt=today)

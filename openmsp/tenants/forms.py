@@ -26,8 +26,8 @@ from openmsp.tenants.models import (
     Client,
     Contact,
     Contract,
-    SlaTarget,
     Site,
+    SlaTarget,
     SpecialDay,
 )
 from openmsp.web.templatetags.shell import WEEKDAYS
@@ -50,6 +50,12 @@ def holiday_countries() -> list[tuple[str, str]]:
     return [(code, f"{code} · {name}") for code, name in ordered]
 
 
+def holiday_regions(country: str) -> list[str]:
+    import holidays
+
+    return sorted(holidays.list_supported_countries().get(country, []))
+
+
 def clean_time_zone(value: str) -> str:
     value = value.strip()
     try:
@@ -67,16 +73,13 @@ class ModelFieldsForm(forms.Form):
 
     model: type[Any]
     model_fields: tuple[str, ...] = ()
-    widgets: dict[str, forms.Widget] = {}
+    widgets: dict[str, type[forms.Widget] | forms.Widget] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         generated = fields_for_model(self.model, fields=self.model_fields, widgets=self.widgets)
         declared = dict(self.fields)
-        self.fields = {
-            name: declared.get(name) or generated[name]  # type: ignore[misc]
-            for name in self.model_fields
-        }
+        self.fields = {name: declared.get(name) or generated[name] for name in self.model_fields}
         self.fields.update({n: f for n, f in declared.items() if n not in self.fields})
         if "time_zone" in self.fields:
             self.fields["time_zone"].widget.attrs.update(
@@ -160,13 +163,13 @@ class ContractForm(ModelFieldsForm):
     )
 
     services = forms.MultipleChoiceField(
-        label=_("services in scope"),
+        label=_("Services in scope"),
         choices=list(SERVICE_CATALOGUE.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     report_recipients = forms.CharField(
-        label=_("report recipients"),
+        label=_("Report recipients"),
         required=False,
         help_text=_("Email addresses, separated by commas."),
     )
@@ -178,7 +181,7 @@ class ContractForm(ModelFieldsForm):
         super().__init__(*args, **kwargs)
         calendar_field: Any = self.fields["calendar"]
         calendar_field.queryset = calendars
-        calendar_field.empty_label = _("(none: 24×7 support)")
+        calendar_field.empty_label = _("(none: 24×7 support)")  # noqa: RUF001
         self.fields["currency"].widget.attrs.update(maxlength=3, size=4)
 
     def grouped(self) -> Iterable[tuple[Any, list[forms.BoundField]]]:
@@ -223,15 +226,15 @@ class SlaTargetForm(forms.Form):
 
     priority = forms.ChoiceField(choices=SlaTarget.Priority.choices, widget=forms.HiddenInput)
     first_response_minutes = forms.IntegerField(
-        label=_("first response (min)"), min_value=1, required=False
+        label=_("First response (min)"), min_value=1, required=False
     )
     next_response_minutes = forms.IntegerField(
-        label=_("next response (min)"), min_value=1, required=False
+        label=_("Next response (min)"), min_value=1, required=False
     )
     resolution_minutes = forms.IntegerField(
-        label=_("resolution (min)"), min_value=1, required=False
+        label=_("Resolution (min)"), min_value=1, required=False
     )
-    always_open = forms.BooleanField(label=_("24×7 clock"), required=False)
+    always_open = forms.BooleanField(label=_("24×7 clock"), required=False)  # noqa: RUF001
 
     def priority_label(self) -> str:
         value = self.initial.get("priority") or self.data.get(self.add_prefix("priority"), "")
@@ -244,7 +247,9 @@ class SlaTargetForm(forms.Form):
             data.get("next_response_minutes") is not None and first is None
         ):
             raise ValidationError(
-                _("%(priority)s: give both the first response and the resolution target, or leave the row empty."),
+                _(
+                    "%(priority)s: give both the first response and the resolution target, or leave the row empty."
+                ),
                 params={"priority": data.get("priority", "")},
             )
         if first is not None and resolution is not None and resolution < first:
@@ -297,9 +302,9 @@ class CalendarForm(ModelFieldsForm):
     model = BusinessCalendar
     model_fields = ("name", "time_zone", "always_open", "holiday_country", "holiday_subdivision")
 
-    holiday_country = forms.ChoiceField(label=_("public holidays of"), required=False)
+    holiday_country = forms.ChoiceField(label=_("Public holidays of"), required=False)
     holiday_subdivision = forms.CharField(
-        label=_("region"),
+        label=_("Region"),
         required=False,
         max_length=16,
         help_text=_("Optional: a subdivision code of the country, for regional holidays."),
@@ -316,26 +321,51 @@ class CalendarForm(ModelFieldsForm):
     def clean_holiday_subdivision(self) -> str:
         return str(self.cleaned_data.get("holiday_subdivision") or "").strip().upper()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        country, region = data.get("holiday_country") or "", data.get("holiday_subdivision") or ""
+        if region and not country:
+            self.add_error(
+                "holiday_subdivision", _("A region needs a country; choose the country first.")
+            )
+        elif region and region not in holiday_regions(country):
+            known = ", ".join(holiday_regions(country)) or "—"
+            self.add_error(
+                "holiday_subdivision",
+                _("“%(region)s” is not a region of %(country)s. Known regions: %(known)s.")
+                % {"region": region, "country": country, "known": known},
+            )
+        return data
+
 
 def _hhmm(value: str) -> int:
     try:
         return workcal.parse_hhmm(value)
     except workcal.CalendarError:
         raise ValidationError(
-            _("“%(value)s” is not a time of day. Write it as HH:MM, for example 09:00 (24:00 = end of day)."),
+            _(
+                "“%(value)s” is not a time of day. Write it as HH:MM, for example 09:00 (24:00 = end of day)."
+            ),
             params={"value": value},
         ) from None
 
 
 class IntervalForm(forms.Form):
     weekday = forms.TypedChoiceField(
-        label=_("day"), coerce=int, choices=[(i, name) for i, name in enumerate(WEEKDAYS)]
+        label=_("Day"),
+        coerce=int,
+        choices=[(i, name) for i, name in enumerate(WEEKDAYS)],
+        widget=forms.Select(attrs={"aria-label": _("Day")}),
     )
     start = forms.CharField(
-        label=_("from"), max_length=5, widget=forms.TextInput(attrs={"placeholder": "09:00", "size": 5})
+        label=_("From"),
+        max_length=5,
+        widget=forms.TextInput(attrs={"placeholder": "09:00", "size": 5, "aria-label": _("From")}),
     )
     end = forms.CharField(
-        label=_("until"), max_length=5, widget=forms.TextInput(attrs={"placeholder": "18:00", "size": 5})
+        label=_("Until"),
+        max_length=5,
+        widget=forms.TextInput(attrs={"placeholder": "18:00", "size": 5, "aria-label": _("Until")}),
     )
 
     def has_changed(self) -> bool:
@@ -362,14 +392,16 @@ class IntervalForm(forms.Form):
 IntervalFormSet = forms.formset_factory(IntervalForm, extra=1, can_delete=True)
 
 
-def interval_formset(
-    data: Any = None, intervals: Iterable[tuple[int, int, int]] = ()
-) -> Any:
+def interval_formset(data: Any = None, intervals: Iterable[tuple[int, int, int]] = ()) -> Any:
+    """Rows to edit; once posted, the posted rows are the whole truth (no initial to compare
+    with, so a row that equals a default is kept, not mistaken for an untouched spare)."""
+    if data is not None:
+        return IntervalFormSet(data, prefix="intervals")
     initial = [
         {"weekday": d, "start": workcal.format_minute(s), "end": workcal.format_minute(e)}
         for d, s, e in intervals
     ]
-    return IntervalFormSet(data, initial=initial, prefix="intervals")
+    return IntervalFormSet(initial=initial, prefix="intervals")
 
 
 def intervals_of(formset: Any) -> list[tuple[int, int, int]]:
@@ -391,23 +423,37 @@ class SpecialDayForm(ModelFieldsForm):
 class WorkingTimeForm(forms.Form):
     """The calendar preview's calculator; times are the viewer's local wall-clock times."""
 
-    OPERATIONS = (("between", _("working minutes between A and B")), ("add", _("A plus N working minutes")))
+    OPERATIONS = (
+        ("between", _("Working minutes between A and B")),
+        ("add", _("A plus N working minutes")),
+    )
 
-    operation = forms.ChoiceField(choices=OPERATIONS, initial="between", label=_("calculate"))
+    operation = forms.ChoiceField(choices=OPERATIONS, initial="between", label=_("Calculate"))
     start = forms.DateTimeField(
-        label=_("A"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("A"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     end = forms.DateTimeField(
         label=_("B"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    minutes = forms.IntegerField(label=_("N minutes"), min_value=0, max_value=10_000_000, required=False)
+    minutes = forms.IntegerField(
+        label=_("N minutes"), min_value=0, max_value=10_000_000, required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("operation") == "between" and data.get("end") is None and "end" not in self.errors:
+        if (
+            data.get("operation") == "between"
+            and data.get("end") is None
+            and "end" not in self.errors
+        ):
             self.add_error("end", _("Give B, the end of the span."))
-        if data.get("operation") == "add" and data.get("minutes") is None and "minutes" not in self.errors:
+        if (
+            data.get("operation") == "add"
+            and data.get("minutes") is None
+            and "minutes" not in self.errors
+        ):
             self.add_error("minutes", _("Give N, the working minutes to add."))
         return data

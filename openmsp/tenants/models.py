@@ -50,7 +50,7 @@ class Client(TimestampedModel):
     @property
     def client_id(self) -> int:
         """A client is its own tenant: lets generic code read `obj.client_id` on any tenant row."""
-        return self.pk  # type: ignore[no-any-return]
+        return self.pk
 
 
 class TenantOwned(TimestampedModel):
@@ -70,7 +70,9 @@ class Site(TenantOwned):
 
     class Meta:
         ordering = ["client", "name"]
-        constraints = [models.UniqueConstraint(fields=["client", "name"], name="site_name_per_client")]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="site_name_per_client")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -104,7 +106,9 @@ class BusinessCalendar(TimestampedModel):
     name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
     always_open = models.BooleanField(_("24×7"), default=False)
-    holiday_country = models.CharField(_("public holidays of"), max_length=8, blank=True, default="KR")
+    holiday_country = models.CharField(
+        _("public holidays of"), max_length=8, blank=True, default="KR"
+    )
     holiday_subdivision = models.CharField(_("region"), max_length=16, blank=True)
 
     objects = TenantQuerySet.as_manager()
@@ -143,7 +147,9 @@ class BusinessCalendar(TimestampedModel):
 
 
 class WorkingInterval(models.Model):
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="intervals")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="intervals"
+    )
     weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
     start_minute = models.PositiveSmallIntegerField(validators=[MaxValueValidator(1439)])
     end_minute = models.PositiveSmallIntegerField(
@@ -154,7 +160,8 @@ class WorkingInterval(models.Model):
         ordering = ["weekday", "start_minute"]
         constraints = [
             models.CheckConstraint(
-                name="interval_end_after_start", condition=models.Q(end_minute__gt=models.F("start_minute"))
+                name="interval_end_after_start",
+                condition=models.Q(end_minute__gt=models.F("start_minute")),
             )
         ]
 
@@ -236,7 +243,10 @@ class Contract(TenantOwned):
     notice_days = models.PositiveIntegerField(_("notice period (days)"), default=30)
     services = models.JSONField(_("services in scope"), default=list, blank=True)
     support_hours = models.CharField(
-        _("support hours"), max_length=20, choices=SupportHours.choices, default=SupportHours.CALENDAR
+        _("support hours"),
+        max_length=20,
+        choices=SupportHours.choices,
+        default=SupportHours.CALENDAR,
     )
     calendar = models.ForeignKey(
         BusinessCalendar,
@@ -254,7 +264,10 @@ class Contract(TenantOwned):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     billing_model = models.CharField(
-        _("billing model"), max_length=30, choices=BillingModel.choices, default=BillingModel.FIXED_MONTHLY
+        _("billing model"),
+        max_length=30,
+        choices=BillingModel.choices,
+        default=BillingModel.FIXED_MONTHLY,
     )
     rate = models.DecimalField(_("rate"), max_digits=14, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3, default="KRW")
@@ -278,7 +291,8 @@ class Contract(TenantOwned):
         constraints = [
             models.CheckConstraint(
                 name="contract_ends_after_start",
-                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
             )
         ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -32,7 +33,7 @@ def visible_client_ids(actor: Actor) -> QuerySet[Client, int] | None:
         if user.all_clients:
             return None
         return user.assigned_clients.values_list("pk", flat=True)
-    return Client.objects.filter(pk=user.client_id).values_list("pk", flat=True)
+    return Client.objects.filter(pk=user.client_id or 0).values_list("pk", flat=True)
 
 
 def scope(actor: Actor, qs: QuerySet[M], field: str = "client") -> QuerySet[M]:
@@ -46,7 +47,7 @@ def scope(actor: Actor, qs: QuerySet[M], field: str = "client") -> QuerySet[M]:
 def get_visible(actor: Actor, qs: QuerySet[M], field: str = "client", **lookup: Any) -> M:
     try:
         return scope(actor, qs, field).get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound(f"No such {qs.model._meta.verbose_name}.") from None
 
 

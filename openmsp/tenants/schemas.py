@@ -13,7 +13,15 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, field_validator
 
-from openmsp.core.apiutils import MAX_ID, InputSchema, Instant, ListQuery, Page
+from openmsp.core.apiutils import (
+    MAX_ID,
+    InputSchema,
+    Instant,
+    ListQuery,
+    Page,
+    QuerySchema,
+    omittable,
+)
 from openmsp.tenants import calendar as workcal
 from openmsp.tenants.models import SERVICE_CATALOGUE, Client, Contract, SlaTarget, SpecialDay
 
@@ -27,27 +35,33 @@ SLUG = r"^[-a-zA-Z0-9_]+$"
 
 
 class ClientIn(InputSchema):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, examples=["Hanbit Logistics"])
     code: str = Field(
-        min_length=1, max_length=32, pattern=SLUG, description="Letters, digits, - and _."
+        min_length=1,
+        max_length=32,
+        pattern=SLUG,
+        description="Letters, digits, - and _.",
+        examples=["hanbit"],
     )
-    legal_name: str = Field("", max_length=200)
-    business_number: str = Field("", max_length=32)
+    legal_name: str = Field("", max_length=200, examples=["Hanbit Logistics Co., Ltd."])
+    business_number: str = Field("", max_length=32, examples=["123-45-67890"])
     status: Client.Status = Client.Status.ACTIVE
-    time_zone: str = Field("Asia/Seoul", min_length=1, max_length=64, description="IANA name.")
+    time_zone: str = Field(
+        "Asia/Seoul", min_length=1, max_length=64, description="IANA name.", examples=["Asia/Seoul"]
+    )
     language: Language = "ko"
     notes: str = Field("", max_length=NOTES)
 
 
 class ClientPatch(InputSchema):
-    name: str = Field(None, min_length=1, max_length=200)
-    code: str = Field(None, min_length=1, max_length=32, pattern=SLUG)
-    legal_name: str = Field(None, max_length=200)
-    business_number: str = Field(None, max_length=32)
-    status: Client.Status = Field(None)
-    time_zone: str = Field(None, min_length=1, max_length=64)
-    language: Language = Field(None)
-    notes: str = Field(None, max_length=NOTES)
+    name: str = omittable(min_length=1, max_length=200)
+    code: str = omittable(min_length=1, max_length=32, pattern=SLUG)
+    legal_name: str = omittable(max_length=200)
+    business_number: str = omittable(max_length=32)
+    status: Client.Status = omittable()
+    time_zone: str = omittable(min_length=1, max_length=64)
+    language: Language = omittable()
+    notes: str = omittable(max_length=NOTES)
 
 
 class ClientOut(Schema):
@@ -78,17 +92,17 @@ class ClientPage(Page[ClientOut]):
 
 
 class SiteIn(InputSchema):
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field("", max_length=300)
-    time_zone: str = Field("Asia/Seoul", min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200, examples=["Busan hub"])
+    address: str = Field("", max_length=300, examples=["55 Jungang-daero, Busan"])
+    time_zone: str = Field("Asia/Seoul", min_length=1, max_length=64, examples=["Asia/Seoul"])
     notes: str = Field("", max_length=NOTES)
 
 
 class SitePatch(InputSchema):
-    name: str = Field(None, min_length=1, max_length=200)
-    address: str = Field(None, max_length=300)
-    time_zone: str = Field(None, min_length=1, max_length=64)
-    notes: str = Field(None, max_length=NOTES)
+    name: str = omittable(min_length=1, max_length=200)
+    address: str = omittable(max_length=300)
+    time_zone: str = omittable(min_length=1, max_length=64)
+    notes: str = omittable(max_length=NOTES)
 
 
 class SiteOut(Schema):
@@ -116,10 +130,10 @@ class SitePage(Page[SiteOut]):
 
 class ContactIn(InputSchema):
     site_id: int | None = Field(None, ge=1, le=MAX_ID, description="A site of the same client.")
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=40)
-    title: str = Field("", max_length=100)
+    name: str = Field(min_length=1, max_length=200, examples=["Kim Minji"])
+    email: str = Field("", max_length=254, examples=["minji.kim@hanbit.example"])
+    phone: str = Field("", max_length=40, examples=["+82 2 1234 5678"])
+    title: str = Field("", max_length=100, examples=["IT manager"])
     is_primary: bool = False
     language: Language = "ko"
     notes: str = Field("", max_length=NOTES)
@@ -127,13 +141,13 @@ class ContactIn(InputSchema):
 
 class ContactPatch(InputSchema):
     site_id: int | None = Field(None, ge=1, le=MAX_ID)
-    name: str = Field(None, min_length=1, max_length=200)
-    email: str = Field(None, max_length=254)
-    phone: str = Field(None, max_length=40)
-    title: str = Field(None, max_length=100)
-    is_primary: bool = Field(None)
-    language: Language = Field(None)
-    notes: str = Field(None, max_length=NOTES)
+    name: str = omittable(min_length=1, max_length=200)
+    email: str = omittable(max_length=254)
+    phone: str = omittable(max_length=40)
+    title: str = omittable(max_length=100)
+    is_primary: bool = omittable()
+    language: Language = omittable()
+    notes: str = omittable(max_length=NOTES)
 
 
 class ContactOut(Schema):
@@ -196,7 +210,6 @@ class SlaTargetOut(Schema):
 
 
 _SERVICES_SCHEMA: dict[str, Any] = {"items": {"type": "string", "enum": list(SERVICE_CATALOGUE)}}
-_MONEY_RATE = {"max_digits": 14, "decimal_places": 2, "ge": 0}
 
 
 class _ContractFields(InputSchema):
@@ -207,17 +220,22 @@ class _ContractFields(InputSchema):
 
 
 class ContractIn(_ContractFields):
-    name: str = Field(min_length=1, max_length=200)
-    reference: str = Field("", max_length=64, description="The contract number.")
-    start_date: dt.date
-    end_date: dt.date | None = None
+    name: str = Field(min_length=1, max_length=200, examples=["Managed services 2026"])
+    reference: str = Field(
+        "", max_length=64, description="The contract number.", examples=["MSA-2026-001"]
+    )
+    start_date: dt.date = Field(examples=["2026-01-01"])
+    end_date: dt.date | None = Field(None, examples=["2026-12-31"])
     renewal: Contract.Renewal = Contract.Renewal.AUTOMATIC
     notice_days: int = Field(30, ge=0, le=MAX_INT)
     services: list[str] = Field(
-        default_factory=list, max_length=len(SERVICE_CATALOGUE), description=SERVICES_DOC,
+        default_factory=list,
+        max_length=len(SERVICE_CATALOGUE),
+        description=SERVICES_DOC,
         json_schema_extra=_SERVICES_SCHEMA,
-    )  # fmt: skip
-    support_hours: Contract.SupportHours = Contract.SupportHours.CALENDAR
+        examples=[["monitoring", "service_desk"]],
+    )
+    support_hours: Contract.SupportHours = Field(Contract.SupportHours.CALENDAR, examples=["24x7"])
     calendar_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="Required when support_hours is calendar."
     )
@@ -225,7 +243,7 @@ class ContractIn(_ContractFields):
         Decimal("99.900"), max_digits=6, decimal_places=3, ge=0, le=100
     )
     billing_model: Contract.BillingModel = Contract.BillingModel.FIXED_MONTHLY
-    rate: Decimal = Field(Decimal("0"), **_MONEY_RATE)
+    rate: Decimal = Field(Decimal("0"), max_digits=14, decimal_places=2, ge=0)
     currency: str = Field("KRW", pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
     included_hours: Decimal | None = Field(None, max_digits=8, decimal_places=2, ge=0)
     dpa_signed: bool = False
@@ -234,7 +252,10 @@ class ContractIn(_ContractFields):
     retention_days: int = Field(1095, ge=0, le=MAX_INT)
     report_frequency: Contract.Frequency = Contract.Frequency.MONTHLY
     report_recipients: list[str] = Field(
-        default_factory=list, max_length=50, description="Email addresses."
+        default_factory=list,
+        max_length=50,
+        description="Email addresses.",
+        examples=[["it@hanbit.example"]],
     )
     meeting_cadence: Contract.Frequency = Contract.Frequency.QUARTERLY
     sla_targets: list[SlaTargetIn] = Field(
@@ -250,32 +271,33 @@ class ContractIn(_ContractFields):
 
 
 class ContractPatch(_ContractFields):
-    name: str = Field(None, min_length=1, max_length=200)
-    reference: str = Field(None, max_length=64)
-    start_date: dt.date = Field(None)
+    name: str = omittable(min_length=1, max_length=200)
+    reference: str = omittable(max_length=64)
+    start_date: dt.date = omittable()
     end_date: dt.date | None = None
-    renewal: Contract.Renewal = Field(None)
-    notice_days: int = Field(None, ge=0, le=MAX_INT)
-    services: list[str] = Field(
-        None, max_length=len(SERVICE_CATALOGUE), description=SERVICES_DOC,
+    renewal: Contract.Renewal = omittable()
+    notice_days: int = omittable(ge=0, le=MAX_INT)
+    services: list[str] = omittable(
+        max_length=len(SERVICE_CATALOGUE),
+        description=SERVICES_DOC,
         json_schema_extra=_SERVICES_SCHEMA,
-    )  # fmt: skip
-    support_hours: Contract.SupportHours = Field(None)
+    )
+    support_hours: Contract.SupportHours = omittable()
     calendar_id: int | None = Field(None, ge=1, le=MAX_ID)
-    availability_target: Decimal = Field(None, max_digits=6, decimal_places=3, ge=0, le=100)
-    billing_model: Contract.BillingModel = Field(None)
-    rate: Decimal = Field(None, **_MONEY_RATE)
-    currency: str = Field(None, pattern=r"^[A-Z]{3}$")
+    availability_target: Decimal = omittable(max_digits=6, decimal_places=3, ge=0, le=100)
+    billing_model: Contract.BillingModel = omittable()
+    rate: Decimal = omittable(max_digits=14, decimal_places=2, ge=0)
+    currency: str = omittable(pattern=r"^[A-Z]{3}$")
     included_hours: Decimal | None = Field(None, max_digits=8, decimal_places=2, ge=0)
-    dpa_signed: bool = Field(None)
+    dpa_signed: bool = omittable()
     dpa_signed_on: dt.date | None = None
-    data_location: str = Field(None, max_length=100)
-    retention_days: int = Field(None, ge=0, le=MAX_INT)
-    report_frequency: Contract.Frequency = Field(None)
-    report_recipients: list[str] = Field(None, max_length=50)
-    meeting_cadence: Contract.Frequency = Field(None)
-    sla_targets: list[SlaTargetIn] = Field(
-        None, max_length=4, description="Replaces all targets of the contract."
+    data_location: str = omittable(max_length=100)
+    retention_days: int = omittable(ge=0, le=MAX_INT)
+    report_frequency: Contract.Frequency = omittable()
+    report_recipients: list[str] = omittable(max_length=50)
+    meeting_cadence: Contract.Frequency = omittable()
+    sla_targets: list[SlaTargetIn] = omittable(
+        max_length=4, description="Replaces all targets of the contract."
     )
 
     @field_validator("report_recipients")
@@ -335,6 +357,13 @@ class ContractPage(Page[ContractOut]):
 # --- Calendars ----------------------------------------------------------------------------------
 
 
+INTERVALS_EXAMPLE = [
+    {"weekday": day, "start": start, "end": end}
+    for day in range(5)
+    for start, end in (("09:00", "12:00"), ("13:00", "18:00"))
+]
+
+
 class IntervalIn(InputSchema):
     weekday: int = Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday.")
     start: str = Field(max_length=5, description="Local time HH:MM, e.g. 09:00.")
@@ -363,23 +392,27 @@ class CalendarIn(InputSchema):
     client_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="The client; leave out for an MSP-wide calendar."
     )
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field("Asia/Seoul", min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200, examples=["Seoul office hours"])
+    time_zone: str = Field("Asia/Seoul", min_length=1, max_length=64, examples=["Asia/Seoul"])
     always_open: bool = Field(False, description="24x7: intervals and holidays are ignored.")
     holiday_country: str | None = Field(
         "KR", max_length=8, description="ISO 3166 code whose public holidays close the calendar."
     )
     holiday_subdivision: str | None = Field(None, max_length=16)
-    intervals: list[IntervalIn] = Field(default_factory=list, max_length=336)
+    intervals: list[IntervalIn] = Field(
+        default_factory=list, max_length=336, examples=[INTERVALS_EXAMPLE]
+    )
 
 
 class CalendarPatch(InputSchema):
-    name: str = Field(None, min_length=1, max_length=200)
-    time_zone: str = Field(None, min_length=1, max_length=64)
-    always_open: bool = Field(None)
+    name: str = omittable(min_length=1, max_length=200)
+    time_zone: str = omittable(min_length=1, max_length=64)
+    always_open: bool = omittable()
     holiday_country: str | None = Field(None, max_length=8)
     holiday_subdivision: str | None = Field(None, max_length=16)
-    intervals: list[IntervalIn] = Field(None, max_length=336, description="Replaces all intervals.")
+    intervals: list[IntervalIn] = omittable(
+        max_length=336, description="Replaces all intervals.", examples=[INTERVALS_EXAMPLE]
+    )
 
 
 class CalendarOut(Schema):
@@ -418,8 +451,8 @@ class CalendarPage(Page[CalendarOut]):
 
 
 class SpecialDayIn(InputSchema):
-    date: dt.date
-    name: str = Field(min_length=1, max_length=200)
+    date: dt.date = Field(examples=["2026-04-01"])
+    name: str = Field(min_length=1, max_length=200, examples=["Founding day"])
     kind: SpecialDay.Kind = Field(
         SpecialDay.Kind.CLOSED, description="closed: no work that day; open: an extra working day."
     )
@@ -446,8 +479,12 @@ class SpecialDayPage(Page[SpecialDayOut]):
 # --- Working-time arithmetic --------------------------------------------------------------------
 
 
-class PreviewQuery(Schema):
-    start: Instant | None = Field(None, description="From this instant (default: now).")
+class PreviewQuery(QuerySchema):
+    start: Instant | None = Field(
+        None,
+        description="From this instant (default: now).",
+        examples=["2026-03-02T08:30:00+09:00"],
+    )
     count: int = Field(10, ge=1, le=100, description="How many working periods.")
 
 
@@ -464,9 +501,9 @@ class PreviewOut(Schema):
     periods: list[PeriodOut]
 
 
-class WorkingMinutesQuery(Schema):
-    start: Instant
-    end: Instant
+class WorkingMinutesQuery(QuerySchema):
+    start: Instant = Field(examples=["2026-03-02T08:30:00+09:00"])
+    end: Instant = Field(examples=["2026-03-06T18:00:00+09:00"])
 
 
 class WorkingMinutesOut(Schema):
@@ -475,9 +512,9 @@ class WorkingMinutesOut(Schema):
     minutes: int = Field(description="Whole working minutes in [start, end].")
 
 
-class AddMinutesQuery(Schema):
-    start: Instant
-    minutes: int = Field(ge=0, le=10_000_000, description="Working minutes to add.")
+class AddMinutesQuery(QuerySchema):
+    start: Instant = Field(examples=["2026-03-02T17:30:00+09:00"])
+    minutes: int = Field(ge=0, le=10_000_000, description="Working minutes to add.", examples=[240])
 
 
 class AddMinutesOut(Schema):

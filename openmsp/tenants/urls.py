@@ -19,7 +19,7 @@ urlpatterns = [
         name="special_day_create",
     ),
     path(
-        "calendars/<int:calendar_id>/special-days/<int:day_id>/delete/",
+        "calendars/<int:calendar_id>/special-days/<int:special_day_id>/delete/",
         views.special_day_delete,
         name="special_day_delete",
     ),
@@ -32,10 +32,15 @@ urlpatterns = [
     path("<int:client_id>/sites/<int:site_id>/edit/", views.site_form, name="site_edit"),
     path("<int:client_id>/sites/<int:site_id>/delete/", views.site_delete, name="site_delete"),
     path(
-        "<int:client_id>/contacts/", views.client_detail, {"tab": "contacts"}, name="client_contacts"
+        "<int:client_id>/contacts/",
+        views.client_detail,
+        {"tab": "contacts"},
+        name="client_contacts",
     ),
     path("<int:client_id>/contacts/new/", views.contact_form, name="contact_create"),
-    path("<int:client_id>/contacts/<int:contact_id>/edit/", views.contact_form, name="contact_edit"),
+    path(
+        "<int:client_id>/contacts/<int:contact_id>/edit/", views.contact_form, name="contact_edit"
+    ),
     path(
         "<int:client_id>/contacts/<int:contact_id>/delete/",
         views.contact_delete,

@@ -10,6 +10,7 @@ live in the tab's form slot and fall back to whole pages without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
@@ -25,10 +26,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openmsp.accounts.roles import Perm
-from openmsp.core.errors import Conflict, ValidationFailed
+from openmsp.core.errors import Conflict, NotFound, ValidationFailed
 from openmsp.tenants import actions, forms, queries
 from openmsp.tenants import calendar as workcal
-from openmsp.tenants.models import BusinessCalendar, Client, Contract
+from openmsp.tenants.models import SERVICE_CATALOGUE, BusinessCalendar, Client, Contract
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import apply_error, htmx_swap, is_htmx, page, require_perm
 
@@ -116,7 +117,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def client_switch(request: HttpRequest) -> HttpResponse:
     try:
         client = _client(request, int(request.GET.get("client", "")))
-    except (ValueError, Http404):
+    except (ValueError, NotFound):
         return redirect("client_list")
     return redirect("client_detail", client.pk)
 
@@ -125,7 +126,9 @@ def client_switch(request: HttpRequest) -> HttpResponse:
 @page
 def client_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.CLIENT_MANAGE)
-    form = forms.ClientForm(request.POST or None, initial={"status": "active", "time_zone": "Asia/Seoul"})
+    form = forms.ClientForm(
+        request.POST or None, initial={"status": "active", "time_zone": "Asia/Seoul"}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client = actions.create_client(actor=actor_of(request), **form.changes())
@@ -204,11 +207,15 @@ def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict[str, An
         require_perm(request, Perm.CONTRACT_VIEW)
         return {"contracts": queries.contracts_visible_to(actor).filter(client=client)}
     if tab == "calendars":
-        calendars = queries.calendars_visible_to(actor).filter(Q(client=client) | Q(client__isnull=True))
+        calendars = queries.calendars_visible_to(actor).filter(
+            Q(client=client) | Q(client__isnull=True)
+        )
         return {"calendars": calendars.order_by("client_id", "name")}
     contracts = queries.contracts_visible_to(actor).filter(client=client)
     return {
-        "primary_contacts": queries.contacts_visible_to(actor).filter(client=client, is_primary=True),
+        "primary_contacts": queries.contacts_visible_to(actor).filter(
+            client=client, is_primary=True
+        ),
         "site_count": queries.sites_visible_to(actor).filter(client=client).count(),
         "contact_count": queries.contacts_visible_to(actor).filter(client=client).count(),
         "contracts": contracts if request.user.has_perm_to(Perm.CONTRACT_VIEW) else None,  # type: ignore[union-attr]
@@ -216,7 +223,13 @@ def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict[str, An
 
 
 def _client_page(
-    request: HttpRequest, client: Client, tab: str, *, slot: str = "", status: int = 200, note: str = ""
+    request: HttpRequest,
+    client: Client,
+    tab: str,
+    *,
+    slot: str = "",
+    status: int = 200,
+    note: str = "",
 ) -> HttpResponse:
     context = {
         "client": client,
@@ -303,13 +316,17 @@ def site_delete(request: HttpRequest, client_id: int, site_id: int) -> HttpRespo
 
 @GET_POST
 @page
-def contact_form(request: HttpRequest, client_id: int, contact_id: int | None = None) -> HttpResponse:
+def contact_form(
+    request: HttpRequest, client_id: int, contact_id: int | None = None
+) -> HttpResponse:
     client = _client(request, client_id)
     actor = actor_of(request)
     require_perm(request, Perm.CONTACT_MANAGE)
     sites = queries.sites_visible_to(actor).filter(client=client)
     if contact_id is None:
-        form = forms.ContactForm(request.POST or None, sites=sites, initial={"language": client.language})
+        form = forms.ContactForm(
+            request.POST or None, sites=sites, initial={"language": client.language}
+        )
         return _inline_form(
             request, client, "contacts", form, _("New contact"),
             lambda f: actions.create_contact(actor=actor, client=client, **f.changes()),
@@ -355,11 +372,18 @@ def contract_detail(request: HttpRequest, client_id: int, contract_id: int) -> H
     return render(
         request,
         "tenants/contract_detail.html",
-        {"client": client, "current_client": client, "contract": contract, "today": timezone.localdate()},
+        {
+            "client": client,
+            "current_client": client,
+            "contract": contract,
+            "services": [SERVICE_CATALOGUE.get(code, code) for code in contract.services],
+        },
     )
 
 
-def _contract_initial(client: Client, contract: Contract | None, calendars: QuerySet[Any]) -> dict[str, Any]:
+def _contract_initial(
+    client: Client, contract: Contract | None, calendars: QuerySet[Any]
+) -> dict[str, Any]:
     if contract is not None:
         return {name: getattr(contract, name) for name in forms.ContractForm.model_fields}
     own = [c for c in calendars if c.client_id == client.pk]
@@ -374,21 +398,29 @@ def _contract_initial(client: Client, contract: Contract | None, calendars: Quer
 
 @GET_POST
 @page
-def contract_form(request: HttpRequest, client_id: int, contract_id: int | None = None) -> HttpResponse:
+def contract_form(
+    request: HttpRequest, client_id: int, contract_id: int | None = None
+) -> HttpResponse:
     client = _client(request, client_id)
     actor = actor_of(request)
     contract = _contract(request, client, contract_id) if contract_id is not None else None
     require_perm(request, Perm.CONTRACT_MANAGE)
-    calendars = queries.calendars_visible_to(actor).filter(Q(client=client) | Q(client__isnull=True))
+    calendars = queries.calendars_visible_to(actor).filter(
+        Q(client=client) | Q(client__isnull=True)
+    )
     data = request.POST or None
-    form = forms.ContractForm(data, calendars=calendars, initial=_contract_initial(client, contract, calendars))
+    form = forms.ContractForm(
+        data, calendars=calendars, initial=_contract_initial(client, contract, calendars)
+    )
     sla = forms.sla_formset(data, contract)
     sla_error = ""
     if request.method == "POST" and form.is_valid() and sla.is_valid():
         targets = [t for f in sla.forms if (t := f.target()) is not None]
         try:
             if contract is None:
-                contract = actions.create_contract(actor=actor, client=client, sla_targets=targets, **form.changes())
+                contract = actions.create_contract(
+                    actor=actor, client=client, sla_targets=targets, **form.changes()
+                )
             else:
                 changes = form.changes() | {"sla_targets": targets}
                 actions.update_contract(actor=actor, contract=contract, changes=changes)
@@ -454,7 +486,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
 def _preview(calendar: BusinessCalendar) -> dict[str, Any]:
     """The next working periods and the coming year's holidays, or the reason there are none."""
     spec = calendar.to_spec()
-    today = timezone.now().astimezone(workcal.ZoneInfo(calendar.time_zone)).date()
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(calendar.time_zone)).date()
     try:
         periods = workcal.next_working_periods(spec, timezone.now(), 10)
         holidays = workcal.holidays_between(
@@ -464,7 +496,8 @@ def _preview(calendar: BusinessCalendar) -> dict[str, Any]:
         return {"preview_error": exc.message}
     return {
         "periods": [
-            {"start": s, "end": e, "minutes": (e - s) // dt.timedelta(minutes=1)} for s, e in periods
+            {"start": s, "end": e, "minutes": (e - s) // dt.timedelta(minutes=1)}
+            for s, e in periods
         ],
         "holidays": holidays,
         "compute_form": forms.WorkingTimeForm(),
@@ -525,7 +558,9 @@ def _calendar_form_page(
         else:
             messages.success(request, _("Calendar “%(name)s” saved.") % {"name": calendar.name})
             return redirect("calendar_detail", calendar.pk)
-    invalid = bool(form.errors or intervals_error or (intervals.is_bound and not intervals.is_valid()))
+    invalid = bool(
+        form.errors or intervals_error or (intervals.is_bound and not intervals.is_valid())
+    )
     owner = calendar.client if calendar is not None else client
     return render(
         request,
@@ -580,7 +615,9 @@ def calendar_compute(request: HttpRequest, calendar_id: int) -> HttpResponse:
         spec, data = calendar.to_spec(), form.cleaned_data
         try:
             if data["operation"] == "between":
-                result["minutes"] = workcal.working_minutes_between(spec, data["start"], data["end"])
+                result["minutes"] = workcal.working_minutes_between(
+                    spec, data["start"], data["end"]
+                )
             else:
                 result["due"] = workcal.add_working_minutes(spec, data["start"], data["minutes"])
         except workcal.CalendarError as exc:
@@ -592,10 +629,14 @@ def calendar_compute(request: HttpRequest, calendar_id: int) -> HttpResponse:
     return render(request, "tenants/calendar_compute.html", {"calendar": calendar, **context})
 
 
-def _special_days_panel(request: HttpRequest, calendar: BusinessCalendar, note: str = "") -> HttpResponse:
+def _special_days_panel(
+    request: HttpRequest, calendar: BusinessCalendar, note: str = ""
+) -> HttpResponse:
     fresh = _calendar(request, calendar.pk)
     context = {"calendar": fresh, "special_days": fresh.special_days.all(), "note": note}
-    return htmx_swap(render(request, "tenants/includes/special_days.html", context), "#special-days")
+    return htmx_swap(
+        render(request, "tenants/includes/special_days.html", context), "#special-days", "outerHTML"
+    )
 
 
 @GET_POST
@@ -615,7 +656,12 @@ def special_day_create(request: HttpRequest, calendar_id: int) -> HttpResponse:
                 return _special_days_panel(request, calendar, note)
             messages.success(request, note)
             return redirect("calendar_detail", calendar.pk)
-    context = {"form": form, "title": _("New special day"), "action": request.path, "calendar": calendar}
+    context = {
+        "form": form,
+        "title": _("New special day"),
+        "action": request.path,
+        "calendar": calendar,
+    }
     status = 422 if form.errors else 200
     if is_htmx(request):
         return render(request, "tenants/includes/inline_form.html", context, status=status)
@@ -624,9 +670,9 @@ def special_day_create(request: HttpRequest, calendar_id: int) -> HttpResponse:
 
 @require_POST
 @page
-def special_day_delete(request: HttpRequest, calendar_id: int, day_id: int) -> HttpResponse:
+def special_day_delete(request: HttpRequest, calendar_id: int, special_day_id: int) -> HttpResponse:
     calendar = _calendar(request, calendar_id)
-    day = _one(calendar.special_days.all(), pk=day_id)
+    day = _one(calendar.special_days.all(), pk=special_day_id)
     actions.remove_special_day(actor=actor_of(request), day=day)
     note = _("Special day removed.")
     if is_htmx(request):

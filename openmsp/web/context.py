@@ -37,7 +37,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         from openmsp.web.actor import actor_of
 
         # Lazy: only pages that render the header pay for this query.
-        context["switcher_clients"] = clients_visible_to(actor_of(request)).only(
-            "pk", "name"
-        )[:SWITCHER_LIMIT]
+        context["switcher_clients"] = clients_visible_to(actor_of(request)).only("pk", "name")[
+            :SWITCHER_LIMIT
+        ]
     return context

@@ -10,18 +10,19 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from openmsp.core import errors
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def viewer_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
@@ -32,12 +33,14 @@ def viewer_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(timezone.get_default_timezone_name())
 
 
-def page(view: View[P]) -> View[P]:
+def page(
+    view: Callable[Concatenate[HttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        with timezone.override(viewer_zone(request)):
+        with timezone.override(viewer_zone(request)):  # the middleware sets it too; views need it
             try:
                 return view(request, *args, **kwargs)
             except errors.NotFound as exc:
@@ -60,7 +63,6 @@ def require_perm(request: HttpRequest, perm: str) -> None:
     """Refuse with the 403 page when the signed-in user's role lacks *perm*."""
     if not request.user.has_perm_to(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied("Your role does not allow this.")
-
 
 
 def apply_error(

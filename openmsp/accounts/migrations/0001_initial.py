@@ -2,75 +2,165 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import openmsp.accounts.models
 from django.conf import settings
 from django.db import migrations, models
 
+import openmsp.accounts.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SecurityPolicy',
+            name="SecurityPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mfa_required_for_staff', models.BooleanField(default=False, verbose_name='require two-factor sign-in for all MSP staff')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mfa_required_for_staff",
+                    models.BooleanField(
+                        default=False, verbose_name="require two-factor sign-in for all MSP staff"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email')),
-                ('full_name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('role', models.CharField(choices=[('msp_owner', 'MSP owner'), ('msp_admin', 'MSP admin'), ('technician', 'Technician'), ('auditor', 'Auditor'), ('client_admin', 'Client admin'), ('client_user', 'Client user')], max_length=20, verbose_name='role')),
-                ('all_clients', models.BooleanField(default=True, help_text='Technicians only: unticked, they see only the clients assigned below.', verbose_name='all clients')),
-                ('language', models.CharField(choices=[('ko', '한국어'), ('en', 'English')], default='ko', max_length=8, verbose_name='language')),
-                ('time_zone', models.CharField(default='Asia/Seoul', max_length=64, verbose_name='time zone')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('failed_login_count', models.PositiveIntegerField(default=0)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('assigned_clients', models.ManyToManyField(blank=True, related_name='assigned_technicians', to='tenants.client')),
-                ('client', models.ForeignKey(blank=True, help_text='Client users belong to exactly one client.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='users', to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email")),
+                ("full_name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("msp_owner", "MSP owner"),
+                            ("msp_admin", "MSP admin"),
+                            ("technician", "Technician"),
+                            ("auditor", "Auditor"),
+                            ("client_admin", "Client admin"),
+                            ("client_user", "Client user"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "all_clients",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Technicians only: unticked, they see only the clients assigned below.",
+                        verbose_name="all clients",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ko", "한국어"), ("en", "English")],
+                        default="ko",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(default="Asia/Seoul", max_length=64, verbose_name="time zone"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                ("failed_login_count", models.PositiveIntegerField(default=0)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assigned_clients",
+                    models.ManyToManyField(
+                        blank=True, related_name="assigned_technicians", to="tenants.client"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Client users belong to exactly one client.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="users",
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
             managers=[
-                ('objects', openmsp.accounts.models.UserManager()),
+                ("objects", openmsp.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(max_length=16, unique=True)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('read_only', models.BooleanField(default=False, verbose_name='read-only')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_ip', models.CharField(blank=True, max_length=64)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(max_length=16, unique=True)),
+                ("token_hash", models.CharField(max_length=64)),
+                ("read_only", models.BooleanField(default=False, verbose_name="read-only")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_ip", models.CharField(blank=True, max_length=64)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('client__isnull', False), ('role__in', ['client_admin', 'client_user'])), models.Q(models.Q(('role__in', ['client_admin', 'client_user']), _negated=True), ('client__isnull', True)), _connector='OR'), name='client_role_has_client'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("client__isnull", False), ("role__in", ["client_admin", "client_user"])
+                    ),
+                    models.Q(
+                        models.Q(("role__in", ["client_admin", "client_user"]), _negated=True),
+                        ("client__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="client_role_has_client",
+            ),
         ),
     ]

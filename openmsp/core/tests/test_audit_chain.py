@@ -24,7 +24,7 @@ def _fill(n: int) -> None:
         actions.create_site(actor=SYSTEM, client=client, name=f"site {i}")
 
 
-def _bypass_triggers_and_run(sql: str, params: list[object]) -> None:
+def _bypass_triggers_and_run(sql: str, params: list[str | int]) -> None:
     """What an attacker with database access would do: get past the append-only guard."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -23,7 +23,9 @@ def test_it_creates_a_schedule_row_for_every_registered_job() -> None:
 
 def test_a_due_job_is_enqueued_once_even_when_two_schedulers_race() -> None:
     scheduler.ensure_rows(NOW)
-    PeriodicJob.objects.filter(name="sessions.clear").update(next_run_at=NOW - dt.timedelta(seconds=5))
+    PeriodicJob.objects.filter(name="sessions.clear").update(
+        next_run_at=NOW - dt.timedelta(seconds=5)
+    )
     first = scheduler.run_due(NOW, "scheduler-a")
     second = scheduler.run_due(NOW, "scheduler-b")
     assert first == ["sessions.clear"]
@@ -57,6 +59,8 @@ def test_the_worker_runs_what_the_scheduler_enqueued() -> None:
     scheduler.ensure_rows(NOW)
     PeriodicJob.objects.filter(name="tasks.prune").update(next_run_at=NOW - dt.timedelta(seconds=1))
     scheduler.run_due(NOW, "test")
-    call_command("db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False)
+    call_command(
+        "db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False
+    )
     result = DBTaskResult.objects.get(task_path__endswith="prune_task_results")
     assert result.status == "SUCCESSFUL"

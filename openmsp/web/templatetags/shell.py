@@ -21,13 +21,15 @@ WEEKDAYS = (
     _("Saturday"),
     _("Sunday"),
 )
+HOURS = _("h")  # abbreviation after a number of hours: "4 h"
+MINUTES = _("min")  # abbreviation after a number of minutes: "30 min"
 WEEKDAYS_SHORT = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 
 
 @register.simple_tag
 def render_field(field: forms.BoundField) -> SafeString:
     """The widget, marked aria-invalid and tied to its help and error text for screen readers."""
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     described = []
     if field.help_text:
         described.append(f"{field.auto_id}_help")
@@ -63,6 +65,14 @@ def weekday(index: int, style: str = "long") -> str:
 
 
 @register.filter
+def lookup(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        return key
+
+
+@register.filter
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
@@ -92,10 +102,10 @@ def minutes_label(minutes: int | None) -> str:
         return "—"
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
-        return f"{hours} {_('h')} {rest} {_('min')}"
+        return f"{hours} {HOURS} {rest} {MINUTES}"
     if hours:
-        return f"{hours} {_('h')}"
-    return f"{rest} {_('min')}"
+        return f"{hours} {HOURS}"
+    return f"{rest} {MINUTES}"
 
 
 @register.simple_tag

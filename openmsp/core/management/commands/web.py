@@ -31,7 +31,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=env_int("OPENMSP_WEB_WORKERS", 2, minimum=1))
+        parser.add_argument(
+            "--workers", type=int, default=env_int("OPENMSP_WEB_WORKERS", 2, minimum=1)
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         _Gunicorn(

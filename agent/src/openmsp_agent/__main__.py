@@ -1,0 +1,3 @@
+from openmsp_agent.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,42 @@
+from django.urls import reverse
+
+from openmsp.accounts.models import SecurityPolicy
+from openmsp.accounts.tests.support import records
+
+
+def test_the_owner_requires_two_factor_for_staff(web_as, msp_owner):
+    http = web_as(msp_owner)
+
+    response = http.post(reverse("settings"), {"mfa_required_for_staff": "on"})
+
+    assert response["Location"] == reverse("settings")
+    assert SecurityPolicy.current().mfa_required_for_staff
+    [rec] = records("security_policy.updated")
+    assert rec.category == "permission"
+    assert rec.before == {"mfa_required_for_staff": False}
+    assert rec.after == {"mfa_required_for_staff": True}
+
+
+def test_the_page_shows_the_server_side_settings(web_as, msp_owner, settings):
+    settings.OPENMSP_LOCKOUT_THRESHOLD = 7
+
+    page = web_as(msp_owner).get(reverse("settings")).content.decode()
+
+    assert "OPENMSP_LOCKOUT_THRESHOLD" in page
+    assert "<td>7</td>" in page
+
+
+def test_only_the_owner_may_open_it(web_as, msp_admin, alice, auditor):
+    for person in (msp_admin, alice, auditor):
+        assert web_as(person).get(reverse("settings")).status_code == 403
+        assert (
+            web_as(person).post(reverse("settings"), {"mfa_required_for_staff": "on"}).status_code
+            == 403
+        )
+    assert not SecurityPolicy.current().mfa_required_for_staff
+
+
+def test_saving_the_same_value_writes_no_record(web_as, msp_owner):
+    web_as(msp_owner).post(reverse("settings"), {})
+
+    assert records("security_policy.updated") == []

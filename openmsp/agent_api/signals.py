@@ -1,0 +1,13 @@
+"""Signals of the agent API.
+
+`check_results_received` is sent after a batch with `check_results` commits, with keyword
+arguments `agent`, `asset` and `results` (the list as the agent sent it, text made storable). The
+monitoring capability turns them into check states; until a receiver is connected they are not
+kept (agents only send them for local checks the server configured).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+check_results_received = Signal()

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from openmsp.agent_api.tests.agents import SignedAgent, enroll_new
+from openmsp.tenants.models import Client
+
+
+@pytest.fixture
+def agent_a(client_a: Client) -> SignedAgent:
+    """An enrolled agent on a host of client A."""
+    return enroll_new(client_a, machine_id="a-web-01", hostname="a-web-01")

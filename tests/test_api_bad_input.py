@@ -1,0 +1,308 @@
+"""Bad input of every kind answers 4xx with a JSON `detail` that names the problem, never a 500.
+
+Each case is (method, path, body, expected status, the field named or words in the detail). Paths
+use {client}, {calendar}, {contract} for objects of client A and {user} for the MSP owner, who
+sends every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from openmsp.accounts.models import User
+from openmsp.core.actor import Actor
+from openmsp.tenants import actions
+from openmsp.tenants.models import BusinessCalendar, Client
+
+SYSTEM = Actor.system("test")
+JSON = "application/json"
+HUGE = 10**30
+MONDAY = [{"weekday": 0, "start": "09:00", "end": "18:00"}]
+
+
+@pytest.fixture
+def ids(client_a: Client, msp_owner: User) -> dict[str, int]:
+    calendar = BusinessCalendar.objects.get(client=client_a)
+    contract = actions.create_contract(
+        actor=SYSTEM, client=client_a, name="MSA", start_date=dt.date(2026, 1, 1), calendar=calendar
+    )
+    return {
+        "client": client_a.pk,
+        "calendar": calendar.pk,
+        "contract": contract.pk,
+        "user": msp_owner.pk,
+    }
+
+
+@pytest.fixture
+def owner_http(msp_owner: User, api_as: Any) -> HttpClient:
+    http: HttpClient = api_as(msp_owner)
+    return http
+
+
+def send(http: HttpClient, method: str, path: str, body: Any, ids: dict[str, int]) -> Any:
+    url = path.format(**ids)
+    if body is None:
+        return http.generic(method, url)
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return http.generic(method, url, data, content_type=JSON)
+
+
+def assert_names(response: Any, status: int, named: str) -> None:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    if named:
+        assert body.get("field") == named or named in body["detail"], body
+
+
+CASES = [
+    # Bodies that are not the JSON object the operation expects.
+    ("POST", "/api/v1/clients", b"{not json", 400, "not valid JSON"),
+    ("POST", "/api/v1/clients", b"\xff\xfe\x00", 400, "not valid JSON"),
+    ("POST", "/api/v1/clients", b"[" * 50_000 + b"]" * 50_000, 400, "not valid JSON"),
+    ("POST", "/api/v1/clients", [1, 2], 422, "body"),
+    ("POST", "/api/v1/clients", b'"just a string"', 422, "body"),
+    ("POST", "/api/v1/clients", None, 422, "body"),
+    ("PATCH", "/api/v1/clients/{client}", b"null", 422, "body"),
+    # Wrong types.
+    ("POST", "/api/v1/clients", {"name": 123, "code": "x"}, 422, "name"),
+    ("POST", "/api/v1/clients", {"name": ["x"], "code": "x"}, 422, "name"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"notice_days": "thirty"}, 422, "notice_days"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"rate": "lots"}, 422, "rate"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"rate": "NaN"}, 422, "rate"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"dpa_signed": "maybe"}, 422, "dpa_signed"),
+    ("POST", "/api/v1/tokens", {"name": "x", "read_only": "sometimes"}, 422, "read_only"),
+    ("PATCH", "/api/v1/users/{user}", {"assigned_client_ids": "1,2"}, 422, "assigned_client_ids"),
+    # Unknown fields (typos) are refused, never silently dropped.
+    ("POST", "/api/v1/clients", {"name": "X", "code": "x", "stauts": "active"}, 422, "stauts"),
+    ("PATCH", "/api/v1/clients/{client}", {"nmae": "X"}, 422, "nmae"),
+    ("POST", "/api/v1/clients/{client}/sites", {"name": "X", "adress": "1"}, 422, "adress"),
+    ("POST", "/api/v1/clients/{client}/contacts", {"name": "X", "mail": "a@b.c"}, 422, "mail"),
+    (
+        "PATCH",
+        "/api/v1/contracts/{contract}",
+        {
+            "sla_targets": [
+                {
+                    "priority": "P1",
+                    "first_response_minutes": 1,
+                    "resolution_minutes": 2,
+                    "colour": "red",
+                }
+            ]
+        },
+        422,
+        "sla_targets.0.colour",
+    ),
+    (
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        {"intervals": [{"day": 0, "start": "09:00", "end": "10:00"}]},
+        422,
+        "intervals.0.weekday",
+    ),
+    (
+        "POST",
+        "/api/v1/users",
+        {"email": "x@msp.example", "role": "auditor", "is_superuser": True},
+        422,
+        "is_superuser",
+    ),
+    ("POST", "/api/v1/tokens", {"name": "x", "scopes": ["all"]}, 422, "scopes"),
+    # Missing required fields.
+    ("POST", "/api/v1/clients", {"name": "X"}, 422, "code"),
+    ("POST", "/api/v1/clients/{client}/contracts", {"name": "X"}, 422, "start_date"),
+    ("POST", "/api/v1/calendars/{calendar}/special-days", {"name": "X"}, 422, "date"),
+    ("POST", "/api/v1/users", {"email": "x@msp.example"}, 422, "role"),
+    # Lengths and ranges from the models.
+    ("POST", "/api/v1/clients", {"name": "x" * 201, "code": "x"}, 422, "name"),
+    ("POST", "/api/v1/clients", {"name": "X", "code": "has space"}, 422, "code"),
+    ("POST", "/api/v1/clients", {"name": "   ", "code": "x"}, 422, "name"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"notice_days": -1}, 422, "notice_days"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"notice_days": HUGE}, 422, "notice_days"),
+    (
+        "PATCH",
+        "/api/v1/contracts/{contract}",
+        {"availability_target": "99.9999"},
+        422,
+        "availability_target",
+    ),
+    ("PATCH", "/api/v1/contracts/{contract}", {"calendar_id": HUGE}, 422, "calendar_id"),
+    (
+        "POST",
+        "/api/v1/calendars",
+        {"name": "X", "client_id": -4, "intervals": MONDAY},
+        422,
+        "client_id",
+    ),
+    (
+        "PATCH",
+        "/api/v1/contracts/{contract}",
+        {
+            "sla_targets": [
+                {"priority": "P1", "first_response_minutes": -5, "resolution_minutes": 10}
+            ]
+        },
+        422,
+        "sla_targets.0.first_response_minutes",
+    ),
+    # Text no database can store.
+    ("POST", "/api/v1/clients", {"name": "nul\u0000byte", "code": "x"}, 422, "name"),
+    (
+        "PATCH",
+        "/api/v1/contracts/{contract}",
+        {"report_recipients": ["a\u0000@b.c"]},
+        422,
+        "report_recipients",
+    ),
+    # Invalid time zones, named.
+    ("PATCH", "/api/v1/clients/{client}", {"time_zone": "Asia/Gangnam"}, 422, "time_zone"),
+    (
+        "POST",
+        "/api/v1/clients/{client}/sites",
+        {"name": "X", "time_zone": "../../etc/passwd"},
+        422,
+        "time_zone",
+    ),
+    ("PATCH", "/api/v1/calendars/{calendar}", {"time_zone": "Mars/Olympus"}, 422, "time_zone"),
+    ("PATCH", "/api/v1/users/{user}", {"time_zone": "nowhere"}, 422, "time_zone"),
+    # Calendar intervals.
+    (
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        {"intervals": [*MONDAY, {"weekday": 0, "start": "17:00", "end": "19:00"}]},
+        422,
+        "overlaps",
+    ),
+    (
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        {"intervals": [{"weekday": 0, "start": "25:00", "end": "26:00"}]},
+        422,
+        "intervals.0.start",
+    ),
+    (
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        {"intervals": [{"weekday": 0, "start": "09:00", "end": "08:00"}]},
+        422,
+        "intervals",
+    ),
+    (
+        "PATCH",
+        "/api/v1/calendars/{calendar}",
+        {"intervals": [{"weekday": -1, "start": "09:00", "end": "10:00"}]},
+        422,
+        "intervals.0.weekday",
+    ),
+    # Bad dates and instants.
+    ("PATCH", "/api/v1/contracts/{contract}", {"start_date": "2026-13-01"}, 422, "start_date"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"start_date": "yesterday"}, 422, "start_date"),
+    ("PATCH", "/api/v1/contracts/{contract}", {"end_date": "2025-12-31"}, 422, "end_date"),
+    (
+        "POST",
+        "/api/v1/calendars/{calendar}/special-days",
+        {"date": "2026-02-29", "name": "X"},
+        422,
+        "date",
+    ),
+    ("GET", "/api/v1/audit?since=last+week", None, 422, "since"),
+    ("GET", "/api/v1/audit?until=2026-01-01T00:00:00", None, 422, "until"),
+    ("GET", "/api/v1/calendars/{calendar}/preview?start=2026-03-02", None, 422, "start"),
+    (
+        "GET",
+        "/api/v1/calendars/{calendar}/preview?start=0001-01-01T00:00:00%2B14:00",
+        None,
+        422,
+        "start",
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/{calendar}/working-minutes?start=2026-03-02T00:00:00Z&end=soon",
+        None,
+        422,
+        "end",
+    ),
+    # Negative or oversized numbers.
+    (
+        "GET",
+        "/api/v1/calendars/{calendar}/add-minutes?start=2026-03-02T09:00:00Z&minutes=-1",
+        None,
+        422,
+        "minutes",
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/{calendar}/add-minutes?start=2026-03-02T09:00:00Z&minutes=99999999999",
+        None,
+        422,
+        "minutes",
+    ),
+    ("GET", "/api/v1/clients?limit=-1", None, 422, "limit"),
+    ("GET", "/api/v1/clients?offset=-1", None, 422, "offset"),
+    ("GET", f"/api/v1/clients?offset={HUGE}", None, 422, "offset"),
+    ("GET", f"/api/v1/users?client_id={HUGE}", None, 422, "client_id"),
+    # Unknown ordering and query parameters.
+    ("GET", "/api/v1/clients?ordering=secret", None, 422, "'-name'"),
+    ("GET", "/api/v1/users?ordering=password", None, 422, "ordering"),
+    ("GET", "/api/v1/audit?ordering=hash", None, 422, "ordering"),
+    ("GET", "/api/v1/clients?q=a%00b", None, 422, "q"),
+    ("GET", "/api/v1/tokens?activ=true", None, 422, "activ"),
+    ("GET", "/api/v1/audit/verify?deep=1", None, 422, "deep"),
+    # Ids that are not ids, or no object's.
+    ("GET", "/api/v1/clients/abc", None, 422, "client_id"),
+    ("GET", f"/api/v1/clients/{HUGE}", None, 404, "No such client"),
+    ("GET", "/api/v1/contracts/0", None, 404, "No such contract"),
+    ("DELETE", f"/api/v1/special-days/{HUGE}", None, 404, "No such special day"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "named"),
+    CASES,
+    ids=[f"{c[0]} {c[1][:48]} -> {c[3]} {c[4][:20]}" for c in CASES],
+)
+def test_bad_input_answers_4xx_naming_the_problem(
+    owner_http, ids, method, path, body, status, named
+):
+    assert_names(send(owner_http, method, path, body, ids), status, named)
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(owner_http):
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+    body = json.dumps({"name": "x" * size, "code": "big"})
+    response = owner_http.post("/api/v1/clients", body, content_type=JSON)
+    assert_names(response, 413, "limit")
+    assert not Client.objects.filter(code="big").exists()
+
+
+def test_a_body_without_content_length_is_not_read_and_answers_422(owner_http):
+    # WSGI reads no more than Content-Length; without one the body is empty, never unbounded.
+    body = json.dumps({"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), "code": "big"})
+    response = owner_http.generic(
+        "POST", "/api/v1/clients", body, content_type=JSON, CONTENT_LENGTH=""
+    )
+    assert_names(response, 422, "body")
+    assert not Client.objects.filter(code="big").exists()
+
+
+def test_a_content_length_that_is_not_a_number_is_a_400(owner_http):
+    response = owner_http.generic(
+        "POST", "/api/v1/clients", "{}", content_type=JSON, CONTENT_LENGTH="lots"
+    )
+    assert_names(response, 400, "Content-Length")
+
+
+def test_every_problem_of_a_422_is_listed(owner_http):
+    response = owner_http.post("/api/v1/clients", {"name": 5, "extra": 1}, content_type=JSON)
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"name", "code", "extra"}

@@ -26,6 +26,15 @@ PASSWORD = "correct-horse-battery-42"
 SYSTEM = Actor.system("test")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher.
+
+    openmsp/accounts/tests/test_password_hashing.py checks the production configuration.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def system_actor() -> Actor:
     return SYSTEM

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from openmsp.accounts.auth import BearerToken, VerifiedSession
+from openmsp.core.apiutils import hidden_path_object
 from openmsp.core.errors import OpenMSPError
 
 api = NinjaAPI(
@@ -47,6 +48,9 @@ def _field_name(loc: Any) -> str:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    hidden = hidden_path_object(request)
+    if hidden is not None:  # another tenant's object: 404, whatever else is wrong
+        return _error(request, 404, hidden.message)
     errors = [
         {"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
         for e in exc.errors

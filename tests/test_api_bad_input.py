@@ -306,3 +306,27 @@ def test_every_problem_of_a_422_is_listed(owner_http):
     response = owner_http.post("/api/v1/clients", {"name": 5, "extra": 1}, content_type=JSON)
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"name", "code", "extra"}
+
+
+def test_an_outsiders_invalid_request_about_another_clients_object_is_still_a_404(
+    ids, charlie, api_as
+):
+    # Validation must not come first here: 404 is the only answer about another tenant's object.
+    http = api_as(charlie)
+    for method, path, body in (
+        ("POST", "/api/v1/clients/{client}/contracts", {"name": "no start date"}),
+        ("POST", "/api/v1/calendars/{calendar}/special-days", {"typo": 1}),
+        ("GET", "/api/v1/calendars/{calendar}/working-minutes", None),
+        ("GET", "/api/v1/calendars/{calendar}/add-minutes?minutes=-1", None),
+        ("PATCH", "/api/v1/contracts/{contract}", {"notice_days": "soon"}),
+    ):
+        response = send(http, method, path, body, ids)
+        assert response.status_code == 404, (method, path, response.content)
+    same_request_on_own = send(
+        http,
+        "POST",
+        "/api/v1/clients/{client}/contracts",
+        {"name": "x"},
+        {"client": charlie.client_id},
+    )
+    assert same_request_on_own.status_code == 422

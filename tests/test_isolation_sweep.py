@@ -251,7 +251,7 @@ def test_outsiders_get_404_for_every_object_of_another_client_and_change_nothing
     a_before, _ = _fingerprint(client_a)
     leaks: list[str] = []
     for route in all_routes():
-        if not route.params:
+        if not route.params or any(PARAM_KIND[p] == "skip" for p in route.params):
             continue
         url = route.url(world)
         for method in route.methods:

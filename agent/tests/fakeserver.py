@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import ssl
 import threading
 import time
 import urllib.parse
@@ -77,7 +78,7 @@ class FakeState:
 
 
 class FakeServer:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self.state = FakeState()
         self.cond = threading.Condition()
         self.signing_key = Ed25519PrivateKey.generate()
@@ -87,6 +88,9 @@ class FakeServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://localhost:{self.port}"
         self._thread: threading.Thread | None = None
 
     def start(self) -> FakeServer:

@@ -35,6 +35,7 @@ from openmsp.core.apiutils import (
     fetch_ref,
     fetch_refs,
     page,
+    path_object,
     search,
 )
 from openmsp.tenants.queries import clients_visible_to
@@ -46,6 +47,11 @@ _USER_FIELDS = {"client": "client_id", "assigned_clients": "assigned_client_ids"
 
 def _user(actor: Actor, user_id: int) -> User:
     return get_user_visible(actor, user_id)
+
+
+# 404 before 422: how to find the object each path parameter names (see apiutils.path_object).
+path_object("user_id", _user)
+path_object("token_id", lambda actor, pk: fetch(tokens_visible_to(actor), "token", pk=pk))
 
 
 def _clients(actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:

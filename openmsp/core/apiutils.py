@@ -8,6 +8,8 @@
 - `Page[T]`: the list envelope `{"count", "items", "limit", "offset"}`.
 - `endpoint()`: registers an operation with summary, tag, id and documented error responses.
 - `Instant`: a timezone-aware datetime, normalised to UTC.
+- `path_object()`: how to fetch the object a path parameter names, so that another tenant's object
+  answers 404 even to an otherwise invalid request.
 """
 
 from __future__ import annotations
@@ -259,6 +261,39 @@ def api_field_names(names: Mapping[str, str]) -> Iterator[None]:
         if exc.field is not None and exc.field in names:
             exc.field = names[exc.field]
         raise
+
+
+# --- Objects named in the path -------------------------------------------------------------------
+
+_PATH_OBJECTS: dict[str, Callable[[Actor, int], object]] = {}
+
+
+def path_object(param: str, lookup: Callable[[Actor, int], object]) -> None:
+    """Register how to fetch the object a path parameter (`client_id`) names, raising NotFound
+    when the actor may not see it. The API's validation-error handler asks `hidden_path_object`
+    first, so a request about another tenant's object answers 404 even when its body or query
+    is invalid too: 404 always wins for objects the actor may not see."""
+    _PATH_OBJECTS[param] = lookup
+
+
+def hidden_path_object(request: HttpRequest) -> NotFound | None:
+    actor = getattr(request, "actor", None)
+    match = request.resolver_match
+    if not isinstance(actor, Actor) or match is None:
+        return None
+    for name, raw in match.kwargs.items():
+        lookup = _PATH_OBJECTS.get(name)
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            continue  # not an id at all: the validation error says so
+        if lookup is None or not -MAX_ID <= pk <= MAX_ID:
+            continue
+        try:
+            lookup(actor, pk)
+        except NotFound as exc:
+            return exc
+    return None
 
 
 # --- Fetching and permissions -------------------------------------------------------------------

@@ -28,6 +28,7 @@ from openmsp.core.apiutils import (
     fetch,
     fetch_ref,
     page,
+    path_object,
     require_to_read,
     search,
 )
@@ -89,6 +90,22 @@ WRITE = (403, 404)
 
 def _client(actor: Actor, client_id: int) -> Client:
     return fetch(clients_visible_to(actor), "client", pk=client_id)
+
+
+def _special_day(actor: Actor, special_day_id: int) -> SpecialDay:
+    # The calendar decides visibility: find the visible calendar holding this day, then the day.
+    calendars = calendars_visible_to(actor).filter(special_days__pk=special_day_id)
+    calendar = fetch(calendars, "special day")
+    return fetch(calendar.special_days.all(), "special day", pk=special_day_id)
+
+
+# 404 before 422: how to find the object each path parameter names (see apiutils.path_object).
+path_object("client_id", _client)
+path_object("site_id", lambda actor, pk: fetch(sites_visible_to(actor), "site", pk=pk))
+path_object("contact_id", lambda actor, pk: fetch(contacts_visible_to(actor), "contact", pk=pk))
+path_object("contract_id", lambda actor, pk: fetch(contracts_visible_to(actor), "contract", pk=pk))
+path_object("calendar_id", lambda actor, pk: fetch(calendars_visible_to(actor), "calendar", pk=pk))
+path_object("special_day_id", _special_day)
 
 
 # --- Clients ------------------------------------------------------------------------------------
@@ -418,11 +435,7 @@ def add_special_day(
 @endpoint(router, "DELETE", "/special-days/{special_day_id}", "Remove a special day", tag="calendars", ok={204: None}, errors=WRITE)  # fmt: skip
 def remove_special_day(request: HttpRequest, special_day_id: int) -> Status[None]:
     actor = actor_from(request)
-    # The calendar decides visibility: find the visible calendar holding this day, then the day.
-    calendars = calendars_visible_to(actor).filter(special_days__pk=special_day_id)
-    calendar = fetch(calendars, "special day")
-    day = fetch(calendar.special_days.all(), "special day", pk=special_day_id)
-    actions.remove_special_day(actor=actor, day=day)
+    actions.remove_special_day(actor=actor, day=_special_day(actor, special_day_id))
     return Status(204, None)
 
 

@@ -200,8 +200,8 @@ def _run(args: argparse.Namespace) -> int:
 
     agent = Agent(config, credentials)
     _on_signals(agent.stop)
-    if stop.is_set():
-        return 0
+    if stop.is_set():  # a signal arrived while starting up: run() then just closes everything
+        agent.stop()
     agent.run()
     return 0
 

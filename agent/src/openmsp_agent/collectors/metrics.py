@@ -151,8 +151,9 @@ class MetricsCollector:
             before = previous.values.get(label) if previous else None
             if before is None:
                 continue
-            d_busy, d_total = busy - before[0], total - before[1]
-            if d_total > 0 and d_busy >= 0:
+            # Linux's per-CPU iowait can step backwards; clamp like psutil does.
+            d_busy, d_total = max(0.0, busy - before[0]), total - before[1]
+            if d_total > 0:
                 self._emit("cpu.percent", min(100.0, 100.0 * d_busy / d_total), {"cpu": label})
 
     def _load(self) -> None:

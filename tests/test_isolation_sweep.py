@@ -54,6 +54,7 @@ PARAM_KIND: dict[str, str] = {
     "enrollment_token_id": "enrollment_token",
     "command_id": "command",
     "command_run_id": "command_run",
+    "run_id": "command_run",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -101,10 +102,12 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     token, _secret = account_actions.create_token(
         actor=Actor(user=alice), user=alice, name=f"ci {MARK}"
     )
+    fleet = _build_fleet(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
         objects={
+            **fleet,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -118,6 +121,31 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         },
         client_a=client_a,
     )
+
+
+def _build_fleet(client_a: Client) -> dict[str, Any]:
+    """An enrolled host of A (with metrics, inventory and a command run) and a manual device."""
+    from openmsp.agent_api import actions as agent_actions
+    from openmsp.agent_api.agent_actions import enroll
+    from openmsp.agent_api.schemas import EnrollIn
+    from openmsp.assets import actions as asset_actions
+
+    token, text = agent_actions.create_enrollment_token(
+        actor=SYSTEM, client=client_a, name=f"rollout {MARK}"
+    )
+    enrolled = enroll(
+        EnrollIn(enrollment_token=text, machine_id="sweep-machine", hostname=f"web-{MARK}")
+    )
+    host = enrolled.agent.asset
+    asset_actions.update_asset(actor=SYSTEM, asset=host, changes={"name": f"web {MARK}"})
+    asset_actions.create_asset(actor=SYSTEM, client=client_a, name=f"switch {MARK}")
+    command = agent_actions.run_command(actor=SYSTEM, assets=[host], script=f"echo {MARK}")
+    return {
+        "asset": host,
+        "enrollment_token": token,
+        "command": command,
+        "command_run": command.runs.get(),
+    }
 
 
 # --- Route discovery ------------------------------------------------------------------------

@@ -280,14 +280,12 @@ def _status_of(run: CommandRun, result: CommandResultIn) -> str:
         return CommandRun.Status.TIMED_OUT
     if result.exit_code == 0:
         return CommandRun.Status.SUCCEEDED
-    ran_for = (
-        (result.finished_at - result.started_at).total_seconds()
-        if result.started_at and result.finished_at
-        else None
-    )
-    timeout = run.command.timeout_seconds
-    if result.exit_code is None or (ran_for is not None and ran_for >= timeout):
-        return CommandRun.Status.TIMED_OUT  # killed at its timeout
+    if result.timed_out is None and result.started_at and result.finished_at:
+        # An agent that does not say `timed_out` (protocol v1): a run as long as its timeout
+        # was killed at it.
+        ran_for = (result.finished_at - result.started_at).total_seconds()
+        if ran_for >= run.command.timeout_seconds:
+            return CommandRun.Status.TIMED_OUT
     return CommandRun.Status.FAILED
 
 

@@ -275,4 +275,6 @@ def command_run_output(request: HttpRequest, asset_id: int, run_id: uuid.UUID) -
     run = _run(request, asset, run_id)
     if not is_htmx(request):
         return _commands_tab(request, asset, current=run)
-    return render(request, "agent_api/includes/command_run.html", {"asset": asset, **run_context(run)})
+    return render(
+        request, "agent_api/includes/command_run.html", {"asset": asset, **run_context(run)}
+    )

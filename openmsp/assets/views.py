@@ -360,7 +360,7 @@ def asset_status_history(request: HttpRequest, asset_id: int) -> HttpResponse:
     until: dt.datetime | None = None if page_obj.number > 1 else timezone.now()
     changes = []
     for change in rows:
-        changes.append((change, (until - change.at) if until else None))
+        changes.append((change, until))
         until = change.at
     return render_tab(request, asset, "status", {"page_obj": page_obj, "changes": changes})
 

@@ -156,6 +156,18 @@ def test_a_run_killed_at_its_timeout_is_timed_out(agent_a: SignedAgent) -> None:
     assert CommandRun.objects.get(pk=run["id"]).status == "timed_out"
 
 
+def test_an_agent_may_say_outright_that_it_killed_the_run_at_its_timeout(
+    agent_a: SignedAgent,
+) -> None:
+    _run(agent_a, script="sleep 600", timeout=5)
+    _run(agent_a, script="missing-interpreter")
+    by_script = {c["script"]: c for c in _poll(agent_a)}
+    _result(agent_a, by_script["sleep 600"]["id"], exit_code=-15, timed_out=True)
+    _result(agent_a, by_script["missing-interpreter"]["id"], exit_code=None, stderr="could not run")
+    assert CommandRun.objects.get(pk=by_script["sleep 600"]["id"]).status == "timed_out"
+    assert CommandRun.objects.get(pk=by_script["missing-interpreter"]["id"]).status == "failed"
+
+
 def test_a_second_result_for_the_same_run_changes_nothing(agent_a: SignedAgent) -> None:
     _run(agent_a)
     [run] = _poll(agent_a)

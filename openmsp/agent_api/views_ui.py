@@ -258,7 +258,11 @@ def asset_commands(request: HttpRequest, asset_id: int) -> HttpResponse:
         except (ValidationFailed, Conflict) as exc:
             apply_error(form, exc, aliases={"assets": "__all__"})
         else:
-            run = _run(request, asset, command.runs.get().pk)
+            run = (
+                command_runs_visible_to(actor_of(request))
+                .filter(command=command, asset=asset)
+                .get()
+            )
             if not is_htmx(request):
                 url = reverse("asset_commands", args=[asset.pk])
                 return redirect(f"{url}?run={run.pk}")

@@ -331,17 +331,31 @@ def _lifecycle(day: dt.date | None) -> str:
     return "soon" if day <= today + dt.timedelta(days=90) else ""
 
 
+def _disk_row(name: str, disk: Any) -> dict[str, Any]:
+    disk = disk if isinstance(disk, dict) else {}
+    return {
+        "name": name,
+        "type": disk.get("fstype") or disk.get("type") or "",
+        "size": disk.get("total_bytes") or disk.get("size_bytes"),
+        "detail": disk.get("device") or disk.get("model") or "",
+    }
+
+
 @require_GET
 @page
 def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
     asset = get_asset(request, asset_id)
     snapshot = queries.inventory_of(asset)
     data = snapshot.data if snapshot else {}
+    hardware = data.get("hardware") or {}
     context = {
         "snapshot": snapshot,
         "os_info": data.get("os") or {},
-        "hardware": data.get("hardware") or {},
-        "disks": sorted((data.get("disks") or {}).items()),
+        "hardware": hardware,
+        "vendor": asset.vendor or hardware.get("vendor") or "",
+        "model": asset.model or hardware.get("product") or "",
+        "serial": asset.serial or hardware.get("serial") or "",
+        "disks": [_disk_row(name, disk) for name, disk in sorted((data.get("disks") or {}).items())],
         "time_sync": data.get("time_sync") or {},
         "glance": latest_glance([asset.pk]).get(asset.pk, {}),
         "warranty_state": _lifecycle(asset.warranty_until),

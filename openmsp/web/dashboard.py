@@ -81,3 +81,21 @@ def your_company(request: HttpRequest, actor: Actor) -> Card | None:
         },
         True,
     )
+
+
+@register
+def fleet(request: HttpRequest, actor: Actor) -> Card | None:
+    """Online, offline and unknown assets; hidden from viewers with no assets and no way to add
+    one."""
+    from openmsp.accounts.roles import Perm
+    from openmsp.assets.queries import status_counts
+
+    if actor.user is None:
+        return None
+    counts = status_counts(actor)
+    can_add = actor.user.has_perm_to(Perm.AGENT_ENROLL) or actor.user.has_perm_to(
+        Perm.ASSET_MANAGE
+    )
+    if not any(counts.values()) and not can_add:
+        return None
+    return Card(_("Assets"), "assets/cards/fleet.html", {"counts": counts})

@@ -27,6 +27,7 @@ def compile_all(locale_dirs: list[Path] | None = None) -> list[Path]:
 
 class Command(BaseCommand):
     help = "Compile the .po translation catalogues under openmsp/locale to .mo files (pure Python)."
+    requires_system_checks: list[str] = []  # set-up runs it before there is a database to check
 
     def handle(self, *args: Any, **options: Any) -> None:
         dirs = [Path(p) for p in settings.LOCALE_PATHS] or [LOCALE_DIR]

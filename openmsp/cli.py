@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
 
     command = ALIASES.get(args[0], args[0])
     if command == "check":
+        from openmsp.core import checks
+
+        checks.SHOW_HINTS = True
         args = ["check", "--fail-level", "WARNING", "--database", "default", *args[1:]]
         command = "check"
     execute_from_command_line(["openmsp", command, *args[1:]])

@@ -49,9 +49,15 @@ def time_zone_valid(app_configs: Any, **kwargs: Any) -> list[Any]:
     return []
 
 
+# Hints are for `openmsp check` only; every other command would print them on each start.
+SHOW_HINTS = False
+
+
 @register()
 def production_hints(app_configs: Any, **kwargs: Any) -> list[Any]:
     messages: list[Any] = []
+    if not SHOW_HINTS:
+        return messages
     engine = settings.DATABASES["default"]["ENGINE"]
     if "sqlite" in engine:
         messages.append(

@@ -5,6 +5,7 @@ A child that dies is restarted (with a growing pause if it keeps dying); Ctrl-C 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -23,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument(
+            "--local-agent",
+            metavar="CLIENT_CODE",
+            help="also run openmsp-agent on this machine, enrolled as a host of that client",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
@@ -33,11 +39,45 @@ class Command(BaseCommand):
             "worker": [*base, "worker", "--queue-name", "*", "--no-reload", "-v", "1"],
             "scheduler": [*base, "scheduler"],
         }
+        if opts["local_agent"]:
+            children["agent"] = local_agent_command(opts["local_agent"], opts["host"], opts["port"])
         self.stdout.write(
             f"OpenMSP on http://{opts['host']}:{opts['port']}  (data: {settings.DATA_DIR}, "
             f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
         Supervisor(children, self.stdout.write).run()
+
+
+def local_agent_command(client_code: str, host: str, port: int) -> list[str]:
+    """The agent for this very machine; enrolled once with a single-use token, then by its
+    stored credentials (DATA_DIR/local-agent)."""
+    from openmsp.agent_api.actions import create_enrollment_token
+    from openmsp.core.actor import Actor
+    from openmsp.tenants.models import Client
+
+    state = settings.DATA_DIR / "local-agent"
+    state.mkdir(mode=0o700, exist_ok=True)
+    token_file = state / "enrollment-token"
+    if not (state / "credentials.json").exists() and not token_file.exists():
+        client = Client.objects.filter(code=client_code).first()
+        if client is None:
+            raise CommandError(f"--local-agent: no client with the code {client_code!r}.")
+        _token, text = create_enrollment_token(
+            actor=Actor.system("serve"),
+            client=client,
+            name="local agent (openmsp serve)",
+            max_uses=1,
+        )
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+    server_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    return [
+        sys.executable, "-m", "openmsp_agent", "run",
+        "--server", f"http://{server_host}:{port}",
+        "--state-dir", str(state),
+        "--token-file", str(token_file),
+    ]  # fmt: skip
 
 
 class Supervisor:

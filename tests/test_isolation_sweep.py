@@ -134,7 +134,13 @@ def _build_fleet(client_a: Client) -> dict[str, Any]:
         actor=SYSTEM, client=client_a, name=f"rollout {MARK}"
     )
     enrolled = enroll(
-        EnrollIn(enrollment_token=text, machine_id="sweep-machine", hostname=f"web-{MARK}")
+        EnrollIn(
+            enrollment_token=text,
+            machine_id="sweep-machine",
+            hostname=f"web-{MARK}",
+            os="linux",
+            agent_version="test",
+        )
     )
     host = enrolled.agent.asset
     asset_actions.update_asset(actor=SYSTEM, asset=host, changes={"name": f"web {MARK}"})

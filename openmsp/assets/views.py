@@ -66,7 +66,7 @@ def get_asset(request: HttpRequest, asset_id: int) -> Asset:
 def agent_of(asset: Asset) -> Agent | None:
     """The asset's agent (loaded with the asset by assets_visible_to), or None for a manual one."""
     try:
-        return asset.agent  # type: ignore[no-any-return]
+        return asset.agent
     except Agent.DoesNotExist:
         return None
 
@@ -136,7 +136,10 @@ def _filters(request: HttpRequest) -> queries.AssetFilters:
         os=get.get("os", "").strip() or None,
         tag=get.get("tag", "").strip() or None,
         q=get.get("q", "").strip() or None,
-        **{name: get.get(name) if get.get(name) in allowed else None for name, allowed in choice.items()},  # type: ignore[arg-type]
+        **{
+            name: get.get(name) if get.get(name) in allowed else None
+            for name, allowed in choice.items()
+        },
     )
 
 
@@ -146,7 +149,9 @@ def _sorted(assets: QuerySet[Asset], sort: str) -> tuple[QuerySet[Asset], str]:
         sort, key = "name", "name"
     expression = ASSET_SORTS[key]
     ordered = (
-        expression.desc(nulls_last=True) if sort.startswith("-") else expression.asc(nulls_last=True)
+        expression.desc(nulls_last=True)
+        if sort.startswith("-")
+        else expression.asc(nulls_last=True)
     )
     return assets.order_by(ordered, "name", "pk"), sort
 
@@ -355,7 +360,9 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
         "vendor": asset.vendor or hardware.get("vendor") or "",
         "model": asset.model or hardware.get("product") or "",
         "serial": asset.serial or hardware.get("serial") or "",
-        "disks": [_disk_row(name, disk) for name, disk in sorted((data.get("disks") or {}).items())],
+        "disks": [
+            _disk_row(name, disk) for name, disk in sorted((data.get("disks") or {}).items())
+        ],
         "time_sync": data.get("time_sync") or {},
         "glance": latest_glance([asset.pk]).get(asset.pk, {}),
         "warranty_state": _lifecycle(asset.warranty_until),
@@ -414,7 +421,9 @@ CHARTS = (
         "%",
         (Line("mem.used_percent", None, "memory"), Line("swap.used_percent", None, "swap")),
     ),
-    ChartSpec("disk", gettext_lazy("Disk used"), "%", (Line("disk.used_percent", None, "{mount}"),)),
+    ChartSpec(
+        "disk", gettext_lazy("Disk used"), "%", (Line("disk.used_percent", None, "{mount}"),)
+    ),
     ChartSpec(
         "network",
         gettext_lazy("Network throughput"),
@@ -489,7 +498,9 @@ def asset_metrics_data(request: HttpRequest, asset_id: int) -> JsonResponse:
         resolution = data.resolution
         for one in data.series:
             points = [[_epoch_ms(p.t), round(p.v, 3)] for p in one.points]
-            series.append({"label": _legend(line, one.labels), "labels": one.labels, "points": points})
+            series.append(
+                {"label": _legend(line, one.labels), "labels": one.labels, "points": points}
+            )
     if any(any(v for _t, v in s["points"]) for s in series):
         # A host has many idle interfaces: lines that stay at zero only add noise.
         series = [s for s in series if any(v for _t, v in s["points"])]

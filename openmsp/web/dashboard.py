@@ -93,9 +93,7 @@ def fleet(request: HttpRequest, actor: Actor) -> Card | None:
     if actor.user is None:
         return None
     counts = status_counts(actor)
-    can_add = actor.user.has_perm_to(Perm.AGENT_ENROLL) or actor.user.has_perm_to(
-        Perm.ASSET_MANAGE
-    )
+    can_add = actor.user.has_perm_to(Perm.AGENT_ENROLL) or actor.user.has_perm_to(Perm.ASSET_MANAGE)
     if not any(counts.values()) and not can_add:
         return None
     return Card(_("Assets"), "assets/cards/fleet.html", {"counts": counts})

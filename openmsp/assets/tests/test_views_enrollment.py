@@ -86,9 +86,7 @@ def test_a_new_token_is_shown_once_with_the_install_and_foreground_commands(
     assert "DC servers" in listing
 
 
-def test_a_site_of_another_client_is_refused_next_to_the_field(
-    web_as, tech, client_a, client_b
-):
+def test_a_site_of_another_client_is_refused_next_to_the_field(web_as, tech, client_a, client_b):
     other = tenant_actions.create_site(actor=SYSTEM, client=client_b, name="Busan")
     response = web_as(speaking(tech, "ko")).post(
         reverse("enrollment"),
@@ -141,6 +139,8 @@ def test_revoking_a_token_stops_it_enrolling(web_as, tech, client_a):
 
 def test_outsiders_get_404_when_revoking_client_as_token(web_as, tech_b, client_a):
     token, _text = make_token(client_a)
-    assert web_as(tech_b).post(reverse("enrollment_token_revoke", args=[token.pk])).status_code == 404
+    assert (
+        web_as(tech_b).post(reverse("enrollment_token_revoke", args=[token.pk])).status_code == 404
+    )
     token.refresh_from_db()
     assert token.revoked_at is None

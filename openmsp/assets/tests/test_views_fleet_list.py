@@ -33,7 +33,7 @@ def tech(db):
 
 
 def _table(response) -> str:
-    text = response.content.decode()
+    text: str = response.content.decode()
     return text[text.index('id="asset-table"') :]
 
 
@@ -82,9 +82,10 @@ def test_each_host_shows_status_os_last_seen_and_the_latest_cpu_memory_and_fulle
     assert 'data-status="online"' in table
     assert "Debian GNU/Linux" in table
     assert "ago" in table  # relative last-seen
-    assert timezone.localtime(timezone.now(), dt.timezone(dt.timedelta(hours=9))).strftime(
-        "%Y-%m-%d"
-    ) in table  # absolute, in the viewer's zone (Asia/Seoul)
+    assert (
+        timezone.localtime(timezone.now(), dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d")
+        in table
+    )  # absolute, in the viewer's zone (Asia/Seoul)
     assert ">12%<" in table
     assert ">55%<" in table
     assert ">91%<" in table
@@ -187,9 +188,7 @@ def test_the_list_runs_the_same_number_of_queries_for_3_or_25_assets(
 # --- Manual assets ----------------------------------------------------------------------------
 
 
-def test_a_technician_adds_a_manual_firewall_with_warranty_and_end_of_life(
-    tech, web_as, client_a
-):
+def test_a_technician_adds_a_manual_firewall_with_warranty_and_end_of_life(tech, web_as, client_a):
     http = web_as(speaking(tech, "en"))
     assert http.get(reverse("asset_create")).status_code == 200
     response = http.post(
@@ -217,9 +216,7 @@ def test_a_technician_adds_a_manual_firewall_with_warranty_and_end_of_life(
     assert "FortiGate 60F" in page
 
 
-def test_end_of_life_before_warranty_is_refused_next_to_the_field_in_korean(
-    tech, web_as, client_a
-):
+def test_end_of_life_before_warranty_is_refused_next_to_the_field_in_korean(tech, web_as, client_a):
     http = web_as(speaking(tech, "ko"))
     response = http.post(
         reverse("asset_create"),

@@ -4,6 +4,7 @@ status history tabs; who may open them; revoking the agent."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -21,13 +22,25 @@ from openmsp.web.testing import compiled_translations, hx, speaking  # noqa: F40
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_translations")]
 SYSTEM = Actor.system("test")
-SNAPSHOT = {
-    "os": {"name": "Debian GNU/Linux", "version": "12", "kernel": "6.1.0-18-amd64", "arch": "x86_64"},
+SNAPSHOT: dict[str, dict[str, Any]] = {
+    "os": {
+        "name": "Debian GNU/Linux",
+        "version": "12",
+        "kernel": "6.1.0-18-amd64",
+        "arch": "x86_64",
+    },
     "hardware": {"cpu_model": "AMD EPYC 7302", "cores": 16, "ram_bytes": 68719476736},
     "disks": {"/": {"type": "filesystem", "fstype": "ext4", "total_bytes": 500107862016}},
     "packages": {"openssl": "3.0.11-1", "nginx": "1.22.1-9", "libc6": "2.36-9"},
     "services": {"nginx.service": {"active": "active", "sub": "running"}},
-    "ports": {"tcp/0.0.0.0:443": {"proto": "tcp", "address": "0.0.0.0", "port": 443, "process": "nginx"}},
+    "ports": {
+        "tcp/192.0.2.10:443": {
+            "proto": "tcp",
+            "address": "192.0.2.10",
+            "port": 443,
+            "process": "nginx",
+        }
+    },
     "users": {"deploy": {"uid": 1000, "gid": 1000, "home": "/home/deploy", "shell": "/bin/bash"}},
     "interfaces": {"eth0": {"mac": "02:00:00:00:00:01", "addresses": ["10.0.0.5/24"], "up": True}},
     "updates": {"openssl": {"version": "3.0.13-1", "current": "3.0.11-1", "security": True}},
@@ -56,7 +69,13 @@ def host(agent_a) -> Asset:
     return Asset.objects.get(pk=agent_a.agent.asset_id)
 
 
-PAGES = ["asset_detail", "asset_metrics", "asset_inventory", "asset_changes", "asset_status_history"]
+PAGES = [
+    "asset_detail",
+    "asset_metrics",
+    "asset_inventory",
+    "asset_changes",
+    "asset_status_history",
+]
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
@@ -86,9 +105,7 @@ def test_a_tab_asked_for_by_htmx_is_only_the_fragment(web_as, msp_owner, host, n
     "name",
     [*PAGES, "asset_metrics_data", "asset_commands", "agent_revoke", "asset_edit"],
 )
-def test_outsiders_get_404_on_client_as_host_pages_and_json(
-    web_as, charlie, tech_b, host, name
-):
+def test_outsiders_get_404_on_client_as_host_pages_and_json(web_as, charlie, tech_b, host, name):
     for user in (charlie, tech_b):
         response = web_as(user).get(reverse(name, args=[host.pk]), {"chart": "cpu"})
         assert response.status_code == 404, (user, name)
@@ -127,7 +144,9 @@ def test_the_overview_flags_an_expired_warranty_and_an_end_of_life_soon(web_as, 
 
 
 def test_the_metrics_tab_has_one_canvas_per_chart_and_a_range_picker(web_as, bob, host):
-    text = web_as(speaking(bob, "en")).get(reverse("asset_metrics", args=[host.pk]), {"range": "6h"})
+    text = web_as(speaking(bob, "en")).get(
+        reverse("asset_metrics", args=[host.pk]), {"range": "6h"}
+    )
     text = text.content.decode()
     for chart in ("cpu", "memory", "disk", "network", "load"):
         assert f'data-metric-chart="{chart}"' in text
@@ -143,9 +162,15 @@ def test_the_metrics_json_returns_points_and_the_resolution_after_samples_are_in
     now = timezone.now()
     ingest(
         host,
-        [SampleIn("cpu.percent", {"cpu": "total"}, now - dt.timedelta(minutes=m), 10.0 + m) for m in range(5)]
+        [
+            SampleIn("cpu.percent", {"cpu": "total"}, now - dt.timedelta(minutes=m), 10.0 + m)
+            for m in range(5)
+        ]
         + [SampleIn("disk.used_percent", {"mount": m}, now, 42.0) for m in ("/", "/var")]
-        + [SampleIn("net.rx_bytes_per_s", {"iface": i}, now, v) for i, v in (("eth0", 2048.0), ("lo", 0.0))],
+        + [
+            SampleIn("net.rx_bytes_per_s", {"iface": i}, now, v)
+            for i, v in (("eth0", 2048.0), ("lo", 0.0))
+        ],
     )
     http = web_as(bob)
     url = reverse("asset_metrics_data", args=[host.pk])
@@ -198,7 +223,7 @@ def test_the_inventory_lists_packages_and_searches_them(web_as, bob, host):
     ("section", "expected"),
     [
         ("services", "running"),
-        ("ports", "tcp/0.0.0.0:443"),
+        ("ports", "tcp/192.0.2.10:443"),
         ("users", "/home/deploy"),
         ("interfaces", "10.0.0.5/24"),
         ("updates", "3.0.13-1"),
@@ -263,12 +288,14 @@ def test_the_status_history_lists_online_and_offline_transitions(web_as, bob, ho
 def test_the_revoke_dialog_is_offered_to_staff_who_enroll_but_not_to_client_users(
     web_as, tech, bob, host
 ):
-    assert 'id="revoke-agent-dialog"' in web_as(tech).get(
-        reverse("asset_detail", args=[host.pk])
-    ).content.decode()
-    assert 'id="revoke-agent-dialog"' not in web_as(bob).get(
-        reverse("asset_detail", args=[host.pk])
-    ).content.decode()
+    assert (
+        'id="revoke-agent-dialog"'
+        in web_as(tech).get(reverse("asset_detail", args=[host.pk])).content.decode()
+    )
+    assert (
+        'id="revoke-agent-dialog"'
+        not in web_as(bob).get(reverse("asset_detail", args=[host.pk])).content.decode()
+    )
     assert web_as(bob).post(reverse("agent_revoke", args=[host.pk])).status_code == 403
 
 

@@ -1,16 +1,20 @@
 from django.urls import include, path
 
+from openmsp.agent_api import views as agent_views
 from openmsp.api import api
+from openmsp.core import api_fallback
 from openmsp.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", api_fallback.not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("openmsp.accounts.urls")),
     path("clients/", include("openmsp.tenants.urls")),
     path("audit/", include("openmsp.core.urls")),
     path("assets/", include("openmsp.assets.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
+    path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),
 ]

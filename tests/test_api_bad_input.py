@@ -330,3 +330,15 @@ def test_an_outsiders_invalid_request_about_another_clients_object_is_still_a_40
         {"client": charlie.client_id},
     )
     assert same_request_on_own.status_code == 422
+
+
+def test_an_unknown_api_path_answers_json_404(msp_owner, api_as):
+    response = api_as(msp_owner).get("/api/v1/no-such-thing/42")
+    assert response.status_code == 404
+    assert "No API operation" in response.json()["detail"]
+
+
+def test_the_api_docs_page_loads_swagger_from_our_own_static_files(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "cdn." not in page
+    assert "/static/ninja/" in page

@@ -6,8 +6,10 @@ calls it, for reading and for writing, as two outsiders:
 - charlie, the client admin of another client (B);
 - tech_b, an MSP technician assigned to client B only.
 
-Both must get 404 for every object of A (by id), must never see A's data in a list, and must not
-change anything of A. The sweep discovers routes itself, so a route added later is covered
+Both must get 404 for every object of A (by id) — or, where the route refuses them whatever the
+object (405 for a method it does not take, 403 for a role that may not use it at all), exactly the
+answer a non-existent object gets, so nothing about A can be learnt — must never see A's data in a
+list, and must not change anything of A. The sweep discovers routes itself, so a route added later is covered
 automatically, and the test FAILS on a route whose parameters it does not know how to fill:
 teach it the new object kind in OBJECT_FACTORIES / PARAM_KIND below.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +67,7 @@ EXEMPT: dict[str, str] = {
     "healthz": "public liveness probe; no tenant data",
     "api/v1/openapi.json": "public API description; no tenant data",
     "api/v1/docs": "public API docs page; no tenant data",
+    "api/v1/<path:rest>": "the JSON 404 for paths no API operation matches; serves no data",
 }
 
 
@@ -166,12 +170,31 @@ class Route:
     name: str = ""
 
     def url(self, world: World) -> str:
+        return self._fill(lambda param: world.fill(PARAM_KIND[param]))
+
+    def url_of_nothing(self, world: World) -> str:
+        """The same route naming objects that do not exist (ids of the same type)."""
+
+        def absent(param: str) -> str:
+            value = world.fill(PARAM_KIND[param])
+            return str(uuid.UUID(int=0xDEAD)) if _is_uuid(value) else "987654321"
+
+        return self._fill(absent)
+
+    def _fill(self, value_of: Callable[[str], str]) -> str:
         url = self.template
         for param in self.params:
-            value = world.fill(PARAM_KIND[param])
             pattern = r"\{" + param + r"\}|<(?:\w+:)?" + param + ">"
-            url = re.sub(pattern, value, url)
+            url = re.sub(pattern, value_of(param), url)
         return url
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def api_routes() -> list[Route]:
@@ -209,7 +232,7 @@ def ui_routes() -> list[Route]:
 
 # Whole areas outside the sweep, with the reason.
 EXEMPT_PREFIXES: dict[str, str] = {
-    "/agent/v1/": "agents authenticate with their own HMAC credential, not as users; cross-agent "
+    "/agent/": "agents authenticate with their own HMAC credential, not as users; cross-agent "
     "and cross-client access is tested in openmsp/agent_api/tests",
 }
 
@@ -289,9 +312,17 @@ def test_outsiders_get_404_for_every_object_of_another_client_and_change_nothing
             continue
         url = route.url(world)
         for method in route.methods:
-            response = _call(surfaces[route.surface], method, url, route.surface)
-            if response.status_code != 404:
-                leaks.append(f"{method} {url} -> {response.status_code}")
+            http = surfaces[route.surface]
+            status = _call(http, method, url, route.surface).status_code
+            if status == 404:
+                continue
+            # A refusal that does not depend on the object (a method the route does not take,
+            # a role that may not use it at all) says nothing about A: it must be exactly what
+            # the same request gets for an object that does not exist.
+            unrelated = _call(http, method, route.url_of_nothing(world), route.surface).status_code
+            if status in (403, 405) and status == unrelated:
+                continue
+            leaks.append(f"{method} {url} -> {status} (absent object: {unrelated})")
     assert not leaks, f"{outsider} reached client A's objects:\n" + "\n".join(leaks)
     assert _fingerprint(client_a)[0] == a_before, "an outsider's request changed client A"
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
@@ -25,30 +26,70 @@ _OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/api/")
 _PENDING_VIEWS = ("login", "login_otp", "totp_setup", "logout")
 
 
-class SessionSecurityMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+# Agents authenticate each request with their own HMAC credential and never carry a session.
+_SESSIONLESS_PREFIXES = ("/agent/",)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user: Any = request.user
-        if not user.is_authenticated:
+
+class SessionSecurityMiddleware:
+    """Works in both modes: under ASGI an agent's long poll must wait without holding a thread."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        early, zone = _before(request)
+        if early is not None:
+            return early
+        if zone is None:
             return self.get_response(request)
-        if _idle_expired(request):
-            if request.path.startswith("/api/"):
-                # The API answers for itself: a bearer token still works, a session gets its 401.
-                _sign_out(request)
-                return self.get_response(request)
-            return _sign_out_idle(request)
-        translation.activate(user.language)
-        request.LANGUAGE_CODE = user.language
-        pending = _mfa_pending(request)
-        if pending is not None:
-            return pending
-        timezone.activate(_zone(user.time_zone))
+        timezone.activate(zone)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(_SESSIONLESS_PREFIXES):
+            response: HttpResponse = await self.get_response(request)
+            return response
+        early, zone = await sync_to_async(_before)(request)
+        if early is not None:
+            return early
+        if zone is not None:
+            timezone.activate(zone)
+        try:
+            response = await self.get_response(request)
+            return response
+        finally:
+            if zone is not None:
+                timezone.deactivate()
+
+
+def _before(request: HttpRequest) -> tuple[HttpResponse | None, zoneinfo.ZoneInfo | None]:
+    """An early answer (idle sign-out, TOTP still due) or the user's time zone to activate."""
+    user: Any = request.user
+    if not user.is_authenticated:
+        return None, None
+    if _idle_expired(request):
+        if request.path.startswith("/api/"):
+            # The API answers for itself: a bearer token still works, a session gets its 401.
+            _sign_out(request)
+            return None, None
+        return _sign_out_idle(request), None
+    translation.activate(user.language)
+    request.LANGUAGE_CODE = user.language
+    pending = _mfa_pending(request)
+    if pending is not None:
+        return pending, None
+    return None, _zone(user.time_zone)
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:

@@ -214,3 +214,15 @@ async def commands(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     return _answer(404, {"detail": "No such agent API endpoint (see docs/agent-protocol.md)."})
+
+
+@csrf_exempt
+def unsupported_version(request: HttpRequest, version: str = "", rest: str = "") -> HttpResponse:
+    """For `agent/<version>/…` routes of protocol versions this server does not speak (426)."""
+    return _answer(
+        426,
+        {
+            "detail": f"This server does not speak agent protocol {version[:20]!r}.",
+            "supported": ["v1"],
+        },
+    )

@@ -191,9 +191,15 @@ def run_context(run: CommandRun) -> dict[str, Any]:
         ("finished", _("Finished"), run.result_at),
     ]
     reached = 3 if done else (2 if run.delivered_at else 1)
+    took = (
+        (run.finished_at - run.started_at).total_seconds()
+        if run.started_at and run.finished_at
+        else None
+    )
     return {
         "run": run,
         "run_done": done,
+        "took": took,
         "steps": [
             (key, label, at, index < reached, index == reached - 1 and not done)
             for index, (key, label, at) in enumerate(steps)
@@ -279,6 +285,5 @@ def command_run_output(request: HttpRequest, asset_id: int, run_id: uuid.UUID) -
     run = _run(request, asset, run_id)
     if not is_htmx(request):
         return _commands_tab(request, asset, current=run)
-    return render(
-        request, "agent_api/includes/command_run.html", {"asset": asset, **run_context(run)}
-    )
+    context = {"asset": asset, "polled": True, **run_context(run)}
+    return render(request, "agent_api/includes/command_run.html", context)

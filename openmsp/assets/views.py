@@ -71,6 +71,11 @@ def agent_of(asset: Asset) -> Agent | None:
         return None
 
 
+def just_now() -> dt.datetime:
+    """Times after this are shown as "just now" rather than "0 minutes ago"."""
+    return timezone.now() - dt.timedelta(minutes=1)
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -190,6 +195,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "default_sort": "name",
         "show_client": user.is_msp_staff and filters.client_id is None,
+        "just_now": just_now(),
     }
     return render(request, "assets/asset_list.html", context)
 
@@ -318,6 +324,7 @@ def render_tab(
         "tab": tab,
         "tab_template": f"assets/tabs/{tab}.html",
         "viewer_tz": str(viewer_zone(request)),
+        "just_now": just_now(),
         **context,
     }
     if is_htmx(request):

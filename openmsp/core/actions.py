@@ -10,7 +10,7 @@ from django.db import models
 
 from openmsp.core import audit
 from openmsp.core.actor import Actor
-from openmsp.core.errors import PermissionDenied, ValidationFailed
+from openmsp.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 M = TypeVar("M", bound=models.Model)
 
@@ -34,11 +34,18 @@ def full_clean(obj: models.Model, *, exclude: Iterable[str] | None = None) -> No
         raise _as_validation_failed(exc) from None
 
 
-def _as_validation_failed(exc: ValidationError) -> ValidationFailed:
+_DUPLICATE_CODES = frozenset({"unique", "unique_together", "unique_constraint"})
+
+
+def _as_validation_failed(exc: ValidationError) -> ValidationFailed | Conflict:
+    """The first problem, as a 422 naming its field, or a 409 when it is a duplicate."""
     if hasattr(exc, "error_dict"):
         field, errors = next(iter(exc.error_dict.items()))
         message = " ".join(str(m) for e in errors for m in e.messages)
-        return ValidationFailed(message, field=None if field == "__all__" else field)
+        name = None if field == "__all__" else field
+        if any(e.code in _DUPLICATE_CODES for e in errors):
+            return Conflict(message, field=name)
+        return ValidationFailed(message, field=name)
     return ValidationFailed(" ".join(exc.messages))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -18,21 +20,49 @@ _CSP = (
 
 
 class RequestContextMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Works in both modes (see SessionSecurityMiddleware); it does no I/O of its own."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        tokens = self._enter(request)
+        try:
+            response = self._refuse_oversized(request) or self.get_response(request)
+        finally:
+            self._leave(tokens)
+        return self._finish(request, response)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        tokens = self._enter(request)
+        try:
+            response = self._refuse_oversized(request) or await self.get_response(request)
+        finally:
+            self._leave(tokens)
+        return self._finish(request, response)
+
+    def _enter(self, request: HttpRequest) -> tuple[Any, Any]:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
-        ip = self._client_ip(request)
-        tokens = (request_id_var.set(request_id), client_ip_var.set(ip))
-        try:
-            too_big = self._refuse_oversized(request)
-            response = too_big or self.get_response(request)
-        finally:
-            request_id_var.reset(tokens[0])
-            client_ip_var.reset(tokens[1])
-        response["X-Request-ID"] = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]
+        return request_id_var.set(request_id), client_ip_var.set(self._client_ip(request))
+
+    @staticmethod
+    def _leave(tokens: tuple[Any, Any]) -> None:
+        request_id_var.reset(tokens[0])
+        client_ip_var.reset(tokens[1])
+
+    @staticmethod
+    def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         response.setdefault("Content-Security-Policy", _CSP)
         return response
 
@@ -53,6 +83,8 @@ class RequestContextMiddleware:
         except ValueError:
             return JsonResponse({"detail": "Content-Length is not a number."}, status=400)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.path.startswith("/agent/"):
+            return None  # agent endpoints set their own limits (batches up to 4 MiB)
         if limit is not None and length > limit and not _is_upload(request):
             return JsonResponse(
                 {"detail": f"The request body is {length} bytes; the limit is {limit} bytes."},

@@ -71,7 +71,12 @@ class Site(TenantOwned):
     class Meta:
         ordering = ["client", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "name"], name="site_name_per_client")
+            models.UniqueConstraint(
+                fields=["client", "name"],
+                name="site_name_per_client",
+                violation_error_message=_("This client already has a site with that name."),
+                violation_error_code="unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -116,7 +121,13 @@ class BusinessCalendar(TimestampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "name"], name="calendar_name_per_client")
+            models.UniqueConstraint(fields=["client", "name"], name="calendar_name_per_client"),
+            # NULLs are distinct in the constraint above: MSP-wide calendars need their own.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(client__isnull=True),
+                name="msp_calendar_name_unique",
+            ),
         ]
 
     def __str__(self) -> str:

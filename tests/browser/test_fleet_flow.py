@@ -32,7 +32,7 @@ pytestmark = [
 ]
 AGENT_SRC = Path(__file__).resolve().parents[2] / "agent" / "src"
 # Short schedules so the test sees data within seconds (the server hands out 60 s / 6 h).
-INTERVALS = {"metrics": 2, "inventory": 4, "checkin": 2, "command_poll": 5}
+INTERVALS = {"metrics": 2, "inventory": 4, "checkin": 2, "command_poll": 3}
 
 
 class AgentProcess:
@@ -190,6 +190,9 @@ def test_an_msp_owner_enrolls_a_real_agent_and_watches_runs_and_inspects_the_hos
     )
     expect(page.locator("#command-stdout")).to_contain_text("Linux")
     expect(page.locator('#command-run li[data-step="finished"]')).to_have_class("reached")
+    expect(page.locator("#run-table")).to_contain_text("Succeeded")
 
-    # Stopped cleanly.
+    # Stopped cleanly. The server answers the agent's last long poll when its wait is over; let
+    # it, so the live server is idle when the test session ends.
     assert agent.stop() == 0, agent.log()
+    time.sleep(INTERVALS["command_poll"] + 1.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -145,3 +146,13 @@ def test_the_agent_api_answers_json_for_unknown_paths_and_wrong_methods(db) -> N
     assert wrong.status_code == 405
     assert wrong["Allow"] == "POST"
     assert wrong.json() == {"detail": "Use POST for this endpoint."}
+
+
+def test_other_protocol_versions_get_426_with_the_supported_ones() -> None:
+    from django.test import RequestFactory
+
+    from openmsp.agent_api.views import unsupported_version
+
+    response = unsupported_version(RequestFactory().post("/agent/v0/batches"), "v0", "batches")
+    assert response.status_code == 426
+    assert json.loads(response.content)["supported"] == ["v1"]

@@ -122,6 +122,7 @@ def test_the_output_fragment_shows_the_result_once_the_agent_recorded_it(
     assert "Linux a-web-01" in done
     assert "exit code 0" in done
     assert "hx-trigger" not in done  # finished: polling stops
+    assert f'id="run-status-{run.pk}" hx-swap-oob="true"' in done  # the runs table follows
     whole = http.get(url).content.decode()  # without htmx: the commands tab with that run
     assert "<html" in whole
     assert "Linux a-web-01" in whole

@@ -144,11 +144,11 @@ def test_a_read_only_token_is_refused_every_change_with_the_reason(msp_owner, cl
     assert http.get(f"/api/v1/clients/{client_a.pk}").status_code == 200
 
 
-def test_a_taken_code_is_refused_naming_the_code(msp_owner, client_a, api_as):
+def test_a_taken_code_is_a_conflict_naming_the_code(msp_owner, client_a, api_as):
     response = api_as(msp_owner).post(
         "/api/v1/clients", {"name": "Another", "code": "hanbit"}, content_type=JSON
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["field"] == "code"
 
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,24 @@ from openmsp.tenants.models import Client
 
 PASSWORD = "correct-horse-battery-42"
 SYSTEM = Actor.system("test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_database_sessions(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Live-server tests (browser) leave request threads' PostgreSQL sessions behind, and the test
+    database cannot be dropped while any is open: end them once every test has run."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(autouse=True)

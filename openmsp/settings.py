@@ -93,10 +93,20 @@ _database_url = env_secret("OPENMSP_DATABASE_URL")
 if _database_url:
     if not _database_url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ConfigError("OPENMSP_DATABASE_URL must start with postgresql:// or sqlite://.")
-    _db = dj_database_url.parse(_database_url, conn_max_age=env_int("OPENMSP_DB_CONN_MAX_AGE", 60))
+    _db = dj_database_url.parse(_database_url)
     if _db["ENGINE"] == "django.db.backends.postgresql":
-        _db["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI each concurrent request runs in a thread of its own; a bounded pool per
+        # process (instead of a persistent connection per thread) keeps PostgreSQL's connection
+        # count fixed however many agents check in at once. Threads wait for a free connection.
+        # OPENMSP_DB_POOL_SIZE=0 turns the pool off (behind pgbouncer; the test process).
+        _pool_size = env_int("OPENMSP_DB_POOL_SIZE", 8, minimum=0)
         _db.setdefault("OPTIONS", {})["application_name"] = "openmsp"
+        if _pool_size:
+            _db["OPTIONS"]["pool"] = {
+                "min_size": 1,
+                "max_size": _pool_size,
+                "timeout": env_int("OPENMSP_DB_POOL_TIMEOUT", 30, minimum=1),
+            }
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",

@@ -53,7 +53,9 @@ class Database:
         return "postgresql" if self.pg_url else "sqlite"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "OPENMSP_DATABASE_URL"}
+        # Real server processes run as in production: with the connection pool.
+        unset = {"OPENMSP_DATABASE_URL", "OPENMSP_DB_POOL_SIZE"}
+        env = {k: v for k, v in os.environ.items() if k not in unset}
         env["OPENMSP_DATA_DIR"] = str(self.data_dir)
         if self.pg_url:
             env["OPENMSP_DATABASE_URL"] = self.pg_url.rsplit("/", 1)[0] + "/" + self.name

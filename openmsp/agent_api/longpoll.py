@@ -13,6 +13,7 @@ that request's thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
@@ -32,8 +33,14 @@ _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openmsp-longpo
 
 
 def _query(agent_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    close_old_connections()  # the thread lives long: honour CONN_MAX_AGE and dead connections
-    return queued_agent_ids(agent_ids)
+    # One short connection per check (once a second per process): the task may die with its
+    # event loop (e.g. a per-request loop under WSGI) before its `finally` runs, and a kept
+    # connection would then leak.
+    close_old_connections()
+    try:
+        return queued_agent_ids(agent_ids)
+    finally:
+        connections.close_all()
 
 
 def _close() -> None:
@@ -86,10 +93,13 @@ class Hub:
                     break
                 try:
                     self.wake(await query(waiting))
+                except RuntimeError:  # the process is shutting down: its executor is gone
+                    return
                 except Exception:  # a database hiccup must not end the long polls
                     log.exception("long-poll check for queued commands failed; retrying")
         finally:
-            await sync_to_async(_close, thread_sensitive=False, executor=_executor)()
+            with contextlib.suppress(RuntimeError):
+                await sync_to_async(_close, thread_sensitive=False, executor=_executor)()
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from playwright.sync_api import Page, expect
 
 from openmsp.agent_api.models import Agent
@@ -96,7 +97,12 @@ def wait_for(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         agent.check_running()
-        value = condition()
+        try:
+            value = condition()
+        except OperationalError:
+            # The in-memory test database is SQLite's shared cache: a read can meet a table the
+            # live server is writing ("database table is locked"). Ask again.
+            value = None
         if value:
             return value
         time.sleep(0.5)
@@ -145,7 +151,7 @@ def test_an_msp_owner_enrolls_a_real_agent_and_watches_runs_and_inspects_the_hos
         lambda: InventorySnapshot.objects.filter(asset_id=asset_id).exists(),
         agent,
     )
-    asset = Asset.objects.get(pk=asset_id)
+    asset = wait_for("the asset", lambda: Asset.objects.filter(pk=asset_id).first(), agent)
     assert asset.hostname == socket.gethostname()
 
     # The fleet page: the host, online.

@@ -53,6 +53,7 @@ def test_cron_jobs_run_at_their_next_cron_time() -> None:
     assert job.next_after(NOW) == dt.datetime(2026, 11, 27, 3, 17, tzinfo=dt.UTC)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connections
 def test_the_worker_runs_what_the_scheduler_enqueued() -> None:
     from django.core.management import call_command
 

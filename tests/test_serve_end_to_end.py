@@ -56,8 +56,8 @@ def test_serve_migrates_answers_health_and_runs_periodic_jobs_then_stops_cleanly
     )
     # The instant written the way Django stores it on each engine (SQLite: naive UTC text), so
     # the scheduler's conditional claim (WHERE next_run_at = <what it read>) matches it.
-    past = "2000-01-01 00:00:00" if db.engine == "sqlite" else "2000-01-01 00:00:00+00"
-    db.query(f"UPDATE core_periodicjob SET next_run_at = '{past}' WHERE name = 'sessions.clear'")
+    past = "'2000-01-01 00:00:00'" if db.engine == "sqlite" else "'2000-01-01 00:00:00+00'"
+    db.query("UPDATE core_periodicjob SET next_run_at = " + past + " WHERE name = 'sessions.clear'")
     wait_for(
         lambda: db.query(
             "SELECT status FROM django_tasks_database_dbtaskresult "

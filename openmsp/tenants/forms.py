@@ -181,7 +181,7 @@ class ContractForm(ModelFieldsForm):
         super().__init__(*args, **kwargs)
         calendar_field: Any = self.fields["calendar"]
         calendar_field.queryset = calendars
-        calendar_field.empty_label = _("(none: 24×7 support)")  # noqa: RUF001
+        calendar_field.empty_label = _("(none: 24×7 support)")
         self.fields["currency"].widget.attrs.update(maxlength=3, size=4)
 
     def grouped(self) -> Iterable[tuple[Any, list[forms.BoundField]]]:
@@ -234,7 +234,7 @@ class SlaTargetForm(forms.Form):
     resolution_minutes = forms.IntegerField(
         label=_("Resolution (min)"), min_value=1, required=False
     )
-    always_open = forms.BooleanField(label=_("24×7 clock"), required=False)  # noqa: RUF001
+    always_open = forms.BooleanField(label=_("24×7 clock"), required=False)
 
     def priority_label(self) -> str:
         value = self.initial.get("priority") or self.data.get(self.add_prefix("priority"), "")

@@ -16,8 +16,16 @@ from openmsp.accounts.roles import Perm
 class NavItem:
     label: Any  # a lazily translated string
     url_name: str
-    perm: str | None = None
+    perm: str | tuple[str, ...] | None = None  # any one of them shows the entry
     staff_only: bool = False
+
+    def allowed(self, user: Any) -> bool:
+        if self.staff_only and not user.is_msp_staff:
+            return False
+        if self.perm is None:
+            return True
+        perms = (self.perm,) if isinstance(self.perm, str) else self.perm
+        return any(user.has_perm_to(p) for p in perms)
 
 
 NAV: list[NavItem] = [
@@ -25,7 +33,7 @@ NAV: list[NavItem] = [
     NavItem(_("Clients"), "client_list"),
     NavItem(_("Assets"), "asset_list"),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),
-    NavItem(_("Users"), "user_list", perm=Perm.CLIENT_USER_MANAGE),
+    NavItem(_("Users"), "user_list", perm=(Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)),
     NavItem(_("Audit log"), "audit_list", perm=Perm.AUDIT_VIEW),
     NavItem(_("Settings"), "settings", perm=Perm.SETTINGS_MANAGE),
 ]
@@ -39,9 +47,7 @@ def navigation(request: HttpRequest) -> list[dict[str, object]]:
     user: Any = request.user
     items: list[dict[str, object]] = []
     for item in NAV:
-        if item.perm and not user.has_perm_to(item.perm):
-            continue
-        if item.staff_only and not user.is_msp_staff:
+        if not item.allowed(user):
             continue
         try:
             url = reverse(item.url_name)

@@ -4,19 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='businesscalendar',
-            constraint=models.UniqueConstraint(condition=models.Q(('client__isnull', True)), fields=('name',), name='msp_calendar_name_unique'),
+            model_name="businesscalendar",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client__isnull", True)),
+                fields=("name",),
+                name="msp_calendar_name_unique",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='site',
-            name='site_name_per_client',
-            constraint=models.UniqueConstraint(fields=('client', 'name'), name='site_name_per_client', violation_error_code='unique', violation_error_message='This client already has a site with that name.'),
+            model_name="site",
+            name="site_name_per_client",
+            constraint=models.UniqueConstraint(
+                fields=("client", "name"),
+                name="site_name_per_client",
+                violation_error_code="unique",
+                violation_error_message="This client already has a site with that name.",
+            ),
         ),
     ]

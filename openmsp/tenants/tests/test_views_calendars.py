@@ -73,7 +73,7 @@ def test_overlapping_intervals_show_the_error_from_the_action(msp_owner, client_
     text = response.content.decode()
     assert response.status_code == 422
     assert 'id="intervals-error"' in text
-    assert "Monday 09:00–12:00 overlaps 11:00–13:00" in text  # noqa: RUF001
+    assert "Monday 09:00–12:00 overlaps 11:00–13:00" in text
     assert not queries.calendars_visible_to(SYSTEM).filter(name="Support hours").exists()
 
 
@@ -138,7 +138,7 @@ def test_the_preview_lists_working_periods_in_the_viewers_time_zone_and_holidays
     # Friday 13 Feb 2026, 18:00 Seoul is 09:00 UTC = 10:00 Berlin: the day is over; 설날 closes
     # 16-18 Feb, so the next period opens Thursday 19 Feb 09:00 Seoul = 01:00 Berlin.
     assert "2026-02-19" in korean
-    assert "01:00–04:00" in korean  # noqa: RUF001
+    assert "01:00–04:00" in korean
     assert "설날" in korean
     assert "삼일절" in korean
     assert "Europe/Berlin" in korean

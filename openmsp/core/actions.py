@@ -11,6 +11,7 @@ from django.db import models
 from openmsp.core import audit
 from openmsp.core.actor import Actor
 from openmsp.core.errors import Conflict, PermissionDenied, ValidationFailed
+from openmsp.core.models import AuditRecord
 
 M = TypeVar("M", bound=models.Model)
 
@@ -94,3 +95,19 @@ def delete_audited(actor: Actor, obj: models.Model, *, action: str) -> None:
     before = audit.snapshot(obj)
     audit.record(actor=actor, action=action, obj=obj, before=before)
     obj.delete()
+
+
+def record_audit_export(
+    *, actor: Actor, fmt: str, count: int, filters: dict[str, Any], client_id: int | None = None
+) -> AuditRecord:
+    """An export of audit records is itself an access to personal data (PIPA): who took which
+    records, in what format, and how many. Returns the record, whose seq bounds the export."""
+    return audit.record(
+        actor=actor,
+        action="audit.exported",
+        category=audit.CATEGORY_EXPORT,
+        client_id=client_id,
+        object_type="core.auditrecord",
+        object_repr=f"{count} audit records as {fmt}",
+        after={"format": fmt, "count": count, "filters": filters},
+    )

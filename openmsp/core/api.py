@@ -17,9 +17,11 @@ from ninja import Query, Router
 from openmsp.accounts.auth import actor_from
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
+from openmsp.core.actions import record_audit_export
 from openmsp.core.actor import Actor
 from openmsp.core.apiutils import check_query_params, endpoint, page, require_to_read
 from openmsp.core.models import AuditRecord
+from openmsp.core.queries import audit_visible_to
 from openmsp.core.schemas import (
     AuditExportQuery,
     AuditFilters,
@@ -28,18 +30,11 @@ from openmsp.core.schemas import (
     AuditRecordOut,
     AuditVerifyOut,
 )
-from openmsp.tenants.queries import scope
 
 router = Router()
 
 EXPORT_BATCH = 1000
 EXPORT_COLUMNS = list(AuditRecordOut.model_fields)
-
-
-def audit_visible_to(actor: Actor) -> QuerySet[AuditRecord]:
-    """The audit records of the clients the actor sees; platform-wide records (no client) only for
-    actors who see every client. Callers check AUDIT_VIEW first."""
-    return scope(actor, AuditRecord.objects.all())
 
 
 def _filtered(actor: Actor, filters: AuditFilters) -> QuerySet[AuditRecord]:
@@ -109,7 +104,13 @@ def export_audit(request: HttpRequest, query: Query[AuditExportQuery]) -> Stream
     require_to_read(actor, Perm.AUDIT_EXPORT, "audit exports")
     check_query_params(request, AuditExportQuery)
     records = _filtered(actor, query)
-    exported = _record_export(actor, query, records.count())
+    exported = record_audit_export(
+        actor=actor,
+        fmt=query.format,
+        count=records.count(),
+        filters=query.model_dump(mode="json", exclude_none=True),
+        client_id=query.client_id,
+    )
     records = records.filter(seq__lt=exported.seq)  # what there was when the export began
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if query.format == "json":
@@ -123,23 +124,6 @@ def export_audit(request: HttpRequest, query: Query[AuditExportQuery]) -> Stream
 
 
 @transaction.atomic
-def _record_export(actor: Actor, filters: AuditExportQuery, count: int) -> AuditRecord:
-    # The export is an access to personal data (PIPA): who took which records, and how many.
-    return audit.record(
-        actor=actor,
-        action="audit.exported",
-        category=audit.CATEGORY_EXPORT,
-        client_id=filters.client_id,
-        object_type="core.auditrecord",
-        object_repr=f"{count} audit records as {filters.format}",
-        after={
-            "format": filters.format,
-            "count": count,
-            "filters": filters.model_dump(mode="json", exclude_none=True),
-        },
-    )
-
-
 def _rows(records: QuerySet[AuditRecord]) -> Iterator[dict[str, Any]]:
     """Chain order, in keyset batches: constant memory however large the export."""
     last = -1

@@ -15,7 +15,6 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -26,8 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
+from openmsp.core.actions import record_audit_export
 from openmsp.core.models import AuditRecord
-from openmsp.tenants.queries import clients_visible_to, scope
+from openmsp.core.queries import audit_visible_to
+from openmsp.tenants.queries import clients_visible_to
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import page, require_perm
 
@@ -104,8 +105,7 @@ def _records(request: HttpRequest) -> QuerySet[AuditRecord]:
     """Records the viewer may read; the page does not exist for roles without AUDIT_VIEW."""
     if not request.user.has_perm_to(Perm.AUDIT_VIEW):  # type: ignore[union-attr]
         raise Http404
-    records = AuditRecord.objects.select_related("client").order_by("-seq")
-    return scope(actor_of(request), records)
+    return audit_visible_to(actor_of(request)).order_by("-seq")
 
 
 def _filter_form(request: HttpRequest, data: Any) -> AuditFilterForm:
@@ -219,14 +219,13 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     if fmt not in ("csv", "json"):
         return HttpResponse(_("Choose CSV or JSON."), status=400, content_type="text/plain")
     selected = form.apply(records).order_by("seq")
-    with transaction.atomic():
-        exported = audit.record(
-            actor=actor_of(request),
-            action="audit.exported",
-            category=audit.CATEGORY_EXPORT,
-            object_type="core.auditrecord",
-            after={"format": fmt, "filters": form.used(), "count": selected.count()},
-        )
+    exported = record_audit_export(
+        actor=actor_of(request),
+        fmt=fmt,
+        count=selected.count(),
+        filters=form.used(),
+        client_id=form.cleaned_data.get("client") if form.is_valid() else None,
+    )
     selected = selected.filter(seq__lt=exported.seq)  # what was there when the export began
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":

@@ -1,0 +1,114 @@
+"""The data-flow spine's two seams (ARCHITECTURE.md § Data flow), as plain data and two calls.
+
+    signal source ──observe(Observation)──▶ the Problem lifecycle ──problem_changed(ProblemChange)──▶ notifications
+
+Every signal source (the poller's synthetic checks, heartbeats, agent checks, agent offline,
+integration interfaces, Alertmanager, log events, backup and patch results) hands what it saw to
+`observe()`. The alerts app registers the one observation sink: the Problem lifecycle. When a
+problem changes state the lifecycle hands a `ProblemChange` to `problem_changed()`; the
+notifications app registers the sink that routes it to channels.
+
+Why a seam here rather than an import of the alerts app from every source: the sources and the
+lifecycle are separate domains that must not import each other's internals, and tests of a source
+can then assert what it *observed* without knowing how problems are kept.
+
+Both calls run the sinks synchronously, inside the caller's transaction: a sink writes its rows
+(problem state, outbox messages) in the same transaction as the observation, so nothing observed
+is lost and nothing is notified for a change that rolled back. Sinks must not do network I/O;
+delivery happens later, from the durable outbox, in a worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["ok", "warning", "critical", "unknown"]
+STATUSES: tuple[Status, ...] = ("ok", "warning", "critical", "unknown")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One result of one rule on one object at one instant.
+
+    The fingerprint of the problem it may open is (source, object_type, object_id, rule): the
+    same check failing again counts as a repeat of the same problem, never a second problem.
+    """
+
+    client_id: int
+    source: str  # "check", "heartbeat", "agent", "agent-check", "interface", "alertmanager", …
+    object_type: str  # app_label.model of what was observed, e.g. "monitoring.check"
+    object_id: str
+    rule: str  # what was evaluated on it, e.g. "http", "late", "offline", an alertname
+    status: Status
+    observed_at: dt.datetime  # aware, UTC
+    summary: str  # one line a technician reads, e.g. "HTTP 503 from https://erp.example/health"
+    title: str = ""  # what the problem is called; defaults to summary when empty
+    asset_id: int | None = None  # the host or device it concerns, for dependencies and reports
+    labels: Mapping[str, str] = field(default_factory=dict)  # tags, for routing and maintenance
+    details: Mapping[str, Any] = field(default_factory=dict)  # JSON-serialisable measurements
+    # Alertmanager and other external sources already decided the state: no hold-down etc.
+    external: bool = False
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {self.status!r}")
+        if self.observed_at.tzinfo is None:
+            raise ValueError("observed_at must be timezone-aware")
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.source}:{self.object_type}:{self.object_id}:{self.rule}"
+
+
+@dataclass(frozen=True)
+class ProblemChange:
+    """A problem entered a state that people may need to hear about."""
+
+    problem_id: int
+    client_id: int
+    fingerprint: str
+    # firing | acknowledged | resolved | escalated | flapping | reopened
+    kind: str
+    severity: str  # warning | critical
+    title: str
+    summary: str
+    at: dt.datetime
+    labels: Mapping[str, str] = field(default_factory=dict)
+    asset_id: int | None = None
+    escalation_step: int = 0  # for kind == "escalated": which step of the ladder
+    # Suppressed by a parent's problem or in a maintenance window: recorded, not notified.
+    suppressed: bool = False
+    in_maintenance: bool = False
+    url: str = ""  # path of the problem page, e.g. "/problems/42/"
+
+
+ObservationSink = Callable[[Observation], None]
+ProblemSink = Callable[[ProblemChange], None]
+
+_observation_sinks: list[ObservationSink] = []
+_problem_sinks: list[ProblemSink] = []
+
+
+def register_observation_sink(sink: ObservationSink) -> None:
+    if sink not in _observation_sinks:
+        _observation_sinks.append(sink)
+
+
+def register_problem_sink(sink: ProblemSink) -> None:
+    if sink not in _problem_sinks:
+        _problem_sinks.append(sink)
+
+
+def observe(observation: Observation) -> None:
+    """Hand an observation to the Problem lifecycle, inside the caller's transaction."""
+    for sink in _observation_sinks:
+        sink(observation)
+
+
+def problem_changed(change: ProblemChange) -> None:
+    """Hand a problem's change to notifications, inside the caller's transaction."""
+    for sink in _problem_sinks:
+        sink(change)

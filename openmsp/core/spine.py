@@ -30,6 +30,25 @@ STATUSES: tuple[Status, ...] = ("ok", "warning", "critical", "unknown")
 
 
 @dataclass(frozen=True)
+class NoisePolicy:
+    """The anti-noise knobs of the rule that produced an observation (set per check by its source).
+
+    The lifecycle applies them: a problem fires only after `failures_to_fire` consecutive failing
+    observations AND `hold_down_seconds` of continuous failure; it resolves only after
+    `successes_to_recover` consecutive OK observations AND `recovery_seconds` of continuous OK; a
+    problem whose state changed `flap_threshold` times within `flap_window_seconds` is flapping:
+    one notice, then quiet until it has been stable for a whole window (0 disables).
+    """
+
+    failures_to_fire: int = 1
+    hold_down_seconds: int = 0
+    successes_to_recover: int = 1
+    recovery_seconds: int = 0
+    flap_threshold: int = 0
+    flap_window_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class Observation:
     """One result of one rule on one object at one instant.
 
@@ -49,6 +68,7 @@ class Observation:
     asset_id: int | None = None  # the host or device it concerns, for dependencies and reports
     labels: Mapping[str, str] = field(default_factory=dict)  # tags, for routing and maintenance
     details: Mapping[str, Any] = field(default_factory=dict)  # JSON-serialisable measurements
+    policy: NoisePolicy = field(default_factory=NoisePolicy)
     # Alertmanager and other external sources already decided the state: no hold-down etc.
     external: bool = False
 

@@ -123,7 +123,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    _db.setdefault("TEST", {})["NAME"] = None
+    # Tests use a file, not Django's shared-cache in-memory database: with the in-memory one the live
+    # server hands ONE connection object to every request thread, so two concurrent requests (an
+    # agent's long poll and its batch upload) interleave their transactions on it and can poison
+    # it for every later request. A file gives each thread its own connection, as in production.
+    _db.setdefault("TEST", {})["NAME"] = str(DATA_DIR / "test-openmsp.sqlite3")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

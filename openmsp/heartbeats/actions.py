@@ -76,6 +76,12 @@ def _state(hb: Heartbeat) -> dict[str, Any]:
     return data
 
 
+def _locked(heartbeat: Heartbeat) -> Heartbeat:
+    """The row again, locked: the change is computed from what is stored, not a stale copy."""
+    hb: Heartbeat = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    return hb
+
+
 def _rearm(hb: Heartbeat, now: dt.datetime) -> None:
     """Recompute the deadline after a schedule change, from the last thing the job did."""
     if hb.paused or hb.state in (Heartbeat.State.NEW, Heartbeat.State.LATE, Heartbeat.State.FAILED):
@@ -106,7 +112,7 @@ def update_heartbeat(
 ) -> Heartbeat:
     """Only the given fields change; a new schedule moves the deadline at once."""
     require(actor, Perm.WORK)
-    hb = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    hb = _locked(heartbeat)
     changes = dict(changes)
     if "tags" in changes:
         changes["tags"] = clean_tags(changes["tags"] or [])
@@ -133,7 +139,7 @@ def update_heartbeat(
 def pause_heartbeat(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
     """No deadline, no alerts; open problems are told it is fine. Pings are still recorded."""
     require(actor, Perm.WORK)
-    hb = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    hb = _locked(heartbeat)
     if hb.paused:
         return hb
     now = timezone.now()
@@ -149,7 +155,7 @@ def pause_heartbeat(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
 def resume_heartbeat(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
     """Watching starts again now: the next success is due one schedule step from now."""
     require(actor, Perm.WORK)
-    hb = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    hb = _locked(heartbeat)
     if not hb.paused:
         return hb
     hb.paused = False
@@ -165,7 +171,7 @@ def resume_heartbeat(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
 def regenerate_key(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
     """A new ping URL; the old one answers 404 from now on (for a leaked URL)."""
     require(actor, Perm.WORK)
-    hb = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    hb = _locked(heartbeat)
     old = str(hb.ping_key)[-4:]
     hb.ping_key = uuid.uuid4()
     hb.save(update_fields=["ping_key", "updated_at"])
@@ -183,7 +189,7 @@ def regenerate_key(*, actor: Actor, heartbeat: Heartbeat) -> Heartbeat:
 def delete_heartbeat(*, actor: Actor, heartbeat: Heartbeat) -> None:
     """Gone with its ping log; its open problems are told it is fine."""
     require(actor, Perm.WORK)
-    hb = Heartbeat.objects.select_for_update().get(pk=heartbeat.pk)
+    hb = _locked(heartbeat)
     ping_actions.clear_all(hb, timezone.now(), " (heartbeat deleted)")
     audit.record(actor=actor, action="heartbeat.deleted", obj=hb, before=_state(hb))
     hb.delete()

@@ -20,8 +20,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Literal
 
-from croniter import croniter
-from croniter.croniter import CroniterBadCronError, CroniterBadDateError, CroniterError
+from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 
 UTC = dt.UTC
 DEFAULT_TIME_ZONE = "Asia/Seoul"

@@ -19,8 +19,8 @@ M = dt.timedelta(minutes=1)
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def cron(expr: str, zone: str = "Asia/Seoul", grace: dt.timedelta = 10 * M) -> sched.Schedule:

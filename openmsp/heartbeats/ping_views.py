@@ -7,6 +7,10 @@ says nothing about which keys exist; a key only ever reaches its own heartbeat, 
 carries no tenant data.
 
 Rate limiting per key and per address is issue 7 (not yet: a job pinging in a loop is stored).
+
+These views answer under WSGI (the test client, the test live server, runserver). The `web`
+process (ASGI) answers the same URLs with openmsp.heartbeats.asgi_ping before Django's middleware
+chain; openmsp/heartbeats/tests/test_asgi_pings.py keeps the two in step.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,9 +30,9 @@ from openmsp.heartbeats.models import BODY_LIMIT, Ping
 from openmsp.heartbeats.ping_actions import Signal, record_ping
 
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Coroutine[Any, Any, None]]
 
 log = logging.getLogger("openmsp.heartbeats")
 PREFIX = "/ping/"
@@ -139,7 +139,7 @@ async def ping_app(scope: Scope, receive: Receive, send: Send) -> None:
     await _answer(send, status, text, str(scope.get("method", "GET")), extra)
 
 
-def with_pings(django_app: ASGIApp) -> ASGIApp:
+def with_pings(django_app: Any) -> ASGIApp:
     """The web process's ASGI app: /ping/… here, everything else to Django."""
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:

@@ -22,13 +22,15 @@ def test_alice_sees_her_heartbeats_with_state_last_ping_and_next_expected(
     assert "2026-03-02 10:00" in html  # next expected
 
 
-def test_the_heartbeat_page_shows_the_ping_url_examples_runs_and_log(web_as, alice, backup_job):
+def test_the_heartbeat_page_shows_the_ping_url_examples_runs_and_log(
+    web_as, alice, backup_job, settings
+):
     ping(backup_job, "start", at=T0)
     ping(backup_job, at=T0.replace(second=30), body=b"exported 42 rows")
     html = web_as(alice).get(f"/heartbeats/{backup_job.pk}/").content.decode()
     url = f"/ping/{backup_job.ping_key}"
     assert url in html
-    assert f"curl -fsS -m 10 --retry 5 -o /dev/null http://127.0.0.1:8000{url}/$?" in html
+    assert f"curl -fsS -m 10 --retry 5 -o /dev/null {settings.SITE_URL}{url}/$?" in html
     assert f"{url}/start" in html
     assert "exported 42 rows" in html
     assert 'id="run-data"' in html

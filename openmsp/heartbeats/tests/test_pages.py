@@ -4,9 +4,11 @@ ping URL and examples; Charlie of another client gets 404."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from openmsp.heartbeats.models import Heartbeat
-from openmsp.heartbeats.tests.conftest import T0, ping
+from openmsp.heartbeats.tests.conftest import T0, make_heartbeat, ping
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,19 @@ def test_charlie_gets_404_for_another_clients_heartbeat_pages(web_as, charlie, b
         method = http.get if url in ("/", "/edit/") else http.post
         assert method(f"/heartbeats/{backup_job.pk}{url}").status_code == 404, url
     assert "hourly backup" not in http.get("/heartbeats/").content.decode()
+
+
+def test_the_list_costs_the_same_queries_for_three_heartbeats_as_for_thirty(
+    web_as, msp_owner, client_a
+):
+    http = web_as(msp_owner)
+    for i in range(3):
+        ping(make_heartbeat(client_a, f"job {i}"), at=T0)
+    http.get("/heartbeats/")  # warm the session
+    with CaptureQueriesContext(connection) as few:
+        assert http.get("/heartbeats/").status_code == 200
+    for i in range(3, 30):
+        ping(make_heartbeat(client_a, f"job {i}"), at=T0)
+    with CaptureQueriesContext(connection) as many:
+        assert http.get("/heartbeats/").status_code == 200
+    assert len(many) == len(few)

@@ -33,6 +33,8 @@ SEVERITY: dict[str, spine.Status] = {
     "too_fast": "warning",
     "too_often": "warning",
 }
+KEEP_PINGS = 1000  # newest pings kept per heartbeat (the log and run-time chart read these)
+PRUNE_EVERY = 100  # pings between two prunes of one heartbeat's log
 LATE_BATCH = 500  # heartbeats flagged per detector run; the next run (15 s later) takes the rest
 _PING_FIELDS = [
     "state", "last_ping_at", "last_start_at", "last_success_at", "last_duration", "alert_after",
@@ -197,7 +199,23 @@ def record_ping(key: uuid.UUID, signal: Signal) -> Ping | None:
     _apply(hb, signal, ping)
     hb.save(update_fields=_PING_FIELDS)
     ping.save(force_insert=True)
+    if hb.ping_count % PRUNE_EVERY == 0:
+        prune_pings(hb)
     return ping
+
+
+def prune_pings(hb: Heartbeat, keep: int | None = None) -> int:
+    """Drop all but the newest *keep* pings: two range scans of the (heartbeat, at) index, so
+    the log stays bounded without a table-wide sweep."""
+    keep = keep or KEEP_PINGS
+    oldest_kept = (
+        Ping.objects.filter(heartbeat=hb).order_by("-at", "-pk").values_list("at", flat=True)
+    )[keep - 1 : keep]
+    cutoff = next(iter(oldest_kept), None)
+    if cutoff is None:
+        return 0
+    deleted, _ = Ping.objects.filter(heartbeat=hb, at__lt=cutoff).delete()
+    return deleted
 
 
 # --- The late detector ------------------------------------------------------------------------

@@ -223,3 +223,17 @@ def test_deleting_a_heartbeat_clears_its_open_problems(backup_job, observed):
     actions.delete_heartbeat(actor=SYSTEM, heartbeat=backup_job)
     assert observed.rules() == [("late", "critical"), ("late", "ok")]
     assert not Heartbeat.objects.filter(pk=backup_job.pk).exists()
+
+
+def test_the_ping_log_keeps_the_newest_pings_of_each_heartbeat(backup_job, client_a, monkeypatch):
+    monkeypatch.setattr(ping_actions, "KEEP_PINGS", 5)
+    monkeypatch.setattr(ping_actions, "PRUNE_EVERY", 4)
+    other = make_heartbeat(client_a, "other job")
+    for i in range(3):
+        ping(other, at=T0 + i * M)
+    for i in range(12):
+        ping(backup_job, at=T0 + i * M)
+    kept = list(fresh(backup_job).pings.order_by("at").values_list("at", flat=True))
+    # pruned at the 4th, 8th and 12th ping, each time down to the newest five
+    assert kept == [T0 + i * M for i in range(7, 12)]
+    assert other.pings.count() == 3

@@ -15,6 +15,8 @@ urlpatterns = [
     path("audit/", include("openmsp.core.urls")),
     path("assets/", include("openmsp.assets.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
+    path("heartbeats/", include("openmsp.heartbeats.urls")),
+    path("ping/", include("openmsp.heartbeats.ping_urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),
 ]

@@ -58,6 +58,7 @@ PARAM_KIND: dict[str, str] = {
     "command_id": "command",
     "command_run_id": "command_run",
     "run_id": "command_run",
+    "heartbeat_id": "heartbeat",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -68,6 +69,17 @@ EXEMPT: dict[str, str] = {
     "api/v1/openapi.json": "public API description; no tenant data",
     "api/v1/docs": "public API docs page; no tenant data",
     "api/v1/<path:rest>": "the JSON 404 for paths no API operation matches; serves no data",
+    # Heartbeat pings: authenticated by the unguessable key alone, answer "OK" or "not found"
+    # and return no tenant data; a key reaching only its own heartbeat is tested in
+    # openmsp/heartbeats/tests/test_ping_endpoints.py.
+    "ping": "heartbeat pings (key-authenticated, no tenant data returned)",
+    "ping/<uuid:ping_key>": "heartbeat pings (key-authenticated, no tenant data returned)",
+    "ping/<uuid:ping_key>/start": "heartbeat pings (key-authenticated, no tenant data returned)",
+    "ping/<uuid:ping_key>/fail": "heartbeat pings (key-authenticated, no tenant data returned)",
+    "ping/<uuid:ping_key>/log": "heartbeat pings (key-authenticated, no tenant data returned)",
+    "ping/<uuid:ping_key>/<int:status>": "heartbeat pings (key-authenticated, no tenant data "
+    "returned)",
+    "ping/<path:rest>": "the plain 404 for mistyped ping URLs; serves no data",
 }
 
 
@@ -107,11 +119,13 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         actor=Actor(user=alice), user=alice, name=f"ci {MARK}"
     )
     fleet = _build_fleet(client_a)
+    heartbeat = _build_heartbeat(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
         objects={
             **fleet,
+            "heartbeat": heartbeat,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -156,6 +170,20 @@ def _build_fleet(client_a: Client) -> dict[str, Any]:
         "command": command,
         "command_run": command.runs.get(),
     }
+
+
+def _build_heartbeat(client_a: Client) -> Any:
+    """A heartbeat of A that has pinged once (so its ping log is not empty)."""
+    from openmsp.heartbeats import actions as heartbeat_actions
+    from openmsp.heartbeats.ping_actions import Signal, record_ping
+
+    heartbeat = heartbeat_actions.create_heartbeat(
+        actor=SYSTEM, client=client_a, name=f"nightly {MARK}", description=MARK
+    )
+    record_ping(
+        heartbeat.ping_key, Signal(kind="success", at=heartbeat.created_at, body=MARK.encode())
+    )
+    return heartbeat
 
 
 # --- Route discovery ------------------------------------------------------------------------

@@ -117,6 +117,12 @@ def register_observation_sink(sink: ObservationSink) -> None:
         _observation_sinks.append(sink)
 
 
+def unregister_observation_sink(sink: ObservationSink) -> None:
+    """For tests that register a collecting sink: leave the registry as it was."""
+    if sink in _observation_sinks:
+        _observation_sinks.remove(sink)
+
+
 def register_problem_sink(sink: ProblemSink) -> None:
     if sink not in _problem_sinks:
         _problem_sinks.append(sink)

@@ -133,7 +133,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS = env_bool("OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS", True)
 OPENMSP_POLLER_CONCURRENCY = env_int("OPENMSP_POLLER_CONCURRENCY", 200, minimum=1)
 OPENMSP_POLLER_BATCH = env_int("OPENMSP_POLLER_BATCH", 100, minimum=1)
-OPENMSP_CHECK_RESULT_RETENTION_DAYS = env_int("OPENMSP_CHECK_RESULT_RETENTION_DAYS", 90, minimum=1)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -208,3 +208,46 @@ class TlsPeer:
     def stop(self) -> None:
         self._running = False
         self._sock.close()
+
+
+# --- DNS ------------------------------------------------------------------------------------
+
+
+class DnsPeer:
+    """A tiny authoritative DNS server on a UDP port of 127.0.0.1, answering from `records`
+    ({(name, type): [values]}; a missing name answers NXDOMAIN)."""
+
+    def __init__(self, records: dict[tuple[str, str], list[str]]) -> None:
+        self.records = records
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((LOOPBACK, 0))
+        self.port: int = self._sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+        import dns.rrset
+
+        while True:
+            try:
+                data, addr = self._sock.recvfrom(4096)
+            except OSError:
+                return
+            query = dns.message.from_wire(data)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            name = question.name.to_text().rstrip(".")
+            rdtype = dns.rdatatype.to_text(question.rdtype)
+            values = self.records.get((name, rdtype))
+            if values:
+                response.answer.append(
+                    dns.rrset.from_text_list(question.name, 60, "IN", rdtype, values)
+                )
+            elif not any(key[0] == name for key in self.records):
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            self._sock.sendto(response.to_wire(), addr)
+
+    def stop(self) -> None:
+        self._sock.close()

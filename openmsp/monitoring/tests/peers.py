@@ -251,3 +251,73 @@ class DnsPeer:
 
     def stop(self) -> None:
         self._sock.close()
+
+
+# --- SNMP -----------------------------------------------------------------------------------
+
+SNMP_COMMUNITY = "hanbit-ro"
+SNMP_USER, SNMP_AUTH, SNMP_PRIV = "monitor", "authpass123", "privpass123"
+
+
+class SnmpPeer:
+    """Debian's snmpd on a free UDP port of 127.0.0.1 with a v2c community and a v3 user
+    (SHA + AES), its own configuration and persistent directory (nothing of the system's)."""
+
+    def __init__(self) -> None:
+        import shutil
+
+        binary = shutil.which("snmpd") or "/usr/sbin/snmpd"
+        if not Path(binary).exists():
+            import pytest
+
+            pytest.skip("snmpd is not installed (scripts/ensure-services installs it)")
+        self.binary = binary
+        self.port = free_port()
+        self._dir = Path(tempfile.mkdtemp(prefix="openmsp-snmpd-"))
+        (self._dir / "snmpd.conf").write_text(
+            f"agentAddress udp:{LOOPBACK}:{self.port}\n"
+            f"rocommunity {SNMP_COMMUNITY} {LOOPBACK}\n"
+            f'createUser {SNMP_USER} SHA "{SNMP_AUTH}" AES "{SNMP_PRIV}"\n'
+            f"rouser {SNMP_USER} priv\n"
+            "sysLocation OpenMSP test rack\n"
+        )
+        self._proc: Any = None
+        self.start()
+
+    def start(self) -> None:
+        import os
+        import subprocess
+
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=str(self._dir / "state"), MIBS="")
+        self._proc = subprocess.Popen(
+            [self.binary, "-f", "-Lf", str(self._dir / "log"), "-C", "-c",
+             str(self._dir / "snmpd.conf"), "-p", str(self._dir / "pid")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self._wait_until_answering()
+
+    def _wait_until_answering(self) -> None:
+        import asyncio
+
+        from openmsp.monitoring.probes.snmp import SnmpFailure, snmp_get
+        from openmsp.monitoring.probes.specs import SnmpSpec
+
+        spec = SnmpSpec(port=self.port, community=SNMP_COMMUNITY)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                asyncio.run(snmp_get(LOOPBACK, spec, 0.3, ["1.3.6.1.2.1.1.3.0"]))
+                return
+            except SnmpFailure:
+                continue  # not listening yet: the GET timed out, ask again
+        raise AssertionError("snmpd did not start: " + self.log())
+
+    def log(self) -> str:
+        path = self._dir / "log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(10)
+            self._proc = None

@@ -99,7 +99,9 @@ def _check(check: Check) -> None:
 
 
 def _schedule(check: Check, now: dt.datetime) -> None:
-    check.next_check_at = slot_after(check.pk, check.interval_seconds, now) if check.enabled else None
+    check.next_check_at = (
+        slot_after(check.pk, check.interval_seconds, now) if check.enabled else None
+    )
 
 
 @transaction.atomic

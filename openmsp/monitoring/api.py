@@ -28,7 +28,13 @@ from openmsp.core.apiutils import (
 from openmsp.monitoring import actions
 from openmsp.monitoring.models import Check
 from openmsp.monitoring.probes.base import ProbeResult
-from openmsp.monitoring.queries import CheckFilters, checks_visible_to, filter_checks, get_check, results_of
+from openmsp.monitoring.queries import (
+    CheckFilters,
+    checks_visible_to,
+    filter_checks,
+    get_check,
+    results_of,
+)
 from openmsp.monitoring.schemas import (
     CheckIn,
     CheckOut,

@@ -16,13 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db.models import Q
 
 from openmsp.core import spine
+from openmsp.monitoring.bulk import update_from_values
 from openmsp.monitoring.models import Check, CheckResult
 from openmsp.monitoring.observe import observation_of
 from openmsp.monitoring.probes.base import ProbeResult
@@ -30,6 +32,7 @@ from openmsp.monitoring.schedule import next_slot
 
 log = logging.getLogger("openmsp.poller")
 LEASE_MARGIN = dt.timedelta(seconds=30)
+TABLE = Check._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -71,19 +74,17 @@ def claim_due(*, now: dt.datetime, limit: int) -> list[Claimed]:
         if not checks:
             return []
         token = uuid.uuid4().hex
-        slots = {c.pk: next_slot(c.pk, c.interval_seconds, c.next_check_at or now, now) for c in checks}
         lease = now + max(lease_for(c) for c in checks)
-        won = (
-            Check.objects.filter(pk__in=slots)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-            .update(
-                next_check_at=Case(
-                    *(When(pk=pk, then=Value(at)) for pk, at in slots.items()),
-                    output_field=DateTimeField(),
-                ),
-                claimed_until=lease,
-                claim_token=token,
-            )
+        rows = [
+            (c.pk, next_slot(c.pk, c.interval_seconds, c.next_check_at or now, now)) for c in checks
+        ]
+        won = update_from_values(
+            TABLE,
+            [("next_check_at", "timestamptz")],
+            rows,
+            constant={"claimed_until": lease, "claim_token": token},
+            where="t.claimed_until IS NULL OR t.claimed_until <= %s",
+            where_params=[now],
         )
         if won != len(checks):  # cannot happen under the locks above; stay correct regardless
             mine = set(Check.objects.filter(claim_token=token).values_list("pk", flat=True))
@@ -91,26 +92,52 @@ def claim_due(*, now: dt.datetime, limit: int) -> list[Claimed]:
     return [Claimed(c, c.next_check_at or now, token) for c in checks]
 
 
-def _store(outcome: Outcome) -> CheckResult | None:
-    """Update the check's state if this run still holds its lease; None when it does not (the
-    check was deleted, or disabled and its lease released, while the probe ran)."""
-    check, result = outcome.claimed.check, outcome.result
-    changes: dict[str, object] = {
-        "last_status": result.status,
-        "last_result_at": outcome.at,
-        "last_latency_ms": result.latency_ms,
-        "last_summary": result.summary,
-        "claimed_until": None,
-        "claim_token": "",
-    }
-    if result.state is not None:
-        changes["probe_state"] = dict(result.state)
-    won = Check.objects.filter(pk=check.pk, claim_token=outcome.claimed.token).update(**changes)
-    if not won:
-        return None
-    spine.observe(observation_of(check, result, outcome.at, attempts=outcome.attempts))
+def _holding(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The outcomes whose run still holds its check's lease (the others' checks were deleted,
+    or disabled, or re-claimed after the lease ran out), their rows locked until commit."""
+    tokens: dict[str, list[int]] = defaultdict(list)
+    for outcome in outcomes:
+        tokens[outcome.claimed.token].append(outcome.claimed.check.pk)
+    condition = Q()
+    for token, ids in tokens.items():
+        condition |= Q(pk__in=ids, claim_token=token)
+    qs = Check.objects.filter(condition)
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update(of=("self",))
+    held = set(qs.values_list("pk", flat=True))
+    return [o for o in outcomes if o.claimed.check.pk in held]
+
+
+def _store(outcomes: Sequence[Outcome]) -> int:
+    """One UPDATE for the state of every check in the batch, one INSERT for their results, and
+    their observations; returns how many were stored."""
+    held = _holding(outcomes)
+    if not held:
+        return 0
+    rows = [
+        (o.claimed.check.pk, o.result.status, o.at, o.result.latency_ms, o.result.summary)
+        for o in held
+    ]
+    update_from_values(
+        TABLE,
+        [("last_status", "text"), ("last_result_at", "timestamptz"),
+         ("last_latency_ms", "float"), ("last_summary", "text")],
+        rows,
+        constant={"claimed_until": None, "claim_token": ""},
+    )  # fmt: skip
+    for o in held:  # SNMP counters for the next run's throughput: few checks, one row each
+        if o.result.state is not None:
+            Check.objects.filter(pk=o.claimed.check.pk).update(probe_state=dict(o.result.state))
+    for o in held:
+        spine.observe(observation_of(o.claimed.check, o.result, o.at, attempts=o.attempts))
+    CheckResult.objects.bulk_create([_result_row(o) for o in held])
+    return len(held)
+
+
+def _result_row(outcome: Outcome) -> CheckResult:
+    result = outcome.result
     return CheckResult(
-        for_check_id=check.pk,
+        for_check_id=outcome.claimed.check.pk,
         at=outcome.at,
         status=result.status,
         latency_ms=result.latency_ms,
@@ -122,24 +149,19 @@ def _store(outcome: Outcome) -> CheckResult | None:
 
 
 def record_outcomes(outcomes: Sequence[Outcome]) -> int:
-    """Store a small batch of results in one transaction; when any of them fails (a sink
-    refusing an observation), store the others one by one so one bad result loses nothing
-    else. Returns how many were stored."""
+    """Store a small batch of results in one transaction; when it fails (a sink refusing an
+    observation), store them one by one so one bad result loses nothing else. Returns how many
+    were stored."""
     try:
         with transaction.atomic():
-            rows = [row for row in map(_store, outcomes) if row is not None]
-            CheckResult.objects.bulk_create(rows)
-            return len(rows)
+            return _store(outcomes)
     except Exception:
         log.exception("storing %d results failed; retrying them one by one", len(outcomes))
     stored = 0
     for outcome in outcomes:
         try:
             with transaction.atomic():
-                row = _store(outcome)
-                if row is not None:
-                    row.save()
-                    stored += 1
+                stored += _store([outcome])
         except Exception:
             log.exception("result of check %s lost", outcome.claimed.check.pk)
     return stored

@@ -44,13 +44,17 @@ class CheckForm(forms.Form):
     client = forms.TypedChoiceField(label=_("Client"), coerce=int)
     name = forms.CharField(label=_("Name"), max_length=200)
     target = forms.CharField(
-        label=_("Target"), max_length=2000, help_text=_("A URL for HTTP checks, else a host name or IP address.")
+        label=_("Target"),
+        max_length=2000,
+        help_text=_("A URL for HTTP checks, else a host name or IP address."),
     )
     interval_seconds = forms.IntegerField(label=_("Interval (seconds)"), initial=60, min_value=MIN_INTERVAL, max_value=MAX_INTERVAL)  # fmt: skip
     timeout_seconds = forms.FloatField(label=_("Timeout (seconds)"), initial=10, min_value=0.1, max_value=MAX_TIMEOUT)  # fmt: skip
     retries = forms.IntegerField(label=_("Retries"), initial=0, min_value=0, max_value=MAX_RETRIES)
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
-    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated; key=value or plain."))
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Comma-separated; key=value or plain.")
+    )
     failures_to_fire = forms.IntegerField(label=_("Failures before a problem"), initial=1, min_value=1, max_value=100)  # fmt: skip
     hold_down_seconds = forms.IntegerField(label=_("Hold-down (seconds)"), initial=0, min_value=0, max_value=86400)  # fmt: skip
     successes_to_recover = forms.IntegerField(label=_("Successes before recovery"), initial=1, min_value=1, max_value=100)  # fmt: skip
@@ -88,9 +92,13 @@ def _field(name: str, info: FieldInfo) -> forms.Field:
     if annotation is float:
         return forms.FloatField(label=label, required=required)
     if typing.get_origin(annotation) is dict or name == "body":
-        return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+        return forms.CharField(
+            label=label, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        )
     if name in SECRET_FIELDS:
-        return forms.CharField(label=label, required=False, widget=forms.PasswordInput(render_value=True))
+        return forms.CharField(
+            label=label, required=False, widget=forms.PasswordInput(render_value=True)
+        )
     return forms.CharField(label=label, required=required and not optional)
 
 

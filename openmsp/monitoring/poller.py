@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import statistics
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,9 +66,14 @@ class Poller:
         self.queue: asyncio.Queue[Outcome] = asyncio.Queue()
         self.lags_ms: deque[int] = deque(maxlen=10_000)  # recent schedule lags, for /metrics
         self.stored = 0
+        self.db_seconds = {"claim": 0.0, "record": 0.0}  # wall time spent waiting on the database
 
     async def run(self, stop: Callable[[], bool]) -> None:
-        log.info("poller started: %d concurrent, batches of %d", self.config.concurrency, self.config.batch)
+        log.info(
+            "poller started: %d concurrent, batches of %d",
+            self.config.concurrency,
+            self.config.batch,
+        )
         writer = asyncio.create_task(self._write_results())
         try:
             while not stop():
@@ -78,7 +84,10 @@ class Poller:
                 await asyncio.wait(self.running)
             await self.queue.join()
             writer.cancel()
-        log.info("poller stopped after storing %d results", self.stored)
+        log.warning(
+            "poller stopped after storing %d results; database time: claims %.1f s, results %.1f s",
+            self.stored, self.db_seconds["claim"], self.db_seconds["record"],
+        )  # fmt: skip
 
     async def _claim_and_start(self) -> bool:
         """Start what is due; True when the batch was full (more may be due right now)."""
@@ -87,7 +96,9 @@ class Poller:
             return False
         limit = min(free, self.config.batch)
         try:
+            began = time.perf_counter()
             claimed = await sync_to_async(_claim)(limit)
+            self.db_seconds["claim"] += time.perf_counter() - began
         except DatabaseError:
             log.exception("claiming due checks failed; retrying")
             return False
@@ -116,7 +127,9 @@ class Poller:
             while len(batch) < self.config.flush_size and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
+                began = time.perf_counter()
                 self.stored += await sync_to_async(_record)(batch)
+                self.db_seconds["record"] += time.perf_counter() - began
             except DatabaseError:
                 log.exception("storing %d results failed", len(batch))
             finally:

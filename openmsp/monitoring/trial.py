@@ -1,4 +1,4 @@
-""""Test now": run a check's probe once, from a web request, without storing or observing it.
+""" "Test now": run a check's probe once, from a web request, without storing or observing it.
 
 The result is only shown: storing it would put an off-schedule run into the history and feed the
 Problem lifecycle a result nobody scheduled (a test of a draft could even open a problem for a

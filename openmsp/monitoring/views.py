@@ -54,7 +54,9 @@ def check_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     client_id = _int(request.GET.get("client"))
     filters = queries.CheckFilters(client_id=client_id, q=request.GET.get("q") or None)
-    qs = queries.filter_checks(queries.checks_visible_to(actor), filters).order_by("client__name", "name", "pk")
+    qs = queries.filter_checks(queries.checks_visible_to(actor), filters).order_by(
+        "client__name", "name", "pk"
+    )
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     client = clients_visible_to(actor).filter(pk=client_id).first() if client_id else None
     context = {
@@ -72,7 +74,9 @@ def _client_choices(actor: Actor) -> list[tuple[int, str]]:
     return [(c.pk, c.name) for c in clients_visible_to(actor).order_by("name")]
 
 
-def _forms(request: HttpRequest, kind: str, check: Check | None) -> tuple[forms.CheckForm, django_forms.Form]:
+def _forms(
+    request: HttpRequest, kind: str, check: Check | None
+) -> tuple[forms.CheckForm, django_forms.Form]:
     actor = actor_of(request)
     data = request.POST if request.method == "POST" else None
     initial: dict[str, Any] = {"client": _int(request.GET.get("client"))}
@@ -145,7 +149,9 @@ def check_test(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.WORK)
     kind = request.POST.get("kind", "")
     if kind not in Check.Kind.values:
-        return render(request, "monitoring/includes/test_result.html", {"error": _("Choose a kind.")})
+        return render(
+            request, "monitoring/includes/test_result.html", {"error": _("Choose a kind.")}
+        )
     check_id = _int(request.POST.get("check"))
     check = queries.get_check(actor_of(request), check_id) if check_id else None
     common, spec_form = _forms(request, kind, check)

@@ -6,83 +6,227 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('assets', '0001_initial'),
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("assets", "0001_initial"),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Check',
+            name="Check",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('icmp', 'Ping (ICMP)'), ('tcp', 'TCP port'), ('http', 'HTTP(S)'), ('tls', 'TLS certificate'), ('dns', 'DNS record'), ('snmp', 'SNMP')], max_length=10, verbose_name='kind')),
-                ('target', models.CharField(max_length=2000, verbose_name='target')),
-                ('settings', models.JSONField(blank=True, default=dict, verbose_name='settings')),
-                ('interval_seconds', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(86400)], verbose_name='interval (seconds)')),
-                ('timeout_seconds', models.FloatField(default=10, validators=[django.core.validators.MinValueValidator(0.1), django.core.validators.MaxValueValidator(120)], verbose_name='timeout (seconds)')),
-                ('retries', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(5)], verbose_name='retries')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('tags', models.JSONField(blank=True, default=list, verbose_name='tags')),
-                ('failures_to_fire', models.PositiveSmallIntegerField(default=1, verbose_name='failures before a problem')),
-                ('hold_down_seconds', models.PositiveIntegerField(default=0, verbose_name='hold-down (seconds)')),
-                ('successes_to_recover', models.PositiveSmallIntegerField(default=1, verbose_name='successes before recovery')),
-                ('recovery_seconds', models.PositiveIntegerField(default=0, verbose_name='recovery hold (seconds)')),
-                ('flap_threshold', models.PositiveSmallIntegerField(default=0, verbose_name='flap threshold')),
-                ('flap_window_seconds', models.PositiveIntegerField(default=3600, verbose_name='flap window (seconds)')),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('claim_token', models.CharField(blank=True, max_length=40)),
-                ('probe_state', models.JSONField(blank=True, default=dict)),
-                ('last_status', models.CharField(choices=[('pending', 'Pending'), ('ok', 'OK'), ('warning', 'Warning'), ('critical', 'Critical'), ('unknown', 'Unknown')], default='pending', max_length=10, verbose_name='status')),
-                ('last_result_at', models.DateTimeField(blank=True, null=True, verbose_name='last result')),
-                ('last_latency_ms', models.FloatField(blank=True, null=True, verbose_name='latency (ms)')),
-                ('last_summary', models.CharField(blank=True, max_length=300, verbose_name='summary')),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='checks', to='assets.asset', verbose_name='asset')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tenants.site', verbose_name='site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("icmp", "Ping (ICMP)"),
+                            ("tcp", "TCP port"),
+                            ("http", "HTTP(S)"),
+                            ("tls", "TLS certificate"),
+                            ("dns", "DNS record"),
+                            ("snmp", "SNMP"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("target", models.CharField(max_length=2000, verbose_name="target")),
+                ("settings", models.JSONField(blank=True, default=dict, verbose_name="settings")),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(86400),
+                        ],
+                        verbose_name="interval (seconds)",
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.FloatField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="timeout (seconds)",
+                    ),
+                ),
+                (
+                    "retries",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[django.core.validators.MaxValueValidator(5)],
+                        verbose_name="retries",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("tags", models.JSONField(blank=True, default=list, verbose_name="tags")),
+                (
+                    "failures_to_fire",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="failures before a problem"
+                    ),
+                ),
+                (
+                    "hold_down_seconds",
+                    models.PositiveIntegerField(default=0, verbose_name="hold-down (seconds)"),
+                ),
+                (
+                    "successes_to_recover",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="successes before recovery"
+                    ),
+                ),
+                (
+                    "recovery_seconds",
+                    models.PositiveIntegerField(default=0, verbose_name="recovery hold (seconds)"),
+                ),
+                (
+                    "flap_threshold",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="flap threshold"),
+                ),
+                (
+                    "flap_window_seconds",
+                    models.PositiveIntegerField(default=3600, verbose_name="flap window (seconds)"),
+                ),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("claim_token", models.CharField(blank=True, max_length=40)),
+                ("probe_state", models.JSONField(blank=True, default=dict)),
+                (
+                    "last_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("ok", "OK"),
+                            ("warning", "Warning"),
+                            ("critical", "Critical"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "last_result_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last result"),
+                ),
+                (
+                    "last_latency_ms",
+                    models.FloatField(blank=True, null=True, verbose_name="latency (ms)"),
+                ),
+                (
+                    "last_summary",
+                    models.CharField(blank=True, max_length=300, verbose_name="summary"),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="checks",
+                        to="assets.asset",
+                        verbose_name="asset",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tenants.site",
+                        verbose_name="site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'name', 'pk'],
+                "ordering": ["client", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('ok', 'OK'), ('warning', 'Warning'), ('critical', 'Critical'), ('unknown', 'Unknown')], max_length=10)),
-                ('latency_ms', models.FloatField(blank=True, null=True)),
-                ('summary', models.CharField(blank=True, max_length=300)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('lag_ms', models.IntegerField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=1)),
-                ('for_check', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='monitoring.check')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("ok", "OK"),
+                            ("warning", "Warning"),
+                            ("critical", "Critical"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("latency_ms", models.FloatField(blank=True, null=True)),
+                ("summary", models.CharField(blank=True, max_length=300)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("lag_ms", models.IntegerField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "for_check",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="monitoring.check",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='check',
-            index=models.Index(condition=models.Q(('enabled', True)), fields=['next_check_at'], name='check_enabled_due'),
+            model_name="check",
+            index=models.Index(
+                condition=models.Q(("enabled", True)),
+                fields=["next_check_at"],
+                name="check_enabled_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='check',
-            index=models.Index(fields=['client', 'name'], name='check_client_name'),
+            model_name="check",
+            index=models.Index(fields=["client", "name"], name="check_client_name"),
         ),
         migrations.AddIndex(
-            model_name='check',
-            index=models.Index(fields=['client', 'last_status'], name='check_client_status'),
+            model_name="check",
+            index=models.Index(fields=["client", "last_status"], name="check_client_status"),
         ),
         migrations.AddIndex(
-            model_name='checkresult',
-            index=models.Index(fields=['for_check', 'at'], name='check_result_check_at'),
+            model_name="checkresult",
+            index=models.Index(fields=["for_check", "at"], name="check_result_check_at"),
         ),
     ]

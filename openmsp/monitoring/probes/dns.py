@@ -48,7 +48,9 @@ async def _resolver(spec: DnsSpec) -> dns.asyncresolver.Resolver:
     try:
         ipaddress.ip_address(server)
     except ValueError:  # a resolver named by host name: dnspython wants its address
-        infos = await asyncio.get_running_loop().getaddrinfo(server, spec.port, type=socket.SOCK_DGRAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            server, spec.port, type=socket.SOCK_DGRAM
+        )
         server = str(infos[0][4][0])
     resolver.nameservers = [server]
     resolver.port = spec.port
@@ -88,9 +90,14 @@ async def probe_dns(
     latency = clock.ms()
     found = sorted(_text(spec.record_type, r) for r in answer)
     status, problem = _compare(spec, found)
-    status = worst(status, threshold_status(latency, spec.latency_warning_ms, spec.latency_critical_ms))
+    status = worst(
+        status, threshold_status(latency, spec.latency_warning_ms, spec.latency_critical_ms)
+    )
     shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
     summary = f"{where} = {shown}" + (f"; {problem}" if problem else "")
     return ProbeResult(
-        status, summary, latency_ms=latency, details={"answers": found, "ttl": answer.rrset.ttl if answer.rrset else None}
+        status,
+        summary,
+        latency_ms=latency,
+        details={"answers": found, "ttl": answer.rrset.ttl if answer.rrset else None},
     )

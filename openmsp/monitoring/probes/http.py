@@ -9,8 +9,8 @@ import httpx
 
 from openmsp.monitoring.probes.base import (
     ProbeResult,
-    Stopwatch,
     Status,
+    Stopwatch,
     describe_error,
     threshold_status,
     worst,
@@ -63,7 +63,9 @@ async def probe_http(
         return ProbeResult("critical", f"More than {spec.max_redirects} redirects from {target}")
     except (httpx.HTTPError, OSError) as exc:
         reason = "timed out" if isinstance(exc, httpx.TimeoutException) else describe_error(exc)
-        return ProbeResult("critical", f"{spec.method} {target}: {reason}", details={"error": reason})
+        return ProbeResult(
+            "critical", f"{spec.method} {target}: {reason}", details={"error": reason}
+        )
     latency = clock.ms()
     code = response.status_code
     details: dict[str, Any] = {
@@ -77,7 +79,9 @@ async def probe_http(
     if status == "ok" and spec.expected_text and spec.expected_text not in body:
         status = "critical"
         problems.append(f"'{spec.expected_text}' not found in the body")
-    status = worst(status, threshold_status(latency, spec.latency_warning_ms, spec.latency_critical_ms))
+    status = worst(
+        status, threshold_status(latency, spec.latency_warning_ms, spec.latency_critical_ms)
+    )
     headline = "; ".join(problems) if problems else f"HTTP {code}"
     return ProbeResult(
         status,

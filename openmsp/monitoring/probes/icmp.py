@@ -55,7 +55,9 @@ async def probe_icmp(
         "jitter_ms": host.jitter,
     }
     if not host.is_alive:
-        return ProbeResult("critical", f"Ping {target}: no reply to {host.packets_sent} requests", details=details)
+        return ProbeResult(
+            "critical", f"Ping {target}: no reply to {host.packets_sent} requests", details=details
+        )
     latency = host.avg_rtt
     status = worst(
         _loss_status(loss, spec),

@@ -61,11 +61,13 @@ class SnmpFailure(Exception):
 
 def _credentials(spec: SnmpSpec) -> CommunityData | UsmUserData:
     if spec.version == "2c":
-        return CommunityData(spec.community, mpModel=1)
+        return CommunityData(spec.community, mpModel=1)  # noqa: S508 - v2c is what many devices speak
     if spec.security_level == "noAuthNoPriv":
-        return UsmUserData(spec.username)
+        return UsmUserData(spec.username)  # noqa: S509 - the device decides; authPriv is the default
     if spec.security_level == "authNoPriv":
-        return UsmUserData(spec.username, authKey=spec.auth_key, authProtocol=_AUTH[spec.auth_protocol])
+        return UsmUserData(
+            spec.username, authKey=spec.auth_key, authProtocol=_AUTH[spec.auth_protocol]
+        )
     return UsmUserData(
         spec.username,
         authKey=spec.auth_key,
@@ -191,5 +193,9 @@ async def probe_snmp(
     except SnmpFailure as exc:
         return ProbeResult("critical", f"SNMP v{spec.version} {target}:{spec.port}: {exc}")
     return ProbeResult(
-        result.status, result.summary, latency_ms=clock.ms(), details=result.details, state=result.state
+        result.status,
+        result.summary,
+        latency_ms=clock.ms(),
+        details=result.details,
+        state=result.state,
     )

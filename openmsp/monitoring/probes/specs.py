@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 KINDS = ("icmp", "tcp", "http", "tls", "dns", "snmp")
 Kind = Literal["icmp", "tcp", "http", "tls", "dns", "snmp"]
-_HOST = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
+)
 _OID = re.compile(r"^\.?\d+(\.\d+)+$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
 SECRET_KEYS = frozenset({"community", "auth_key", "priv_key"})

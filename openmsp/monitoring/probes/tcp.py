@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,10 +33,9 @@ async def probe_tcp(
         )
     latency = clock.ms()
     writer.close()
-    try:
+    # The connect succeeded; a slow or failed close says nothing about the service.
+    with contextlib.suppress(OSError, TimeoutError):
         await asyncio.wait_for(writer.wait_closed(), 1)
-    except (OSError, TimeoutError):
-        pass  # the connect succeeded; a slow close says nothing about the service
     status = threshold_status(latency, spec.latency_warning_ms, spec.latency_critical_ms)
     return ProbeResult(
         status,

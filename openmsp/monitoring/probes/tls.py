@@ -7,6 +7,7 @@ an unverified handshake, so an expired or self-signed certificate reports its da
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ssl
 from collections.abc import Mapping
@@ -29,10 +30,9 @@ async def _peer_certificate(
         der: bytes | None = ssl_object.getpeercert(binary_form=True) if ssl_object else None
     finally:
         writer.close()
-        try:
+        # The certificate is read; how the server hangs up does not matter.
+        with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
             await asyncio.wait_for(writer.wait_closed(), 1)
-        except (OSError, TimeoutError, ssl.SSLError):
-            pass  # the certificate is read; how the server hangs up does not matter
     if not der:
         raise ssl.SSLError("the server sent no certificate")
     return der

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from openmsp.accounts.models import User
 from openmsp.core import spine
+from openmsp.core.actor import Actor
 from openmsp.monitoring import actions
 from openmsp.monitoring.models import Check
 from openmsp.monitoring.tests.peers import HttpPeer, Observed, TcpPeer
 from openmsp.tenants.models import Client
-from openmsp.accounts.models import User
-from openmsp.core.actor import Actor
 
 
 @pytest.fixture

@@ -140,7 +140,9 @@ class TcpPeer:
 # --- TLS ------------------------------------------------------------------------------------
 
 
-def make_certificate(directory: Path, *, valid_days: float, name: str = "localhost") -> ssl.SSLContext:
+def make_certificate(
+    directory: Path, *, valid_days: float, name: str = "localhost"
+) -> ssl.SSLContext:
     """A self-signed certificate for *name* valid from a day ago for *valid_days* more, as a
     server context."""
     key = ec.generate_private_key(ec.SECP256R1())

@@ -33,8 +33,10 @@ def test_alice_adds_a_check_that_is_scheduled_and_audited(
     response = _post(api_as(alice), "/api/v1/checks", _tcp(client_a, 5432, tags=["db"]))
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["kind"] == "tcp" and body["last_status"] == "pending"
-    assert body["settings"]["port"] == 5432 and body["next_check_at"] is not None
+    assert body["kind"] == "tcp"
+    assert body["last_status"] == "pending"
+    assert body["settings"]["port"] == 5432
+    assert body["next_check_at"] is not None
     assert AuditRecord.objects.filter(action="check.created", object_id=str(body["id"])).exists()
 
 
@@ -70,7 +72,8 @@ def test_a_timeout_that_does_not_fit_the_interval_is_refused(
 ) -> None:
     body = _tcp(client_a, 80, interval_seconds=10, timeout_seconds=6, retries=1)
     response = _post(api_as(alice), "/api/v1/checks", body)
-    assert response.status_code == 422 and response.json()["field"] == "timeout_seconds"
+    assert response.status_code == 422
+    assert response.json()["field"] == "timeout_seconds"
 
 
 def test_charlie_cannot_see_or_change_alices_checks(
@@ -112,7 +115,8 @@ def test_snmp_secrets_are_masked_and_kept_when_sent_back_masked(
     )
     assert response.status_code == 200, response.content
     stored = Check.objects.get(pk=created["id"]).settings
-    assert stored["auth_key"] == "authpass123" and stored["warning"] == 600
+    assert stored["auth_key"] == "authpass123"
+    assert stored["warning"] == 600
     audit = AuditRecord.objects.filter(action="check.created").get()
     assert "authpass123" not in str(audit.after)
 
@@ -125,11 +129,13 @@ def test_test_now_answers_the_result_and_stores_nothing(
     check_id = _post(http, "/api/v1/checks", body).json()["id"]
     http_peer.status = 500
     result = _post(http, f"/api/v1/checks/{check_id}/test", {}).json()
-    assert result["status"] == "critical" and "HTTP 500" in result["summary"]
+    assert result["status"] == "critical"
+    assert "HTTP 500" in result["summary"]
     assert result["stored"] is False
     draft = _post(http, "/api/v1/checks/test", dict(body, settings={"expected_status": [500]}))
     assert draft.json()["status"] == "ok"
-    assert not CheckResult.objects.exists() and observed.items == []
+    assert not CheckResult.objects.exists()
+    assert observed.items == []
 
 
 def test_the_results_of_scheduled_runs_are_listed_newest_first(
@@ -154,7 +160,8 @@ def test_private_targets_are_refused_when_the_installation_forbids_them(
     http = api_as(alice)
     for target in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "localhost"):
         response = _post(http, "/api/v1/checks", dict(_tcp(client_a, 80), target=target))
-        assert response.status_code == 422 and response.json()["field"] == "target", target
+        assert response.status_code == 422, target
+        assert response.json()["field"] == "target", target
     url = {"client_id": client_a.pk, "name": "x", "kind": "http", "target": "http://[::1]:8000/"}
     assert _post(http, "/api/v1/checks", url).json()["field"] == "target"
     dns = {"client_id": client_a.pk, "name": "x", "kind": "dns", "target": "example.com",

@@ -34,21 +34,25 @@ def test_alice_creates_a_tcp_check_in_the_editor_and_sees_it_in_her_clients_list
 ) -> None:
     web = web_as(alice)
     assert web.get("/checks/new/").status_code == 200  # the kind picker
-    assert b's-port' in web.get(f"/checks/new/?kind=tcp&client={client_a.pk}").content
+    assert b"s-port" in web.get(f"/checks/new/?kind=tcp&client={client_a.pk}").content
     response = web.post("/checks/new/?kind=tcp", _form(client_a, 5432))
     check = Check.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/checks/{check.pk}/"
-    assert check.settings["port"] == 5432 and check.tags == ["db", "env=prod"]
+    assert response.status_code == 302
+    assert response["Location"] == f"/checks/{check.pk}/"
+    assert check.settings["port"] == 5432
+    assert check.tags == ["db", "env=prod"]
     assert check.failures_to_fire == 2
     listing = web.get(f"/checks/?client={client_a.pk}").content.decode()
-    assert "ERP database" in listing and "127.0.0.1" in listing
+    assert "ERP database" in listing
+    assert "127.0.0.1" in listing
 
 
 def test_the_editor_shows_a_settings_error_next_to_its_field(
     alice: User, client_a: Client, web_as: WebAs
 ) -> None:
     response = web_as(alice).post("/checks/new/?kind=tcp", _form(client_a, 70000))
-    assert response.status_code == 200 and not Check.objects.exists()
+    assert response.status_code == 200
+    assert not Check.objects.exists()
     assert 'id="id_s-port_error"' in response.content.decode()
 
 
@@ -61,7 +65,8 @@ def test_test_now_in_the_editor_shows_the_result_without_storing_it(
     tcp_peer.close()
     down = web.post("/checks/test/", _form(client_a, tcp_peer.port), HTTP_HX_REQUEST="true")
     assert 'data-test-status="critical"' in down.content.decode()
-    assert not CheckResult.objects.exists() and observed.items == []
+    assert not CheckResult.objects.exists()
+    assert observed.items == []
 
 
 def test_the_check_page_shows_recent_results_and_serves_its_latency_chart(
@@ -71,9 +76,12 @@ def test_the_check_page_shows_recent_results_and_serves_its_latency_chart(
     run_poller_until(lambda: len(observed.of(check.pk)) >= 1)
     web = web_as(alice)
     detail = web.get(f"/checks/{check.pk}/").content.decode()
-    assert "Portal" in detail and "HTTP 200" in detail and "data-metric-chart" in detail
+    assert "Portal" in detail
+    assert "HTTP 200" in detail
+    assert "data-metric-chart" in detail
     data = web.get(f"/checks/{check.pk}/latency/").json()
-    assert data["unit"] == "ms" and len(data["series"][0]["points"]) == 1
+    assert data["unit"] == "ms"
+    assert len(data["series"][0]["points"]) == 1
 
 
 def test_charlie_gets_404_for_alices_check_pages(
@@ -81,7 +89,11 @@ def test_charlie_gets_404_for_alices_check_pages(
 ) -> None:
     check = make_check(alice, client_a, kind="tcp", target=LOOPBACK, settings={"port": 22})
     web = web_as(charlie)
-    for url in (f"/checks/{check.pk}/", f"/checks/{check.pk}/edit/", f"/checks/{check.pk}/latency/"):
+    for url in (
+        f"/checks/{check.pk}/",
+        f"/checks/{check.pk}/edit/",
+        f"/checks/{check.pk}/latency/",
+    ):
         assert web.get(url).status_code == 404, url
     assert web.post(f"/checks/{check.pk}/delete/").status_code == 404
     assert Check.objects.filter(pk=check.pk).exists()

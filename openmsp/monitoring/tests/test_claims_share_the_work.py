@@ -60,7 +60,8 @@ def test_a_claimed_check_is_not_claimed_again_while_its_run_holds_the_lease(
     assert claimed.check.pk == check.pk
     # Due again in theory (a minute later), but the first run's lease has not run out.
     check.refresh_from_db()
-    assert check.next_check_at is not None and check.next_check_at > now
+    assert check.next_check_at is not None
+    assert check.next_check_at > now
     Check.objects.filter(pk=check.pk).update(next_check_at=now)
     assert claim_due(now=now + dt.timedelta(seconds=5), limit=10) == []
     # A poller that died: once the lease is over, another poller takes the check.
@@ -80,11 +81,14 @@ def test_disabled_checks_are_never_claimed(alice: User, client_a: Client) -> Non
 def test_each_run_records_how_late_it_started_against_its_slot(
     alice: User, client_a: Client, observed: Observed, tcp_peer: TcpPeer
 ) -> None:
-    check = make_check(alice, client_a, kind="tcp", target=LOOPBACK, settings={"port": tcp_peer.port})
+    check = make_check(
+        alice, client_a, kind="tcp", target=LOOPBACK, settings={"port": tcp_peer.port}
+    )
     Check.objects.filter(pk=check.pk).update(next_check_at=timezone.now() - dt.timedelta(seconds=3))
     poller = run_poller_until(lambda: len(observed.of(check.pk)) >= 1)
     result = CheckResult.objects.get(for_check=check)
-    assert result.lag_ms is not None and 3000 <= result.lag_ms < 10_000
+    assert result.lag_ms is not None
+    assert 3000 <= result.lag_ms < 10_000
     assert poller.lag_summary()["max"] >= 3000
 
 

@@ -66,4 +66,5 @@ def test_dns_checks_compare_names_and_texts_as_people_write_them(
                   "expected": ["v=spf1 -all"], "match": "contains"},
     )  # fmt: skip
     run_poller_until(lambda: len(observed.items) >= 2)
-    assert observed.statuses(mx.pk) == ["ok"] and observed.statuses(txt.pk) == ["ok"]
+    assert observed.statuses(mx.pk) == ["ok"]
+    assert observed.statuses(txt.pk) == ["ok"]

@@ -56,7 +56,8 @@ def test_an_http_check_turns_critical_when_the_site_fails_and_ok_when_it_is_back
     history = list(CheckResult.objects.filter(for_check=check).order_by("at"))
     assert [r.status for r in history] == ["ok", "critical", "critical", "ok"]
     check.refresh_from_db()
-    assert check.last_status == "ok" and check.claim_token == ""
+    assert check.last_status == "ok"
+    assert check.claim_token == ""
 
 
 def test_an_http_check_that_expects_text_fails_when_the_text_is_missing(
@@ -135,6 +136,7 @@ def test_a_verifying_tls_check_says_a_self_signed_certificate_is_not_trusted(
         )  # fmt: skip
         assert _run_and_get(observed, check, 1) == "critical"
         summary = observed.of(check.pk)[0].summary
-        assert "not trusted" in summary and "expires in" in summary
+        assert "not trusted" in summary
+        assert "expires in" in summary
     finally:
         peer.stop()

@@ -56,7 +56,9 @@ def seed(count: int, port: int, interval: int) -> None:
     client = Client.objects.create(name="Bench client", code="bench")
     # Ids chosen here (a fresh database) so each check's first slot is known at insert time:
     # one bulk INSERT, and the slots start right after it, not while it runs.
-    start = timezone.now() + dt.timedelta(seconds=2)
+    ahead = dt.timedelta(seconds=interval * max(1, 600 // interval))
+    began = timezone.now()
+    start = began + ahead
     Check.objects.bulk_create(
         [
             Check(pk=i, client=client, name=f"tcp {i}", kind="tcp", target="127.0.0.1",
@@ -66,13 +68,18 @@ def seed(count: int, port: int, interval: int) -> None:
         ],
         batch_size=2000,
     )  # fmt: skip
+    # Bring the slots to the present only now that every check exists (seeding takes seconds).
+    from django.db.models import F
+
+    shift = ahead - (timezone.now() - began) - dt.timedelta(seconds=1)
+    Check.objects.update(next_check_at=F("next_check_at") - shift)
 
 
 def measure(since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
     from openmsp.monitoring.models import CheckResult
 
     rows = CheckResult.objects.filter(at__gte=since, at__lt=until)
-    lags = sorted(rows.values_list("lag_ms", flat=True))
+    lags = sorted(float(lag) for lag in rows.values_list("lag_ms", flat=True) if lag is not None)
     statuses = dict.fromkeys(("ok", "warning", "critical", "unknown"), 0)
     for status in rows.values_list("status", flat=True):
         statuses[status] += 1
@@ -105,7 +112,14 @@ def main() -> None:
         port = listener()
         from django.utils import timezone
 
-        command = [sys.executable, "-m", "openmsp.cli", "poller", "--concurrency", str(args.concurrency)]
+        command = [
+            sys.executable,
+            "-m",
+            "openmsp.cli",
+            "poller",
+            "--concurrency",
+            str(args.concurrency),
+        ]
         pollers = [subprocess.Popen(command, env=env, cwd=common.ROOT) for _ in range(args.pollers)]
         procs = [psutil.Process(p.pid) for p in pollers]
         seed(args.checks, port, args.interval)  # while the pollers start; they find work at once

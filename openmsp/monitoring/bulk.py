@@ -15,7 +15,12 @@ from typing import Any
 from django.db import connection
 
 # column -> its PostgreSQL type, for the casts of the VALUES list
-PG_TYPES = {"id": "bigint", "timestamptz": "timestamptz", "float": "double precision", "text": "text"}
+PG_TYPES = {
+    "id": "bigint",
+    "timestamptz": "timestamptz",
+    "float": "double precision",
+    "text": "text",
+}
 
 
 def _adapt(value: Any) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from openmsp.core import spine
 from openmsp.monitoring.bulk import update_from_values
@@ -55,7 +55,7 @@ def lease_for(check: Check) -> dt.timedelta:
     return dt.timedelta(seconds=check.timeout_seconds * (check.retries + 1)) + LEASE_MARGIN
 
 
-def _due(now: dt.datetime) -> Sequence[Check]:
+def _due(now: dt.datetime) -> QuerySet[Check]:
     lease_free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
     qs = (
         Check.objects.filter(enabled=True, next_check_at__lte=now)

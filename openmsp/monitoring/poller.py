@@ -38,7 +38,7 @@ class PollerConfig:
     concurrency: int = 200  # probes in flight at once
     batch: int = 100  # checks claimed per query
     idle_seconds: float = 0.25  # pause when nothing is due
-    flush_size: int = 50  # results stored per transaction
+    flush_size: int = 200  # results stored per transaction, at most
 
 
 async def probe_once(claimed: Claimed) -> tuple[ProbeResult, int]:

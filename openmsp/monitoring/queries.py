@@ -65,11 +65,8 @@ def results_of(
 
 def schedule_lag_ms(since: dt.datetime) -> dict[str, float]:
     """p50/p99/max schedule lag of all runs since *since* (platform health, for /metrics)."""
-    lags = sorted(
-        CheckResult.objects.filter(at__gte=since, lag_ms__isnull=False).values_list(
-            "lag_ms", flat=True
-        )
-    )
+    rows = CheckResult.objects.filter(at__gte=since, lag_ms__isnull=False)
+    lags = sorted(lag for lag in rows.values_list("lag_ms", flat=True) if lag is not None)
     if len(lags) < 2:
         return {"max": float(lags[0])} if lags else {}
     cuts = statistics.quantiles(lags, n=100, method="inclusive")

@@ -304,7 +304,7 @@ class SnmpPeer:
         from openmsp.monitoring.probes.snmp import SnmpFailure, snmp_get
         from openmsp.monitoring.probes.specs import SnmpSpec
 
-        spec = SnmpSpec(port=self.port, community=SNMP_COMMUNITY)
+        spec = SnmpSpec.model_validate({"port": self.port, "community": SNMP_COMMUNITY})
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

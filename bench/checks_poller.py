@@ -43,7 +43,8 @@ def listener() -> int:
     return int(sock.getsockname()[1])
 
 
-def seed(count: int, port: int, interval: int) -> None:
+def seed(count: int, port: int, interval: int) -> dt.datetime:
+    """Create the checks; return when their first slots begin."""
     import django
 
     django.setup()
@@ -71,8 +72,12 @@ def seed(count: int, port: int, interval: int) -> None:
     # Bring the slots to the present only now that every check exists (seeding takes seconds).
     from django.db.models import F
 
-    shift = ahead - (timezone.now() - began) - dt.timedelta(seconds=1)
+    # Whole intervals only, so every check keeps its phase (its later slots follow the same grid).
+    elapsed = (timezone.now() - began).total_seconds()
+    periods = int(elapsed // interval) + 1
+    shift = ahead - dt.timedelta(seconds=interval * periods)
     Check.objects.update(next_check_at=F("next_check_at") - shift)
+    return began + dt.timedelta(seconds=interval * periods)
 
 
 def measure(since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
@@ -122,7 +127,9 @@ def main() -> None:
         ]
         pollers = [subprocess.Popen(command, env=env, cwd=common.ROOT) for _ in range(args.pollers)]
         procs = [psutil.Process(p.pid) for p in pollers]
-        seed(args.checks, port, args.interval)  # while the pollers start; they find work at once
+        first_slots = seed(args.checks, port, args.interval)  # while the pollers start
+        wait = (first_slots - timezone.now()).total_seconds()
+        time.sleep(max(0.0, wait))
         started = timezone.now()
         pg0 = common.postgres_cpu_seconds()
         cpu0 = [common.tree_cpu_seconds(p) for p in procs]

@@ -108,10 +108,21 @@ def settings_form_class(kind: str) -> type[forms.Form]:
     return type(f"{kind.title()}SettingsForm", (forms.Form,), fields)
 
 
+def settings_defaults(kind: str) -> dict[str, Any]:
+    """The kind's defaults, as a new check's form starts (booleans like verify_tls on)."""
+    defaults = {}
+    for name, info in SPECS[kind].model_fields.items():
+        if not info.is_required():
+            defaults[name] = info.get_default(call_default_factory=True)
+    return settings_initial(kind, defaults)
+
+
 def settings_initial(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Stored settings as form values (lists comma-joined, headers one per line, secrets masked)."""
     initial: dict[str, Any] = {}
     for name, value in settings.items():
+        if value is None:
+            continue
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):

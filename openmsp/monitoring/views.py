@@ -80,7 +80,7 @@ def _forms(
     actor = actor_of(request)
     data = request.POST if request.method == "POST" else None
     initial: dict[str, Any] = {"client": _int(request.GET.get("client"))}
-    settings_initial: dict[str, Any] = {}
+    settings_initial = forms.settings_defaults(kind)
     if check is not None:
         initial = {name: getattr(check, name) for name in COMMON}
         initial.update({"client": check.client_id, "tags": ", ".join(check.tags or [])})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -97,3 +98,12 @@ def test_charlie_gets_404_for_alices_check_pages(
         assert web.get(url).status_code == 404, url
     assert web.post(f"/checks/{check.pk}/delete/").status_code == 404
     assert Check.objects.filter(pk=check.pk).exists()
+
+
+def test_a_new_checks_settings_start_from_the_kinds_defaults(
+    alice: User, client_a: Client, web_as: WebAs
+) -> None:
+    page = web_as(alice).get("/checks/new/?kind=http").content.decode()
+    assert re.search(r'<input[^>]*name="s-verify_tls"[^>]*checked', page)
+    assert re.search(r'<input[^>]*name="s-follow_redirects"[^>]*checked', page)
+    assert re.search(r'<input[^>]*name="s-max_redirects"[^>]*value="5"', page)

@@ -1,8 +1,9 @@
 """The `openmsp` command: a thin front to the management commands, with operator-friendly names.
 
-openmsp serve        web + worker + scheduler in one process group (single node)
+openmsp serve        web + worker + scheduler + poller in one process group (single node)
 openmsp web          the HTTP server only            openmsp worker     background tasks only
-openmsp scheduler    periodic jobs only              openmsp migrate    apply schema changes
+openmsp scheduler    periodic jobs only              openmsp poller     synthetic checks only
+openmsp migrate      apply schema changes
 openmsp createadmin  first MSP owner                 openmsp demo       idempotent demo data
 openmsp check        configuration sanity            openmsp audit verify
 openmsp token create --user EMAIL [--read-only] [--expires DAYS]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "openmsp.metrics",
     "openmsp.agent_api",
     "openmsp.heartbeats",
+    "openmsp.monitoring",
     "openmsp.web",
 ]
 
@@ -131,6 +132,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("TEST", {})["NAME"] = str(DATA_DIR / "test-openmsp.sqlite3")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Monitoring (synthetic checks, the poller) ----------------------------------------------
+# On for now so checks of services on 127.0.0.1 work in tests and trials; see docs/checks.md.
+OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS = env_bool("OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS", True)
+OPENMSP_POLLER_CONCURRENCY = env_int("OPENMSP_POLLER_CONCURRENCY", 200, minimum=1)
+OPENMSP_POLLER_BATCH = env_int("OPENMSP_POLLER_BATCH", 100, minimum=1)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

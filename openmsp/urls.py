@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/", include("openmsp.tenants.urls")),
     path("audit/", include("openmsp.core.urls")),
     path("assets/", include("openmsp.assets.urls")),
+    path("checks/", include("openmsp.monitoring.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
     path("heartbeats/", include("openmsp.heartbeats.urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),

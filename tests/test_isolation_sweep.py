@@ -59,6 +59,7 @@ PARAM_KIND: dict[str, str] = {
     "command_run_id": "command_run",
     "run_id": "command_run",
     "heartbeat_id": "heartbeat",
+    "check_id": "check",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -120,6 +121,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     )
     fleet = _build_fleet(client_a)
     heartbeat = _build_heartbeat(client_a)
+    fleet.update(_build_checks(client_a))
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -184,6 +186,25 @@ def _build_heartbeat(client_a: Client) -> Any:
         heartbeat.ping_key, Signal(kind="success", at=heartbeat.created_at, body=MARK.encode())
     )
     return heartbeat
+def _build_checks(client_a: Client) -> dict[str, Any]:
+    """A synthetic check of A with a stored result."""
+    from django.utils import timezone
+
+    from openmsp.monitoring import actions as check_actions
+    from openmsp.monitoring.models import CheckResult
+
+    check = check_actions.create_check(
+        actor=SYSTEM,
+        client=client_a,
+        kind="tcp",
+        name=f"erp db {MARK}",
+        target="127.0.0.1",
+        settings={"port": 5432},
+    )
+    CheckResult.objects.create(
+        for_check=check, at=timezone.now(), status="ok", summary=f"TCP open {MARK}"
+    )
+    return {"check": check}
 
 
 # --- Route discovery ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`openmsp serve`: migrate, then run web + worker + scheduler as one supervised process group.
+"""`openmsp serve`: migrate, then run web + worker + scheduler + poller as one supervised group.
 
 A child that dies is restarted (with a growing pause if it keeps dying); Ctrl-C or SIGTERM stops all.
 """
@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Run the whole platform on one node: web, worker and scheduler."
+    help = "Run the whole platform on one node: web, worker, scheduler and poller."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -38,6 +38,7 @@ class Command(BaseCommand):
             "web": [*base, "web", "--host", opts["host"], "--port", str(opts["port"])],
             "worker": [*base, "worker", "--queue-name", "*", "--no-reload", "-v", "1"],
             "scheduler": [*base, "scheduler"],
+            "poller": [*base, "poller"],
         }
         if opts["local_agent"]:
             children["agent"] = local_agent_command(opts["local_agent"], opts["host"], opts["port"])

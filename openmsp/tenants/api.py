@@ -495,9 +495,12 @@ def preview_calendar(
 def working_minutes(
     request: HttpRequest, calendar_id: int, query: Query[WorkingMinutesQuery]
 ) -> dict[str, Any]:
-    """Whole working minutes in [start, end] (0 when end is not after start). At most 20 years."""
+    """Whole working minutes in [start, end]. `end` may not be before `start` (a swapped pair is
+    a mistake, not zero minutes); the span is at most 20 years."""
     check_query_params(request, WorkingMinutesQuery)
     calendar = _calendar(actor_from(request), calendar_id)
+    if query.end < query.start:
+        raise ValidationFailed("end must not be before start.", field="end")
     if query.end - query.start > MAX_SPAN:
         raise ValidationFailed("end must be at most 20 years after start.", field="end")
     spec = calendar.to_spec()

@@ -322,6 +322,7 @@ def test_adding_minutes_carries_over_to_the_next_working_morning(alice, hours, a
         ("add-minutes?start=yesterday&minutes=5", "start"),
         ("working-minutes?start=2026-03-09T00:00:00Z&end=2056-03-09T00:00:00Z", "end"),
         ("working-minutes?start=2026-03-09T00:00:00Z", "end"),
+        ("working-minutes?start=2026-03-09T10:00:00Z&end=2026-03-09T09:00:00Z", "end"),
         ("preview?count=0", "count"),
         ("preview?count=101", "count"),
         ("preview?cuont=5", "cuont"),

@@ -181,6 +181,17 @@ def test_the_calculator_asks_for_the_missing_value(msp_owner, client_a, web_as):
     assert "Give N" in response.content.decode()
 
 
+def test_the_calculator_refuses_b_before_a_instead_of_answering_zero(msp_owner, client_a, web_as):
+    calendar = _calendar(client_a)
+    response = web_as(speaking(msp_owner, "en")).get(
+        reverse("calendar_compute", args=[calendar.pk]),
+        {"operation": "between", "start": "2026-03-03T14:00", "end": "2026-03-03T11:00"},
+        headers=hx(),
+    )
+    assert response.status_code == 422
+    assert "B must not be before A." in response.content.decode()
+
+
 def test_special_days_are_added_inline_and_removed(msp_owner, client_a, web_as):
     calendar = _calendar(client_a)
     http = web_as(speaking(msp_owner, "en"))

@@ -26,6 +26,20 @@ def test_the_page_shows_the_server_side_settings(web_as, msp_owner, settings):
     assert "<td>7</td>" in page
 
 
+def test_the_page_shows_audit_retention_and_the_installation(web_as, msp_owner, settings):
+    settings.OPENMSP_AUDIT_RETENTION_DAYS = 1825
+
+    page = web_as(msp_owner).get(reverse("settings")).content.decode()
+    table = page.split('id="server-settings"', 1)[1].split("</table>", 1)[0]
+
+    assert "<td>1825</td><td><code>OPENMSP_AUDIT_RETENTION_DAYS</code>" in table
+    assert "<td>1095</td><td><code>OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS</code>" in table
+    assert "OPENMSP_SITE_URL" in table
+    assert settings.SITE_URL in table
+    engine = "PostgreSQL" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "SQLite"
+    assert f"<td>{engine}</td>" in table
+
+
 def test_only_the_owner_may_open_it(web_as, msp_admin, alice, auditor):
     for person in (msp_admin, alice, auditor):
         assert web_as(person).get(reverse("settings")).status_code == 403

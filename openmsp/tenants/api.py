@@ -413,9 +413,17 @@ def delete_calendar(request: HttpRequest, calendar_id: int) -> Status[None]:
 def list_special_days(
     request: HttpRequest, calendar_id: int, query: Query[SpecialDayQuery]
 ) -> dict[str, Any]:
-    """Client-specific closed days and extra working days (public holidays are not listed)."""
+    """Client-specific closed days and extra working days (public holidays are not listed).
+    `since`/`until` compare the stored date (a yearly day is stored with its first year)."""
     calendar = _calendar(actor_from(request), calendar_id)
-    return page(request, calendar.special_days.all(), query)
+    qs = calendar.special_days.all()
+    if query.kind is not None:
+        qs = qs.filter(kind=query.kind)
+    if query.since is not None:
+        qs = qs.filter(date__gte=query.since)
+    if query.until is not None:
+        qs = qs.filter(date__lte=query.until)
+    return page(request, qs, query)
 
 
 @endpoint(router, "POST", "/calendars/{calendar_id}/special-days", "Add a special day", tag="calendars", ok={201: SpecialDayOut}, errors=(*WRITE, 409))  # fmt: skip

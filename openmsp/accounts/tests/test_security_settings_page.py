@@ -1,7 +1,9 @@
+import pytest
 from django.urls import reverse
 
 from openmsp.accounts.models import SecurityPolicy
 from openmsp.accounts.tests.support import records
+from openmsp.web.testing import compiled_translations  # noqa: F401
 
 
 def test_the_owner_requires_two_factor_for_staff(web_as, msp_owner):
@@ -54,3 +56,14 @@ def test_saving_the_same_value_writes_no_record(web_as, msp_owner):
     web_as(msp_owner).post(reverse("settings"), {})
 
     assert records("security_policy.updated") == []
+
+
+@pytest.mark.usefixtures("compiled_translations")
+def test_the_owner_reads_the_retention_rows_in_korean(web_as, msp_owner):
+    msp_owner.language = "ko"
+    msp_owner.save()
+
+    page = web_as(msp_owner).get(reverse("settings")).content.decode()
+
+    assert "감사 로그 및 설치 정보" in page
+    assert "감사 기록 보관 기간(일, 개인정보 보호법: 730일 이상)" in page

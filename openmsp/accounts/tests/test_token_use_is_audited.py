@@ -88,7 +88,7 @@ def test_an_expired_token_is_refused_and_the_attempt_recorded(alice, time_machin
     assert response.status_code == 401
     assert "Bearer" in response.json()["detail"]
     [record] = uses_of(token, "token.refused")
-    assert record.after["reason"] == "expired"
+    assert record.after == {"reason": "expired", "user": "alice@hanbit.example"}
 
 
 def test_a_guessed_secret_for_a_real_prefix_is_refused_and_recorded(alice):
@@ -98,7 +98,7 @@ def test_a_guessed_secret_for_a_real_prefix_is_refused_and_recorded(alice):
 
     assert response.status_code == 401
     [record] = uses_of(token, "token.refused")
-    assert record.after["reason"] == "wrong_secret"
+    assert record.after == {"reason": "wrong_secret", "user": "alice@hanbit.example"}
 
 
 def test_the_token_of_a_deactivated_person_is_refused_and_recorded(alice, msp_owner):
@@ -108,7 +108,7 @@ def test_the_token_of_a_deactivated_person_is_refused_and_recorded(alice, msp_ow
     assert bearer(secret).get("/api/v1/me").status_code == 401
 
     [record] = uses_of(token, "token.refused")
-    assert record.after["reason"] == "user_inactive"
+    assert record.after == {"reason": "user_inactive", "user": "alice@hanbit.example"}
 
 
 def test_a_token_nobody_issued_is_refused_without_a_record(db):

@@ -220,11 +220,13 @@ def _broken_link(rec: AuditRecord, expected_seq: int, prev_hash: str) -> tuple[i
 def _head_mismatch(checked: int, expected_seq: int, head: tuple[int, str]) -> VerifyResult:
     last_seq = head[0]
     if expected_seq <= last_seq:
+        gone = (
+            f"record #{last_seq} is"
+            if expected_seq == last_seq
+            else f"records #{expected_seq} to #{last_seq} are"
+        )
         return VerifyResult(
-            False,
-            checked,
-            expected_seq,
-            f"records #{expected_seq} to #{last_seq} are missing from the end of the chain",
+            False, checked, expected_seq, f"{gone} missing from the end of the chain"
         )
     return VerifyResult(
         False,

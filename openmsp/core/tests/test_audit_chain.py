@@ -101,7 +101,7 @@ def test_it_detects_the_newest_records_deleted_from_the_end() -> None:
 
 def test_it_detects_the_single_newest_record_deleted() -> None:
     _fill(1)
-    newest = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    newest = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True)[0]
     _bypass_triggers_and_run("DELETE FROM core_auditrecord WHERE seq = %s", [newest])
 
     with pytest.raises(CommandError, match=f"record #{newest} is missing from the end"):

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmsp.settings")
+    _load_settings_or_exit()
     from django.core.management import execute_from_command_line
 
     command = ALIASES.get(args[0], args[0])
@@ -36,6 +37,21 @@ def main(argv: list[str] | None = None) -> None:
         args = ["check", "--fail-level", "WARNING", "--database", "default", *args[1:]]
         command = "check"
     execute_from_command_line(["openmsp", command, *args[1:]])
+
+
+def _load_settings_or_exit() -> None:
+    """A bad environment variable is the operator's to fix: one sentence naming it, exit 2,
+    instead of a traceback through Django's settings loader."""
+    from django.conf import settings
+
+    from openmsp.core.env import ConfigError
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reading a setting imports openmsp.settings
+    except ConfigError as exc:
+        print(f"openmsp: configuration error: {exc}", file=sys.stderr)
+        print("See docs/configuration.md for every variable and its default.", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

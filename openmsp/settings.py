@@ -14,10 +14,12 @@ from openmsp.core.env import (
     ConfigError,
     default_data_dir,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_secret,
     env_str,
+    env_time_zone,
     load_or_create_secret,
 )
 
@@ -205,10 +207,10 @@ EMAIL_BACKEND = (
 EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 
 # --- Internationalisation -------------------------------------------------------------------
-LANGUAGE_CODE = env_str("OPENMSP_LANGUAGE", "ko")
+LANGUAGE_CODE = env_choice("OPENMSP_LANGUAGE", "ko", ["ko", "en"])
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env_str("OPENMSP_TIME_ZONE", "Asia/Seoul")
+TIME_ZONE = env_time_zone("OPENMSP_TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
 USE_TZ = True
 

@@ -9,6 +9,7 @@ import datetime as dt
 import hmac
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
@@ -37,9 +38,11 @@ class BearerToken(HttpBearer):
             return None
         prefix, full = parsed
         row = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-        if row is None or not hmac.compare_digest(row.token_hash, hash_token_secret(full)):
+        if row is None:
             return None
-        if not row.is_usable() or not row.user.is_active:
+        refusal = _refusal(row, full)
+        if refusal:
+            _note_refusal(row, refusal)
             return None
         _note_use(row)
         actor = Actor(user=row.user, via="token", token=row)
@@ -59,6 +62,35 @@ def _note_use(token: ApiToken) -> None:
         action="token.used",
         obj=token,
         client_id=token.user.client_id,
+        category=audit.CATEGORY_ACCESS,
+    )
+
+
+def _refusal(token: ApiToken, full: str) -> str:
+    if not hmac.compare_digest(token.token_hash, hash_token_secret(full)):
+        return "wrong_secret"
+    if token.revoked_at is not None:
+        return "revoked"
+    if not token.is_usable():
+        return "expired"
+    if not token.user.is_active:
+        return "user_inactive"
+    return ""
+
+
+def _note_refusal(token: ApiToken, reason: str) -> None:
+    """A failed sign-in with a known token (revoked, expired, or a guessed secret) is an access
+    record too. At most one per token and window per process: a script retrying a revoked token
+    must not grow the chain by a row per request."""
+    key = f"openmsp:token-refused:{token.token_hash[:24]}"
+    if not cache.add(key, True, timeout=int(TOKEN_USE_AUDIT_INTERVAL.total_seconds())):
+        return
+    audit.record(
+        actor=Actor.system("api"),
+        action="token.refused",
+        obj=token,
+        client_id=token.user.client_id,
+        after={"reason": reason, "user": token.user.email},
         category=audit.CATEGORY_ACCESS,
     )
 

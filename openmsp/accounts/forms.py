@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from openmsp.accounts import actions
@@ -112,8 +113,10 @@ class ResetRequestForm(auth_forms.PasswordResetForm):
                 yield user
 
     def send_mail(self, *args: Any, **kwargs: Any) -> None:
-        super().send_mail(*args, **kwargs)
         user = args[2]["user"]
+        # In the person's own language, not the language of the page the request came from.
+        with translation.override(user.language):
+            super().send_mail(*args, **kwargs)
         audit.record(
             actor=Actor.system("web"),
             action="user.password_reset_requested",

@@ -646,8 +646,24 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         "idle_minutes": settings.OPENMSP_SESSION_IDLE_MINUTES,
         "session_hours": settings.SESSION_COOKIE_AGE // 3600,
         "password_min_length": _password_min_length(),
+        "server_rows": _server_rows(),
     }
     return render(request, "accounts/settings.html", context, status=status)
+
+
+def _server_rows() -> list[tuple[Any, Any, str]]:
+    """Audit retention and the installation's basics, as the environment set them (read-only)."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return [
+        (_("Keep audit records (days; PIPA: at least 730)"), settings.OPENMSP_AUDIT_RETENTION_DAYS, "OPENMSP_AUDIT_RETENTION_DAYS"),
+        (_("Keep permission changes (days; PIPA: at least 1095)"), settings.OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS, "OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS"),
+        (_("Database"), "PostgreSQL" if "postgresql" in engine else "SQLite", "OPENMSP_DATABASE_URL"),
+        (_("Address of this installation"), settings.SITE_URL, "OPENMSP_SITE_URL"),
+        (_("Outgoing mail"), settings.EMAIL_HOST or _("written to files in the data directory"), "OPENMSP_SMTP_HOST"),
+        (_("Default language"), settings.LANGUAGE_CODE, "OPENMSP_LANGUAGE"),
+        (_("Default time zone"), settings.TIME_ZONE, "OPENMSP_TIME_ZONE"),
+        (_("Largest request body (bytes)"), settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "OPENMSP_MAX_REQUEST_BYTES"),
+    ]  # fmt: skip
 
 
 def _password_min_length() -> int | None:

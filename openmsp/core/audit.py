@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from openmsp.core.actor import Actor
 from openmsp.core.context import current_ip, current_request_id
-from openmsp.core.models import AuditCheckpoint, AuditRecord
+from openmsp.core.models import AuditCheckpoint, AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
 _PG_LOCK_KEY = 0x0A0D17  # any constant: one advisory lock for the audit chain
@@ -121,9 +121,9 @@ def record(
             client_id = _client_id_of(obj)
     with transaction.atomic():
         _lock_chain()
-        last = AuditRecord.objects.order_by("-seq").values("seq", "hash").first()
+        last_seq, last_hash = _chain_end()
         rec = AuditRecord(
-            seq=(last["seq"] + 1) if last else 1,
+            seq=last_seq + 1,
             at=timezone.now(),
             actor_id=actor.user.pk if actor.user is not None else None,
             actor_label=actor.label[:300],
@@ -137,11 +137,36 @@ def record(
             after=jsonable(after) if after is not None else None,
             ip=current_ip() or "",
             request_id=current_request_id() or "",
-            prev_hash=last["hash"] if last else _chain_start_hash(),
+            prev_hash=last_hash,
         )
         rec.hash = compute_hash(rec.prev_hash, rec)
         rec.save(force_insert=True)
+        _move_head(rec)
         return rec
+
+
+def _chain_end() -> tuple[int, str]:
+    """Number and hash of the newest record: the head, or (before the first append under the
+    head) the newest row, the last purge checkpoint, or the genesis."""
+    head = AuditHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+    if head is not None:
+        return head
+    last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
+    if last is not None:
+        return last
+    checkpoint = AuditCheckpoint.objects.order_by("-last_purged_seq").first()
+    if checkpoint is not None:
+        return checkpoint.last_purged_seq, checkpoint.last_purged_hash
+    return 0, GENESIS_HASH
+
+
+def _move_head(rec: AuditRecord) -> None:
+    now = timezone.now()
+    moved = AuditHead.objects.filter(pk=1).update(
+        last_seq=rec.seq, last_hash=rec.hash, updated_at=now
+    )
+    if not moved:
+        AuditHead.objects.create(pk=1, last_seq=rec.seq, last_hash=rec.hash)
 
 
 def _client_id_of(obj: models.Model) -> int | None:
@@ -149,11 +174,6 @@ def _client_id_of(obj: models.Model) -> int | None:
         return obj.pk  # type: ignore[no-any-return]
     value = getattr(obj, "client_id", None)
     return value if isinstance(value, int) else None
-
-
-def _chain_start_hash() -> str:
-    checkpoint = AuditCheckpoint.objects.order_by("-last_purged_seq").first()
-    return checkpoint.last_purged_hash if checkpoint else GENESIS_HASH
 
 
 @dataclass(frozen=True)
@@ -165,37 +185,64 @@ class VerifyResult:
 
 
 def verify(chunk_size: int = 2000) -> VerifyResult:
-    """Walk the chain from its start; return the first broken link, if any."""
+    """Walk the chain from its start; return the first broken link, if any.
+
+    The head is read first and the walk stops at it: records appended while the walk runs are
+    left for the next verification instead of looking like a mismatch.
+    """
+    head = AuditHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
     checkpoint = AuditCheckpoint.objects.order_by("-last_purged_seq").first()
     expected_seq = checkpoint.last_purged_seq + 1 if checkpoint else 1
     prev_hash = checkpoint.last_purged_hash if checkpoint else GENESIS_HASH
     checked = 0
-    for rec in _in_order(chunk_size):
-        if rec.seq != expected_seq:
-            return VerifyResult(
-                False,
-                checked,
-                expected_seq,
-                f"record #{expected_seq} is missing (next is #{rec.seq})",
-            )
-        if rec.prev_hash != prev_hash:
-            return VerifyResult(
-                False, checked, rec.seq, f"record #{rec.seq} does not link to its predecessor"
-            )
-        if compute_hash(prev_hash, rec) != rec.hash:
-            return VerifyResult(
-                False, checked, rec.seq, f"record #{rec.seq} was altered after it was written"
-            )
+    for rec in _in_order(chunk_size, until=head[0] if head else None):
+        broken = _broken_link(rec, expected_seq, prev_hash)
+        if broken:
+            return VerifyResult(False, checked, broken[0], broken[1])
         prev_hash = rec.hash
         expected_seq += 1
         checked += 1
+    if head is not None and (expected_seq - 1, prev_hash) != head:
+        return _head_mismatch(checked, expected_seq, head)
     return VerifyResult(True, checked)
 
 
-def _in_order(chunk_size: int) -> Iterator[AuditRecord]:
+def _broken_link(rec: AuditRecord, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:
+    if rec.seq != expected_seq:
+        return expected_seq, f"record #{expected_seq} is missing (next is #{rec.seq})"
+    if rec.prev_hash != prev_hash:
+        return rec.seq, f"record #{rec.seq} does not link to its predecessor"
+    if compute_hash(prev_hash, rec) != rec.hash:
+        return rec.seq, f"record #{rec.seq} was altered after it was written"
+    return None
+
+
+def _head_mismatch(checked: int, expected_seq: int, head: tuple[int, str]) -> VerifyResult:
+    last_seq = head[0]
+    if expected_seq <= last_seq:
+        gone = (
+            f"record #{last_seq} is"
+            if expected_seq == last_seq
+            else f"records #{expected_seq} to #{last_seq} are"
+        )
+        return VerifyResult(
+            False, checked, expected_seq, f"{gone} missing from the end of the chain"
+        )
+    return VerifyResult(
+        False,
+        checked,
+        last_seq,
+        f"record #{last_seq} does not match the chain head (it was altered or replaced)",
+    )
+
+
+def _in_order(chunk_size: int, until: int | None = None) -> Iterator[AuditRecord]:
     last_seq = 0
+    rows = (
+        AuditRecord.objects.all() if until is None else AuditRecord.objects.filter(seq__lte=until)
+    )
     while True:
-        batch = list(AuditRecord.objects.filter(seq__gt=last_seq).order_by("seq")[:chunk_size])
+        batch = list(rows.filter(seq__gt=last_seq).order_by("seq")[:chunk_size])
         if not batch:
             return
         yield from batch

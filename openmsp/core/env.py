@@ -51,6 +51,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env_str(name, default).strip() or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (Django would only say "Incorrect timezone setting")."""
+    import zoneinfo
+
+    value = env_str(name, default).strip() or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name}={value!r} is not an IANA time zone; use a name such as Asia/Seoul."
+        ) from None
+    return value
+
+
 def env_secret(name: str) -> str | None:
     """Read NAME, or the contents of the file named by NAME_FILE (for Docker/systemd secrets)."""
     value = os.environ.get(name)

@@ -76,6 +76,20 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint after #{self.last_purged_seq}"
 
 
+class AuditHead(models.Model):
+    """The newest record's number and hash (one row), moved forward in the same transaction as
+    every append. Records removed from the *end* of the chain break no link, but the head still
+    points past them, so `verify()` reports them missing; the next number also comes from here,
+    so numbering continues after a purge that removed every record."""
+
+    last_seq = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.last_seq}"
+
+
 class PeriodicJob(models.Model):
     """Schedule state for one periodic job; a due run is claimed by a conditional UPDATE."""
 

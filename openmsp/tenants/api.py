@@ -413,9 +413,17 @@ def delete_calendar(request: HttpRequest, calendar_id: int) -> Status[None]:
 def list_special_days(
     request: HttpRequest, calendar_id: int, query: Query[SpecialDayQuery]
 ) -> dict[str, Any]:
-    """Client-specific closed days and extra working days (public holidays are not listed)."""
+    """Client-specific closed days and extra working days (public holidays are not listed).
+    `since`/`until` compare the stored date (a yearly day is stored with its first year)."""
     calendar = _calendar(actor_from(request), calendar_id)
-    return page(request, calendar.special_days.all(), query)
+    qs = calendar.special_days.all()
+    if query.kind is not None:
+        qs = qs.filter(kind=query.kind)
+    if query.since is not None:
+        qs = qs.filter(date__gte=query.since)
+    if query.until is not None:
+        qs = qs.filter(date__lte=query.until)
+    return page(request, qs, query)
 
 
 @endpoint(router, "POST", "/calendars/{calendar_id}/special-days", "Add a special day", tag="calendars", ok={201: SpecialDayOut}, errors=(*WRITE, 409))  # fmt: skip
@@ -495,9 +503,12 @@ def preview_calendar(
 def working_minutes(
     request: HttpRequest, calendar_id: int, query: Query[WorkingMinutesQuery]
 ) -> dict[str, Any]:
-    """Whole working minutes in [start, end] (0 when end is not after start). At most 20 years."""
+    """Whole working minutes in [start, end]. `end` may not be before `start` (a swapped pair is
+    a mistake, not zero minutes); the span is at most 20 years."""
     check_query_params(request, WorkingMinutesQuery)
     calendar = _calendar(actor_from(request), calendar_id)
+    if query.end < query.start:
+        raise ValidationFailed("end must not be before start.", field="end")
     if query.end - query.start > MAX_SPAN:
         raise ValidationFailed("end must be at most 20 years after start.", field="end")
     spec = calendar.to_spec()

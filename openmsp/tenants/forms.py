@@ -450,6 +450,9 @@ class WorkingTimeForm(forms.Form):
             and "end" not in self.errors
         ):
             self.add_error("end", _("Give B, the end of the span."))
+        start, end = data.get("start"), data.get("end")
+        if data.get("operation") == "between" and start and end and end < start:
+            self.add_error("end", _("B must not be before A."))
         if (
             data.get("operation") == "add"
             and data.get("minutes") is None

@@ -469,7 +469,10 @@ class SpecialDayOut(Schema):
 
 
 class SpecialDayQuery(ListQuery):
-    ordering: Literal["date", "-date"] = "date"
+    kind: Literal["closed", "open"] | None = Field(None, description="Closed days or working days.")
+    since: dt.date | None = Field(None, description="Dates on or after this one.")
+    until: dt.date | None = Field(None, description="Dates on or before this one.")
+    ordering: Literal["date", "-date", "name", "-name"] = "date"
 
 
 class SpecialDayPage(Page[SpecialDayOut]):

@@ -29,7 +29,13 @@ from openmsp.accounts.roles import Perm
 from openmsp.core.errors import Conflict, NotFound, ValidationFailed
 from openmsp.tenants import actions, forms, queries
 from openmsp.tenants import calendar as workcal
-from openmsp.tenants.models import SERVICE_CATALOGUE, BusinessCalendar, Client, Contract
+from openmsp.tenants.models import (
+    SERVICE_CATALOGUE,
+    BusinessCalendar,
+    Client,
+    Contract,
+    SpecialDay,
+)
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import apply_error, htmx_swap, is_htmx, page, require_perm
 
@@ -499,9 +505,26 @@ def _preview(calendar: BusinessCalendar) -> dict[str, Any]:
             {"start": s, "end": e, "minutes": (e - s) // dt.timedelta(minutes=1)}
             for s, e in periods
         ],
-        "holidays": holidays,
+        "holidays": _name_special_days(calendar, holidays),
         "compute_form": forms.WorkingTimeForm(),
     }
+
+
+def _name_special_days(
+    calendar: BusinessCalendar, holidays: list[tuple[dt.date, str]]
+) -> list[tuple[dt.date, str]]:
+    """The pure calendar knows a client's closed days only as dates ("Closed"); the list shows
+    the name the MSP gave them (창립기념일, a one-off 임시공휴일). Public holiday names win."""
+    if not holidays:
+        return holidays
+    years = range(holidays[0][0].year, holidays[-1][0].year + 1)
+    names = {
+        date: day.name
+        for day in calendar.special_days.filter(kind=SpecialDay.Kind.CLOSED)
+        for date in day.occurrences(years)
+    }
+    generic = set(workcal.CLOSED_DATE_NAMES.values())
+    return [(date, names.get(date, name) if name in generic else name) for date, name in holidays]
 
 
 @require_GET

@@ -83,3 +83,24 @@ def test_a_weak_password_is_refused_with_a_field_error(client, bob):
 
     assert response.status_code == 422
     assert "new_password2" in response.context["form"].errors
+
+
+def test_the_mail_is_in_the_persons_own_language_not_the_pages(client, bob):
+    bob.language = "en"
+    bob.save()
+    client.post("/i18n/setlang/", {"language": "ko"})
+
+    ask_for_reset(client, "bob@hanbit.example")
+
+    [message] = mail.outbox
+    assert message.subject == "Choose a new OpenMSP password"
+    assert "Someone (hopefully you) asked" in message.body
+
+
+def test_a_korean_speaker_gets_the_mail_in_korean(client, bob):
+    client.post("/i18n/setlang/", {"language": "en"})
+
+    ask_for_reset(client, "bob@hanbit.example")
+
+    [message] = mail.outbox
+    assert message.subject == "OpenMSP 새 비밀번호 설정"

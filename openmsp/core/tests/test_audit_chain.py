@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from openmsp.core import audit
 from openmsp.core.actor import Actor
-from openmsp.core.models import AuditCheckpoint, AuditRecord
+from openmsp.core.models import AuditCheckpoint, AuditHead, AuditRecord
 from openmsp.tenants import actions
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,76 @@ def test_it_detects_the_newest_row_rewritten_with_a_fresh_hash_of_its_own() -> N
     assert result.broken_seq == 4
 
 
+def test_it_detects_the_newest_records_deleted_from_the_end() -> None:
+    """Cutting off the tail breaks no link; the chain head still remembers how far it went."""
+    _fill(5)
+    newest = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert newest is not None
+    _bypass_triggers_and_run("DELETE FROM core_auditrecord WHERE seq >= %s", [newest - 1])
+
+    result = audit.verify()
+
+    assert not result.ok
+    assert result.broken_seq == newest - 1
+    assert (
+        result.reason == f"records #{newest - 1} to #{newest} are missing from the end of the chain"
+    )
+
+
+def test_it_detects_the_single_newest_record_deleted() -> None:
+    _fill(1)
+    newest = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    _bypass_triggers_and_run("DELETE FROM core_auditrecord WHERE seq = %s", [newest])
+
+    with pytest.raises(CommandError, match=f"record #{newest} is missing from the end"):
+        call_command("audit", "verify")
+
+
+def test_it_detects_every_record_deleted() -> None:
+    _fill(2)
+    _bypass_triggers_and_run("DELETE FROM core_auditrecord WHERE seq >= %s", [1])
+
+    result = audit.verify()
+
+    assert not result.ok
+    assert result.broken_seq == 1
+    assert "missing from the end" in result.reason
+
+
+def test_the_newest_record_replaced_with_a_self_consistent_forgery_is_detected() -> None:
+    _fill(2)
+    rec = AuditRecord.objects.order_by("-seq").first()
+    assert rec is not None
+    rec.after = {"name": "forged"}
+    forged = audit.compute_hash(rec.prev_hash, rec)
+    _bypass_triggers_and_run(
+        "UPDATE core_auditrecord SET after = %s, hash = %s WHERE seq = %s",
+        ['{"name": "forged"}', forged, rec.seq],
+    )
+
+    result = audit.verify()
+
+    assert not result.ok
+    assert result.broken_seq == rec.seq
+    assert "does not match the chain head" in result.reason
+
+
+def test_records_written_after_the_walk_began_are_left_for_the_next_verification() -> None:
+    _fill(1)
+    head = AuditHead.objects.get()
+    actions.create_client(actor=SYSTEM, name="Later Co", code="later")
+    # As if the walk had read the head before these were appended: it stops at that head.
+    later = AuditHead.objects.get()
+    AuditHead.objects.filter(pk=1).update(last_seq=head.last_seq, last_hash=head.last_hash)
+
+    result = audit.verify()
+
+    assert result.ok
+    assert result.checked == head.last_seq
+    AuditHead.objects.filter(pk=1).update(last_seq=later.last_seq, last_hash=later.last_hash)
+    assert audit.verify().checked == later.last_seq
+
+
 def test_the_database_refuses_updates_and_deletes() -> None:
     _fill(1)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -112,6 +182,20 @@ def test_purging_keeps_the_rest_of_the_chain_verifiable(time_machine) -> None:
     assert list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True)) == [6, 7, 8]
     assert audit.verify().ok
     actions.create_site(actor=SYSTEM, client=client, name="after purge")
+    assert audit.verify().ok
+
+
+def test_numbering_continues_after_a_purge_that_removed_every_record(time_machine) -> None:
+    time_machine.move_to(dt.datetime(2023, 1, 10, tzinfo=dt.UTC))
+    _fill(2)
+    time_machine.move_to(dt.datetime(2026, 1, 10, tzinfo=dt.UTC))
+    removed = audit.purge_older_than(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    assert AuditRecord.objects.count() == 0
+    assert audit.verify().ok
+
+    rec = audit.record(actor=SYSTEM, action="nothing.happened")
+
+    assert rec.seq == removed + 1
     assert audit.verify().ok
 
 

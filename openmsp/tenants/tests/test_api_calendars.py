@@ -235,6 +235,26 @@ def test_special_days_are_added_listed_and_removed_with_audit_records(msp_owner,
     assert actions_seen == {"calendar.special_day_added", "calendar.special_day_removed"}
 
 
+def test_special_days_filter_by_kind_and_date_and_order_by_name(alice, hours, api_as):
+    for date, name, kind in [
+        (dt.date(2026, 3, 10), "Founding day", "closed"),
+        (dt.date(2026, 5, 2), "Inventory Saturday", "open"),
+        (dt.date(2026, 10, 2), "Temporary holiday", "closed"),
+    ]:
+        actions.add_special_day(actor=SYSTEM, calendar=hours, date=date, name=name, kind=kind)
+    url = f"/api/v1/calendars/{hours.pk}/special-days"
+    http = api_as(alice)
+
+    closed = http.get(url, {"kind": "closed", "ordering": "-name"}).json()
+    after_may = http.get(url, {"since": "2026-05-01", "until": "2026-09-30"}).json()
+    bad = http.get(url, {"kind": "holiday"})
+
+    assert [d["name"] for d in closed["items"]] == ["Temporary holiday", "Founding day"]
+    assert [d["name"] for d in after_may["items"]] == ["Inventory Saturday"]
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "kind"
+
+
 def test_a_second_special_day_on_the_same_date_is_a_conflict(
     msp_owner, hours, founding_day, api_as
 ):
@@ -322,6 +342,7 @@ def test_adding_minutes_carries_over_to_the_next_working_morning(alice, hours, a
         ("add-minutes?start=yesterday&minutes=5", "start"),
         ("working-minutes?start=2026-03-09T00:00:00Z&end=2056-03-09T00:00:00Z", "end"),
         ("working-minutes?start=2026-03-09T00:00:00Z", "end"),
+        ("working-minutes?start=2026-03-09T10:00:00Z&end=2026-03-09T09:00:00Z", "end"),
         ("preview?count=0", "count"),
         ("preview?count=101", "count"),
         ("preview?cuont=5", "cuont"),

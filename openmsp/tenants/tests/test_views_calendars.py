@@ -181,6 +181,48 @@ def test_the_calculator_asks_for_the_missing_value(msp_owner, client_a, web_as):
     assert "Give N" in response.content.decode()
 
 
+def holiday_rows(page: str) -> dict[str, str]:
+    table = page.split('<table class="holidays">', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in table.split("<tr>")[1:]:
+        day, name = (cell.split("</td>", 1)[0] for cell in row.split("<td")[1:3])
+        rows[day.split(">", 1)[1][:10]] = name.split(">", 1)[1]
+    return rows
+
+
+def test_the_holiday_list_names_the_clients_own_closed_days(
+    msp_owner, client_a, web_as, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    calendar = _calendar(client_a)
+    for date, name, yearly in [
+        (dt.date(2026, 4, 1), "창립기념일", True),
+        (dt.date(2026, 6, 2), "임시공휴일 (사내)", False),
+    ]:
+        actions.add_special_day(
+            actor=SYSTEM, calendar=calendar, date=date, name=name, recurs_yearly=yearly
+        )
+
+    page = web_as(msp_owner).get(reverse("calendar_detail", args=[calendar.pk])).content.decode()
+    rows = holiday_rows(page)
+
+    assert rows["2026-04-01"] == "창립기념일"
+    assert rows["2026-06-02"] == "임시공휴일 (사내)"  # one-off: not repeated in 2027
+    assert rows["2026-06-03"] == "지방선거일"  # public holidays keep the library's name
+    assert rows["2026-03-02"] == "삼일절 대체 휴일"
+
+
+def test_the_calculator_refuses_b_before_a_instead_of_answering_zero(msp_owner, client_a, web_as):
+    calendar = _calendar(client_a)
+    response = web_as(speaking(msp_owner, "en")).get(
+        reverse("calendar_compute", args=[calendar.pk]),
+        {"operation": "between", "start": "2026-03-03T14:00", "end": "2026-03-03T11:00"},
+        headers=hx(),
+    )
+    assert response.status_code == 422
+    assert "B must not be before A." in response.content.decode()
+
+
 def test_special_days_are_added_inline_and_removed(msp_owner, client_a, web_as):
     calendar = _calendar(client_a)
     http = web_as(speaking(msp_owner, "en"))

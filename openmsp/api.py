@@ -88,12 +88,14 @@ def _mount() -> None:
     from openmsp.accounts.api import router as accounts_router
     from openmsp.assets.api import router as assets_router
     from openmsp.core.api import router as audit_router
+    from openmsp.notifications.api import router as notifications_router
     from openmsp.tenants.api import router as tenants_router
 
     api.add_router("/", tenants_router)
     api.add_router("/", accounts_router)
     api.add_router("/", audit_router)
     api.add_router("/", assets_router)
+    api.add_router("/", notifications_router)
 
 
 _mount()

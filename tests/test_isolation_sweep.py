@@ -58,6 +58,9 @@ PARAM_KIND: dict[str, str] = {
     "command_id": "command",
     "command_run_id": "command_run",
     "run_id": "command_run",
+    "channel_id": "notification_channel",
+    "route_id": "notification_route",
+    "delivery_id": "notification_delivery",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -107,11 +110,13 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         actor=Actor(user=alice), user=alice, name=f"ci {MARK}"
     )
     fleet = _build_fleet(client_a)
+    notifications = _build_notifications(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
         objects={
             **fleet,
+            **notifications,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -155,6 +160,28 @@ def _build_fleet(client_a: Client) -> dict[str, Any]:
         "enrollment_token": token,
         "command": command,
         "command_run": command.runs.get(),
+    }
+
+
+def _build_notifications(client_a: Client) -> dict[str, Any]:
+    """A channel and a routing rule of A, and a message of A in the delivery log."""
+    from openmsp.notifications import actions as notify_actions
+
+    channel = notify_actions.create_channel(
+        actor=SYSTEM,
+        client=client_a,
+        name=f"mail {MARK}",
+        kind="email",
+        config={"recipients": ["noc@hanbit.example"]},
+    )
+    route = notify_actions.create_route(
+        actor=SYSTEM, client=client_a, name=f"route {MARK}", channels=[channel]
+    )
+    delivery = notify_actions.send_test(actor=SYSTEM, channel=channel)
+    return {
+        "notification_channel": channel,
+        "notification_route": route,
+        "notification_delivery": delivery,
     }
 
 

@@ -68,6 +68,8 @@ PARAM_KIND: dict[str, str] = {
 # Routes that are deliberately outside the sweep, each with the reason.
 EXEMPT: dict[str, str] = {
     "healthz": "public liveness probe; no tenant data",
+    "metrics": "Prometheus scrape of installation-wide aggregates (no client named); optional "
+    "bearer token OPENMSP_METRICS_TOKEN",
     "api/v1/openapi.json": "public API description; no tenant data",
     "api/v1/docs": "public API docs page; no tenant data",
     "api/v1/<path:rest>": "the JSON 404 for paths no API operation matches; serves no data",

@@ -8,11 +8,13 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        from openmsp.core import spine
+        from openmsp.core import metrics_endpoint, spine
+        from openmsp.notifications import metrics
         from openmsp.core.scheduler import Periodic, register
         from openmsp.notifications.sink import on_problem_change
 
         spine.register_problem_sink(on_problem_change)
+        metrics_endpoint.register("notifications", metrics.collect)
         every = dt.timedelta(seconds=5)
         register(Periodic("notifications.flush", "openmsp.notifications.jobs:flush", every=every))
         register(

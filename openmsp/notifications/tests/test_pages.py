@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_alice_adds_a_mail_channel_sends_a_test_and_sees_it_delivered(client_a, alice, web_as, smtp_peer):
-    web = web_as(alice)
+    web = web_as(speaking(alice, "en"))
     made = web.post(
         "/notifications/channels/new/",
         {"client": client_a.pk, "name": "NOC mail", "kind": "email", "recipients": "noc@hanbit.example", "enabled": "on"},
@@ -26,7 +26,7 @@ def test_alice_adds_a_mail_channel_sends_a_test_and_sees_it_delivered(client_a, 
     tested = web.post(f"/notifications/channels/{channel.pk}/test/")
     message = OutboxMessage.objects.get()
     assert tested.status_code == 302 and tested["Location"] == f"/notifications/deliveries/{message.pk}/"
-    assert "Pending" in web.get(tested["Location"]).content.decode()
+    assert 'data-status="pending"' in web.get(tested["Location"]).content.decode()
 
     outbox.deliver_due(worker="w1")
     assert len(smtp_peer.messages) == 1
@@ -85,4 +85,4 @@ def test_the_pages_speak_korean(client_a, alice, web_as, compiled_translations):
     web = web_as(speaking(alice, "ko"))
     assert "전송 기록" in web.get("/notifications/deliveries/").content.decode()
     assert "라우팅 규칙" in web.get("/notifications/routes/").content.decode()
-    assert "테스트 보내기" in web.get("/notifications/").content.decode()
+    assert "문제를 보낼 곳" in web.get("/notifications/").content.decode()

@@ -65,6 +65,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector())  # type: ignore[arg-type]
+    registry.register(_Collector())
     body: Any = generate_latest(registry)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -61,6 +61,4 @@ class WebhookUrlNotifier(Notifier):
 
     def deliver(self, notification: Notification) -> DeliveryResult:
         body = json.dumps(self.render(notification), ensure_ascii=False).encode()
-        return post_json(
-            self.config["url"], body, self.headers(notification, body), self.transport
-        )
+        return post_json(self.config["url"], body, self.headers(notification, body), self.transport)

@@ -91,7 +91,10 @@ def create_channel(
     _clean_channel(channel)
     channel.save()
     audit.record(
-        actor=actor, action="notification_channel.created", obj=channel, after=channel_state(channel)
+        actor=actor,
+        action="notification_channel.created",
+        obj=channel,
+        after=channel_state(channel),
     )
     return channel
 
@@ -125,7 +128,10 @@ def update_channel(*, actor: Actor, channel: Channel, changes: Mapping[str, Any]
 def delete_channel(*, actor: Actor, channel: Channel) -> None:
     require(actor, Perm.NOTIFY_MANAGE)
     audit.record(
-        actor=actor, action="notification_channel.deleted", obj=channel, before=channel_state(channel)
+        actor=actor,
+        action="notification_channel.deleted",
+        obj=channel,
+        before=channel_state(channel),
     )
     channel.delete()
 
@@ -174,9 +180,7 @@ def _choices(value: Any, allowed: Sequence[str] | None, field: str) -> list[str]
         raise ValidationFailed(f"At most {MAX_LIST} values.", field=field)
     for item in items:
         if allowed is not None and item not in allowed:
-            raise ValidationFailed(
-                f"'{item}' is not one of {', '.join(allowed)}.", field=field
-            )
+            raise ValidationFailed(f"'{item}' is not one of {', '.join(allowed)}.", field=field)
         if len(item) > 100:
             raise ValidationFailed("Values are at most 100 characters.", field=field)
     return items
@@ -308,7 +312,9 @@ def create_route(
     _clean_route(route)
     route.save()
     _set_targets(route, channels, people, steps)
-    audit.record(actor=actor, action="notification_route.created", obj=route, after=route_state(route))
+    audit.record(
+        actor=actor, action="notification_route.created", obj=route, after=route_state(route)
+    )
     return route
 
 
@@ -347,5 +353,7 @@ def update_route(
 @transaction.atomic
 def delete_route(*, actor: Actor, route: Route) -> None:
     require(actor, Perm.NOTIFY_MANAGE)
-    audit.record(actor=actor, action="notification_route.deleted", obj=route, before=route_state(route))
+    audit.record(
+        actor=actor, action="notification_route.deleted", obj=route, before=route_state(route)
+    )
     route.delete()

@@ -113,12 +113,11 @@ def _targets(actor: Actor, client: Client, channel_ids: list[int], people_ids: l
         f"{prefix}channel_ids",
         channel_ids,
     )
-    if people_ids and (actor.user is None or not actor.user.is_msp_staff):
-        if not actor.is_system:
-            raise ValidationFailed(
-                "Only MSP staff choose people; route to a channel instead.",
-                field=f"{prefix}people_ids",
-            )
+    if people_ids and actor.user is not None and not actor.user.is_msp_staff:
+        raise ValidationFailed(
+            "Only MSP staff choose people; route to a channel instead.",
+            field=f"{prefix}people_ids",
+        )
     people = fetch_refs(queries.staff_people(), "person", f"{prefix}people_ids", people_ids)
     return channels, people
 

@@ -9,8 +9,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from openmsp.core import metrics_endpoint, spine
-        from openmsp.notifications import metrics
         from openmsp.core.scheduler import Periodic, register
+        from openmsp.notifications import metrics
         from openmsp.notifications.sink import on_problem_change
 
         spine.register_problem_sink(on_problem_change)

@@ -66,7 +66,9 @@ def fan_out(
     for channel in channels:
         if channel.enabled:
             keyed = replace(notification, idempotency_key=f"{base}:c{channel.pk}")
-            out.append(outbox.enqueue(notification=keyed, channel=channel, origin=origin, route=route))
+            out.append(
+                outbox.enqueue(notification=keyed, channel=channel, origin=origin, route=route)
+            )
     if emails:
         keyed = replace(notification, idempotency_key=f"{base}:people", recipients=tuple(emails))
         out.append(outbox.enqueue(notification=keyed, channel=None, origin=origin, route=route))
@@ -168,7 +170,9 @@ def escalate_due(now: dt.datetime | None = None) -> int:
     return len(rows)
 
 
-def _send_step(step: EscalationStep, pending: Sequence[PendingEscalation], now: dt.datetime) -> None:
+def _send_step(
+    step: EscalationStep, pending: Sequence[PendingEscalation], now: dt.datetime
+) -> None:
     route = step.route
     client: Client = route.client
     items = [_item(p, "escalated") for p in pending]

@@ -59,7 +59,9 @@ class ChannelForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Webhook only, at least 16 characters. Never shown again; leave empty to keep it."),
+        help_text=_(
+            "Webhook only, at least 16 characters. Never shown again; leave empty to keep it."
+        ),
     )
 
     def __init__(self, *args: Any, clients: QuerySet[Client] | None = None, **kwargs: Any) -> None:

@@ -33,7 +33,9 @@ def collect() -> Iterator[Metric]:
         depth.add_metric([status], counts.get(status, 0))
     yield depth
 
-    oldest = OutboxMessage.objects.filter(status__in=UNDELIVERED).aggregate(t=Min("created_at"))["t"]
+    oldest = OutboxMessage.objects.filter(status__in=UNDELIVERED).aggregate(t=Min("created_at"))[
+        "t"
+    ]
     age = GaugeMetricFamily(
         "openmsp_notification_oldest_undelivered_seconds",
         "Age of the oldest message still waiting for delivery (0: none)",
@@ -61,7 +63,11 @@ def collect() -> Iterator[Metric]:
         "Delivery attempts by channel kind and outcome (interrupted: the worker died)",
         labels=["kind", "outcome"],
     )
-    rows = DeliveryAttempt.objects.values_list("message__kind", "ok").annotate(n=Count("pk")).order_by()
+    rows = (
+        DeliveryAttempt.objects.values_list("message__kind", "ok")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     names = {True: "sent", False: "failed", None: "interrupted"}
     for kind, ok, n in rows:
         attempts.add_metric([kind, names[ok]], n)

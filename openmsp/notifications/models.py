@@ -104,9 +104,10 @@ class EscalationStep(models.Model):
 
     class Meta:
         ordering = ["route", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["route", "number"], name="notify_step_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["route", "number"], name="notify_step_once")]
+
+    def __str__(self) -> str:
+        return f"step {self.number}: after {self.after_minutes} min"
 
 
 class ChangeRecord(TenantOwned):
@@ -131,6 +132,9 @@ class ChangeRecord(TenantOwned):
     class Meta:
         indexes = [models.Index(fields=["client", "-at"], name="notify_change_client_at")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.fingerprint}: {self.outcome}"
+
 
 class NotificationGroup(TenantOwned):
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="groups")
@@ -141,9 +145,7 @@ class NotificationGroup(TenantOwned):
     flushes = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["route", "key"], name="notify_group_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["route", "key"], name="notify_group_once")]
         indexes = [
             models.Index(
                 fields=["flush_at"], name="notify_group_due", condition=Q(flush_at__isnull=False)
@@ -171,6 +173,9 @@ class GroupMember(models.Model):
             models.UniqueConstraint(fields=["group", "problem_id"], name="notify_member_once")
         ]
         indexes = [models.Index(fields=["problem_id"], name="notify_member_problem")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
 
 
 class PendingEscalation(TenantOwned):
@@ -238,6 +243,9 @@ class OutboxMessage(TenantOwned):
             models.Index(fields=["client", "-created_at"], name="notify_outbox_client"),
         ]
 
+    def __str__(self) -> str:
+        return self.subject
+
 
 class DeliveryAttempt(models.Model):
     message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="log")
@@ -250,3 +258,6 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["message", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of message {self.message_id}"

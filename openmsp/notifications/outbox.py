@@ -83,7 +83,9 @@ def claim(*, worker: str, now: dt.datetime | None = None, limit: int = 20) -> li
     with transaction.atomic():
         for row in _due(now, limit):
             if row.attempts >= settings.OPENMSP_NOTIFY_MAX_ATTEMPTS:
-                _give_up(row, f"gave up after {row.attempts} attempts; last error: {row.last_error}")
+                _give_up(
+                    row, f"gave up after {row.attempts} attempts; last error: {row.last_error}"
+                )
                 continue
             won = OutboxMessage.objects.filter(
                 pk=row.pk, status=row.status, next_attempt_at=row.next_attempt_at

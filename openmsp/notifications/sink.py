@@ -28,7 +28,7 @@ from openmsp.notifications.models import (
 
 STARTS_LADDER = frozenset({"firing", "reopened"})
 STOPS_LADDER = frozenset({"acknowledged", "resolved"})
-O = ChangeRecord.Outcome
+Outcome = ChangeRecord.Outcome
 
 
 def rule_of(route: Route) -> routing.Rule:
@@ -50,7 +50,7 @@ def on_problem_change(change: ProblemChange) -> None:
     if change.suppressed or change.in_maintenance:
         if change.kind == "resolved":
             GroupMember.objects.filter(problem_id=change.problem_id).delete()
-        _record(change, O.SUPPRESSED if change.suppressed else O.MAINTENANCE, [])
+        _record(change, Outcome.SUPPRESSED if change.suppressed else Outcome.MAINTENANCE, [])
         return
     routes = list(
         Route.objects.filter(client_id=change.client_id, enabled=True).prefetch_related("steps")
@@ -72,7 +72,7 @@ def on_problem_change(change: ProblemChange) -> None:
         ).delete()
     if change.kind in STARTS_LADDER:
         schedule_escalations(change, [by_id[r.id] for r in chosen])
-    _record(change, O.ROUTED if chosen else O.UNROUTED, [r.id for r in chosen])
+    _record(change, Outcome.ROUTED if chosen else Outcome.UNROUTED, [r.id for r in chosen])
 
 
 def _record(change: ProblemChange, outcome: str, route_ids: list[int]) -> None:
@@ -93,14 +93,16 @@ def _group_for(route: Route, values: dict[str, str]) -> NotificationGroup:
     """The route's group for these label values, created if new and locked for this
     transaction (ignore_conflicts: two transactions creating it at once both succeed)."""
     key = routing.group_key(values)
-    existing = NotificationGroup.objects.select_for_update().filter(route=route, key=key).first()
+    locked = NotificationGroup.objects.select_for_update().filter(route=route, key=key)
+    existing: NotificationGroup | None = locked.first()
     if existing is not None:
         return existing
     NotificationGroup.objects.bulk_create(
         [NotificationGroup(client_id=route.client_id, route=route, key=key, labels=values)],
         ignore_conflicts=True,
     )
-    return NotificationGroup.objects.select_for_update().get(route=route, key=key)
+    created: NotificationGroup = locked.get()
+    return created
 
 
 def _join_group(

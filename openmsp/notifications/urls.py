@@ -8,7 +8,11 @@ urlpatterns = [
     path("", views.channel_list, name="notification_channels"),
     path("channels/new/", views.channel_create, name="notification_channel_create"),
     path("channels/<int:channel_id>/", views.channel_edit, name="notification_channel_edit"),
-    path("channels/<int:channel_id>/delete/", views.channel_delete, name="notification_channel_delete"),  # fmt: skip
+    path(
+        "channels/<int:channel_id>/delete/",
+        views.channel_delete,
+        name="notification_channel_delete",
+    ),
     path("channels/<int:channel_id>/test/", views.channel_test, name="notification_channel_test"),
     path("routes/", views.route_list, name="notification_routes"),
     path("routes/new/", views.route_create, name="notification_route_create"),

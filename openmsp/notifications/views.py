@@ -75,7 +75,9 @@ def channel_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.NOTIFY_MANAGE)
     actor = actor_of(request)
     initial = {"client": _int(request.GET.get("client")), "enabled": True}
-    form = forms.ChannelForm(request.POST or None, clients=clients_visible_to(actor), initial=initial)
+    form = forms.ChannelForm(
+        request.POST or None, clients=clients_visible_to(actor), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
         try:
@@ -142,7 +144,9 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
 def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
     actor = actor_of(request)
     message = actions.send_test(actor=actor, channel=queries.get_channel(actor, channel_id))
-    messages.success(request, _("Test notification queued; its delivery shows here within seconds."))
+    messages.success(
+        request, _("Test notification queued; its delivery shows here within seconds.")
+    )
     return redirect("notification_delivery", message.pk)
 
 

@@ -31,7 +31,10 @@ class SlackNotifier(WebhookUrlNotifier):
         return {
             "text": notification.subject,
             "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": notification.subject[:150]}},
+                {
+                    "type": "header",
+                    "text": {"type": "plain_text", "text": notification.subject[:150]},
+                },
                 {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}},
             ],
         }

@@ -163,6 +163,8 @@ class SmtpNotifier(Notifier):
             raise DeliveryFailed(f"every recipient refused: {exc}", retryable=False) from None
         except smtplib.SMTPResponseException as exc:
             retry = exc.smtp_code >= 400 and exc.smtp_code < 500
-            raise DeliveryFailed(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=retry) from None
+            raise DeliveryFailed(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=retry
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None

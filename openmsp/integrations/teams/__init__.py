@@ -29,9 +29,7 @@ class TeamsNotifier(WebhookUrlNotifier):
         return {**cleaned, "format": fmt}
 
     def _facts(self, notification: Notification) -> list[tuple[str, str]]:
-        facts = [
-            (f"{i.kind} · {i.severity}", i.title) for i in notification.items[:MAX_FACTS]
-        ]
+        facts = [(f"{i.kind} · {i.severity}", i.title) for i in notification.items[:MAX_FACTS]]
         hidden = len(notification.items) - MAX_FACTS
         if hidden > 0:
             facts.append(("…", f"{hidden} more"))

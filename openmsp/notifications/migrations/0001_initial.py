@@ -6,246 +6,503 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('webhook', 'Webhook'), ('slack', 'Slack-compatible webhook'), ('teams', 'Microsoft Teams webhook')], max_length=20, verbose_name='kind')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('config', models.JSONField(default=dict, verbose_name='settings')),
-                ('secret', models.CharField(blank=True, max_length=200)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("webhook", "Webhook"),
+                            ("slack", "Slack-compatible webhook"),
+                            ("teams", "Microsoft Teams webhook"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("config", models.JSONField(default=dict, verbose_name="settings")),
+                ("secret", models.CharField(blank=True, max_length=200)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'name', 'pk'],
+                "ordering": ["client", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationStep',
+            name="EscalationStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('after_minutes', models.PositiveIntegerField()),
-                ('channels', models.ManyToManyField(blank=True, related_name='+', to='notifications.channel')),
-                ('people', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("after_minutes", models.PositiveIntegerField()),
+                (
+                    "channels",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="notifications.channel"
+                    ),
+                ),
+                (
+                    "people",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['route', 'number'],
+                "ordering": ["route", "number"],
             },
         ),
         migrations.CreateModel(
-            name='NotificationGroup',
+            name="NotificationGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('key', models.CharField(max_length=500)),
-                ('labels', models.JSONField(default=dict)),
-                ('flush_at', models.DateTimeField(blank=True, null=True)),
-                ('last_flushed_at', models.DateTimeField(blank=True, null=True)),
-                ('flushes', models.PositiveIntegerField(default=0)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("key", models.CharField(max_length=500)),
+                ("labels", models.JSONField(default=dict)),
+                ("flush_at", models.DateTimeField(blank=True, null=True)),
+                ("last_flushed_at", models.DateTimeField(blank=True, null=True)),
+                ("flushes", models.PositiveIntegerField(default=0)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GroupMember',
+            name="GroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('problem_id', models.BigIntegerField()),
-                ('kind', models.CharField(max_length=20)),
-                ('severity', models.CharField(max_length=20)),
-                ('title', models.CharField(max_length=500)),
-                ('summary', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('labels', models.JSONField(default=dict)),
-                ('at', models.DateTimeField()),
-                ('dirty', models.BooleanField(default=True)),
-                ('told', models.BooleanField(default=False)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='notifications.notificationgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("problem_id", models.BigIntegerField()),
+                ("kind", models.CharField(max_length=20)),
+                ("severity", models.CharField(max_length=20)),
+                ("title", models.CharField(max_length=500)),
+                ("summary", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("labels", models.JSONField(default=dict)),
+                ("at", models.DateTimeField()),
+                ("dirty", models.BooleanField(default=True)),
+                ("told", models.BooleanField(default=False)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="notifications.notificationgroup",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(max_length=20)),
-                ('recipients', models.JSONField(blank=True, default=list)),
-                ('origin', models.CharField(choices=[('group', 'Grouped notification'), ('escalation', 'Escalation'), ('test', 'Test')], max_length=20)),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('subject', models.CharField(max_length=500)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('claimed_by', models.CharField(blank=True, max_length=100)),
-                ('last_error', models.TextField(blank=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='notifications.channel')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("kind", models.CharField(max_length=20)),
+                ("recipients", models.JSONField(blank=True, default=list)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("group", "Grouped notification"),
+                            ("escalation", "Escalation"),
+                            ("test", "Test"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                ("subject", models.CharField(max_length=500)),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("claimed_by", models.CharField(blank=True, max_length=100)),
+                ("last_error", models.TextField(blank=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="notifications.channel",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('worker', models.CharField(max_length=100)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('ok', models.BooleanField(null=True)),
-                ('detail', models.TextField(blank=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='log', to='notifications.outboxmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("worker", models.CharField(max_length=100)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("ok", models.BooleanField(null=True)),
+                ("detail", models.TextField(blank=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="log",
+                        to="notifications.outboxmessage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['message', 'number'],
+                "ordering": ["message", "number"],
             },
         ),
         migrations.CreateModel(
-            name='PendingEscalation',
+            name="PendingEscalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('problem_id', models.BigIntegerField()),
-                ('due_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('scheduled', 'Scheduled'), ('sent', 'Sent'), ('cancelled', 'Cancelled')], default='scheduled', max_length=10)),
-                ('title', models.CharField(max_length=500)),
-                ('severity', models.CharField(max_length=20)),
-                ('summary', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='notifications.escalationstep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("problem_id", models.BigIntegerField()),
+                ("due_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                ("severity", models.CharField(max_length=20)),
+                ("summary", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="notifications.escalationstep",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Route',
+            name="Route",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=100, verbose_name='order')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default route')),
-                ('continue_matching', models.BooleanField(default=False, verbose_name='continue to later rules')),
-                ('severities', models.JSONField(blank=True, default=list, verbose_name='severities')),
-                ('sources', models.JSONField(blank=True, default=list, verbose_name='sources')),
-                ('kinds', models.JSONField(blank=True, default=list, verbose_name='kinds')),
-                ('label_matchers', models.JSONField(blank=True, default=list, verbose_name='label matchers')),
-                ('group_by', models.JSONField(blank=True, default=list, verbose_name='group by labels')),
-                ('group_wait_seconds', models.PositiveIntegerField(default=30, verbose_name='group wait (s)')),
-                ('group_interval_seconds', models.PositiveIntegerField(default=300, verbose_name='group interval (s)')),
-                ('repeat_interval_seconds', models.PositiveIntegerField(default=14400, verbose_name='repeat interval (s)')),
-                ('channels', models.ManyToManyField(blank=True, related_name='routes', to='notifications.channel')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('people', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=100, verbose_name="order")),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default route")),
+                (
+                    "continue_matching",
+                    models.BooleanField(default=False, verbose_name="continue to later rules"),
+                ),
+                (
+                    "severities",
+                    models.JSONField(blank=True, default=list, verbose_name="severities"),
+                ),
+                ("sources", models.JSONField(blank=True, default=list, verbose_name="sources")),
+                ("kinds", models.JSONField(blank=True, default=list, verbose_name="kinds")),
+                (
+                    "label_matchers",
+                    models.JSONField(blank=True, default=list, verbose_name="label matchers"),
+                ),
+                (
+                    "group_by",
+                    models.JSONField(blank=True, default=list, verbose_name="group by labels"),
+                ),
+                (
+                    "group_wait_seconds",
+                    models.PositiveIntegerField(default=30, verbose_name="group wait (s)"),
+                ),
+                (
+                    "group_interval_seconds",
+                    models.PositiveIntegerField(default=300, verbose_name="group interval (s)"),
+                ),
+                (
+                    "repeat_interval_seconds",
+                    models.PositiveIntegerField(default=14400, verbose_name="repeat interval (s)"),
+                ),
+                (
+                    "channels",
+                    models.ManyToManyField(
+                        blank=True, related_name="routes", to="notifications.channel"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "people",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'is_default', 'position', 'pk'],
+                "ordering": ["client", "is_default", "position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='route',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='notifications.route'),
+            model_name="outboxmessage",
+            name="route",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="notifications.route",
+            ),
         ),
         migrations.AddField(
-            model_name='notificationgroup',
-            name='route',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='notifications.route'),
+            model_name="notificationgroup",
+            name="route",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="groups",
+                to="notifications.route",
+            ),
         ),
         migrations.AddField(
-            model_name='escalationstep',
-            name='route',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='notifications.route'),
+            model_name="escalationstep",
+            name="route",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="steps",
+                to="notifications.route",
+            ),
         ),
         migrations.CreateModel(
-            name='ChangeRecord',
+            name="ChangeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('problem_id', models.BigIntegerField()),
-                ('fingerprint', models.CharField(max_length=500)),
-                ('kind', models.CharField(max_length=20)),
-                ('severity', models.CharField(max_length=20)),
-                ('title', models.CharField(max_length=500)),
-                ('at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('routed', 'Routed'), ('unrouted', 'No route matched'), ('suppressed', 'Suppressed'), ('maintenance', 'In maintenance')], max_length=20)),
-                ('routes', models.JSONField(default=list)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("problem_id", models.BigIntegerField()),
+                ("fingerprint", models.CharField(max_length=500)),
+                ("kind", models.CharField(max_length=20)),
+                ("severity", models.CharField(max_length=20)),
+                ("title", models.CharField(max_length=500)),
+                ("at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("routed", "Routed"),
+                            ("unrouted", "No route matched"),
+                            ("suppressed", "Suppressed"),
+                            ("maintenance", "In maintenance"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("routes", models.JSONField(default=list)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['client', '-at'], name='notify_change_client_at')],
+                "indexes": [models.Index(fields=["client", "-at"], name="notify_change_client_at")],
             },
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('client', 'name'), name='notify_channel_name_per_client', violation_error_code='unique', violation_error_message='This client already has a channel with that name.'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("client", "name"),
+                name="notify_channel_name_per_client",
+                violation_error_code="unique",
+                violation_error_message="This client already has a channel with that name.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='groupmember',
-            index=models.Index(fields=['problem_id'], name='notify_member_problem'),
+            model_name="groupmember",
+            index=models.Index(fields=["problem_id"], name="notify_member_problem"),
         ),
         migrations.AddConstraint(
-            model_name='groupmember',
-            constraint=models.UniqueConstraint(fields=('group', 'problem_id'), name='notify_member_once'),
+            model_name="groupmember",
+            constraint=models.UniqueConstraint(
+                fields=("group", "problem_id"), name="notify_member_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='pendingescalation',
-            index=models.Index(condition=models.Q(('state', 'scheduled')), fields=['due_at'], name='notify_escalation_due'),
+            model_name="pendingescalation",
+            index=models.Index(
+                condition=models.Q(("state", "scheduled")),
+                fields=["due_at"],
+                name="notify_escalation_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='pendingescalation',
-            index=models.Index(fields=['problem_id'], name='notify_escalation_problem'),
+            model_name="pendingescalation",
+            index=models.Index(fields=["problem_id"], name="notify_escalation_problem"),
         ),
         migrations.AddConstraint(
-            model_name='pendingescalation',
-            constraint=models.UniqueConstraint(fields=('problem_id', 'step'), name='notify_escalate_once'),
+            model_name="pendingescalation",
+            constraint=models.UniqueConstraint(
+                fields=("problem_id", "step"), name="notify_escalate_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='route',
-            constraint=models.UniqueConstraint(fields=('client', 'name'), name='notify_route_name_per_client', violation_error_code='unique', violation_error_message='This client already has a route with that name.'),
+            model_name="route",
+            constraint=models.UniqueConstraint(
+                fields=("client", "name"),
+                name="notify_route_name_per_client",
+                violation_error_code="unique",
+                violation_error_message="This client already has a route with that name.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='route',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('client',), name='notify_one_default_route', violation_error_code='unique', violation_error_message='This client already has a default route.'),
+            model_name="route",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("client",),
+                name="notify_one_default_route",
+                violation_error_code="unique",
+                violation_error_message="This client already has a default route.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['next_attempt_at'], name='notify_outbox_due'),
+            model_name="outboxmessage",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "sending"])),
+                fields=["next_attempt_at"],
+                name="notify_outbox_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(fields=['client', '-created_at'], name='notify_outbox_client'),
+            model_name="outboxmessage",
+            index=models.Index(fields=["client", "-created_at"], name="notify_outbox_client"),
         ),
         migrations.AddIndex(
-            model_name='notificationgroup',
-            index=models.Index(condition=models.Q(('flush_at__isnull', False)), fields=['flush_at'], name='notify_group_due'),
+            model_name="notificationgroup",
+            index=models.Index(
+                condition=models.Q(("flush_at__isnull", False)),
+                fields=["flush_at"],
+                name="notify_group_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationgroup',
-            constraint=models.UniqueConstraint(fields=('route', 'key'), name='notify_group_once'),
+            model_name="notificationgroup",
+            constraint=models.UniqueConstraint(fields=("route", "key"), name="notify_group_once"),
         ),
         migrations.AddConstraint(
-            model_name='escalationstep',
-            constraint=models.UniqueConstraint(fields=('route', 'number'), name='notify_step_once'),
+            model_name="escalationstep",
+            constraint=models.UniqueConstraint(fields=("route", "number"), name="notify_step_once"),
         ),
     ]

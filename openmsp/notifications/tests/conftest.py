@@ -33,7 +33,9 @@ def http_peer() -> Iterator[HttpPeer]:
         yield peer
 
 
-def change(client: Any, problem_id: int | None = None, kind: str = "firing", **extra: Any) -> spine.ProblemChange:
+def change(
+    client: Any, problem_id: int | None = None, kind: str = "firing", **extra: Any
+) -> spine.ProblemChange:
     """Tell notifications about a problem change through the real seam; returns the change."""
     pid = problem_id if problem_id is not None else next(_ids)
     values: dict[str, Any] = {

@@ -22,7 +22,9 @@ def email_channel(client: Any, *recipients: str, name: str = "NOC mail") -> Chan
     )
 
 
-def webhook_channel(client: Any, url: str, name: str = "Ops hook", kind: str = "webhook", **config: Any) -> Channel:
+def webhook_channel(
+    client: Any, url: str, name: str = "Ops hook", kind: str = "webhook", **config: Any
+) -> Channel:
     return actions.create_channel(
         actor=SYSTEM,
         client=client,

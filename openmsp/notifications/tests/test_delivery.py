@@ -30,10 +30,12 @@ def test_a_firing_problem_reaches_the_clients_mailbox_after_the_group_wait(clien
     assert "ERP web is down" in mail.get_content()
     assert f"/problems/{fired.problem_id}/" in mail.get_content()
     message = OutboxMessage.objects.get()
-    assert message.status == S.SENT and message.attempts == 1
+    assert message.status == S.SENT
+    assert message.attempts == 1
     assert mail["Message-ID"] == f"<{message.idempotency_key.replace(':', '.')}@127.0.0.1>"
     [attempt] = message.log.all()
-    assert attempt.ok is True and attempt.finished_at is not None
+    assert attempt.ok is True
+    assert attempt.finished_at is not None
 
 
 def test_a_webhook_is_signed_with_the_channels_secret_and_names_its_idempotency_key(
@@ -50,7 +52,8 @@ def test_a_webhook_is_signed_with_the_channels_secret_and_names_its_idempotency_
     assert not webhook.verify("another-secret-entirely-0000", got.headers, got.body)
     body = got.json()
     assert got.headers["X-OpenMSP-Idempotency-Key"] == body["idempotency_key"]
-    assert body["status"] == "firing" and body["client"]["name"] == "Hanbit Logistics"
+    assert body["status"] == "firing"
+    assert body["client"]["name"] == "Hanbit Logistics"
     [problem] = body["problems"]
     assert problem["problem_id"] == fired.problem_id
     assert problem["labels"]["env"] == "prod"
@@ -65,7 +68,8 @@ def test_a_peer_answering_503_is_retried_with_backoff_and_delivered_once(client_
 
     assert outbox.deliver_due(worker="w1") == (0, 1)
     message = OutboxMessage.objects.get()
-    assert message.status == S.PENDING and "HTTP 503" in message.last_error
+    assert message.status == S.PENDING
+    assert "HTTP 503" in message.last_error
     assert outbox.deliver_due(worker="w1") == (0, 0), "not due again before the backoff"
     assert outbox.deliver_due(worker="w1", now=later(31)) == (0, 1)
     assert outbox.deliver_due(worker="w1", now=later(59)) == (0, 0), "second wait is 60 s"
@@ -74,7 +78,8 @@ def test_a_peer_answering_503_is_retried_with_backoff_and_delivered_once(client_
     assert len(http_peer.requests()) == 3
     assert len({r.headers["X-OpenMSP-Idempotency-Key"] for r in http_peer.requests()}) == 1
     message.refresh_from_db()
-    assert message.status == S.SENT and message.attempts == 3
+    assert message.status == S.SENT
+    assert message.attempts == 3
     assert [a.ok for a in message.log.all()] == [False, False, True]
     assert outbox.deliver_due(worker="w1", now=later(10_000)) == (0, 0)
 
@@ -87,7 +92,8 @@ def test_a_peer_refusing_the_message_with_400_is_not_retried(client_a, http_peer
 
     outbox.deliver_due(worker="w1")
     message = OutboxMessage.objects.get()
-    assert message.status == S.FAILED and "HTTP 400" in message.last_error
+    assert message.status == S.FAILED
+    assert "HTTP 400" in message.last_error
     assert outbox.deliver_due(worker="w1", now=later(100_000)) == (0, 0)
 
 
@@ -101,7 +107,8 @@ def test_an_unreachable_peer_is_retried_until_the_attempts_run_out(client_a, set
     outbox.deliver_due(worker="w1")
     outbox.deliver_due(worker="w1", now=later(3600))
     message = OutboxMessage.objects.get()
-    assert message.status == S.FAILED and message.attempts == 2
+    assert message.status == S.FAILED
+    assert message.attempts == 2
     assert "ConnectError" in message.last_error
 
 
@@ -121,7 +128,8 @@ def test_a_message_whose_worker_died_is_delivered_by_another_after_the_lease(
     # The dead worker's late report (had it only stalled) changes nothing.
     outbox._record(dead, ok=False, detail="timeout", retryable=True)
     message = OutboxMessage.objects.get()
-    assert message.status == S.SENT and message.claimed_by == "w2"
+    assert message.status == S.SENT
+    assert message.claimed_by == "w2"
     attempts = list(DeliveryAttempt.objects.order_by("number"))
     assert [(a.worker, a.ok) for a in attempts] == [("dies", False), ("w2", True)]
     assert "lease expired" in attempts[0].detail

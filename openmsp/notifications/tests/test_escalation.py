@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
+from conftest import make_user
 from openmsp.accounts.roles import Role
 from openmsp.notifications import actions, dispatch, outbox
 from openmsp.notifications.models import OutboxMessage, PendingEscalation
 from openmsp.notifications.tests.conftest import change, later
 from openmsp.notifications.tests.factories import SYSTEM, email_channel, webhook_channel
-from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,8 @@ def test_each_step_fires_once_when_its_time_comes_unacknowledged(client_a, ladde
     assert dispatch.escalate_due(now=later(4 * 60)) == 0
     assert dispatch.escalate_due(now=later(5 * 60 + 1)) == 2
     [first] = _escalations()
-    assert first.recipients == ["oncall@msp.example"] and first.channel is None
+    assert first.recipients == ["oncall@msp.example"]
+    assert first.channel is None
     assert first.subject.startswith("[ESCALATION 1:2]")
     assert dispatch.escalate_due(now=later(6 * 60)) == 0, "a step is sent once"
 

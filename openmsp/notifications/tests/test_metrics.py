@@ -6,9 +6,8 @@ import pytest
 from django.test import Client as HttpClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from openmsp.notifications import outbox
+from openmsp.notifications import actions, outbox
 from openmsp.notifications.tests.factories import SYSTEM, email_channel, webhook_channel
-from openmsp.notifications import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,8 @@ def test_metrics_show_outbox_depth_age_and_outcomes_by_kind(client_a, smtp_peer,
     actions.send_test(actor=SYSTEM, channel=hook)
     http_peer.statuses = [400]
     page = HttpClient().get("/metrics")
-    assert page.status_code == 200 and page["Content-Type"].startswith("text/plain")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/plain")
     before = _samples(page.content.decode())
     assert before[("openmsp_notification_outbox_depth", (("status", "pending"),))] == 3
     assert before[("openmsp_notification_oldest_undelivered_seconds", ())] >= 0
@@ -37,10 +37,21 @@ def test_metrics_show_outbox_depth_age_and_outcomes_by_kind(client_a, smtp_peer,
     outbox.deliver_due(worker="w1")
     after = _samples(HttpClient().get("/metrics").content.decode())
     assert after[("openmsp_notification_outbox_depth", (("status", "pending"),))] == 0
-    assert after[("openmsp_notification_messages_total", (("kind", "email"), ("status", "sent")))] == 1
-    assert after[("openmsp_notification_messages_total", (("kind", "webhook"), ("status", "sent")))] == 1
-    assert after[("openmsp_notification_messages_total", (("kind", "webhook"), ("status", "failed")))] == 1
-    failed = ("openmsp_notification_delivery_attempts_total", (("kind", "webhook"), ("outcome", "failed")))
+    assert (
+        after[("openmsp_notification_messages_total", (("kind", "email"), ("status", "sent")))] == 1
+    )
+    assert (
+        after[("openmsp_notification_messages_total", (("kind", "webhook"), ("status", "sent")))]
+        == 1
+    )
+    assert (
+        after[("openmsp_notification_messages_total", (("kind", "webhook"), ("status", "failed")))]
+        == 1
+    )
+    failed = (
+        "openmsp_notification_delivery_attempts_total",
+        (("kind", "webhook"), ("outcome", "failed")),
+    )
     assert after[failed] == 1
     assert after[("openmsp_collector_up", (("collector", "notifications"),))] == 1
     assert "Hanbit" not in HttpClient().get("/metrics").content.decode()

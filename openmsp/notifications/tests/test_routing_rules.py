@@ -15,7 +15,9 @@ from openmsp.notifications.routing import (
 
 
 def _change(**labels: str) -> Change:
-    base = effective_labels(labels, source="check", severity="critical", fingerprint="check:a:1:http")
+    base = effective_labels(
+        labels, source="check", severity="critical", fingerprint="check:a:1:http"
+    )
     return Change(kind="firing", severity="critical", source="check", labels=base)
 
 
@@ -31,7 +33,9 @@ def test_the_first_matching_rule_wins_unless_it_says_continue() -> None:
 
 def test_the_default_route_takes_only_what_no_other_rule_matched() -> None:
     default = Rule(9, is_default=True)
-    assert [r.id for r in select_routes([Rule(1, sources=frozenset({"heartbeat"})), default], _change())] == [9]
+    assert [
+        r.id for r in select_routes([Rule(1, sources=frozenset({"heartbeat"})), default], _change())
+    ] == [9]
     assert [r.id for r in select_routes([Rule(1), default], _change())] == [1]
 
 

@@ -122,7 +122,7 @@ def test_a_webhook_taken_by_the_receiver_before_the_kill_comes_again_with_the_sa
 ) -> None:
     with HttpPeer() as http:
         env = {"OPENMSP_NOTIFY_LEASE_SECONDS": str(LEASE)}
-        _seed(database, "webhook", '{"url": "%s/hook"}' % http.url)
+        _seed(database, "webhook", f'{{"url": "{http.url}/hook"}}')
         http.stall.armed = True  # the receiver has the request but is slow to answer
         first = Worker(database, env)
         try:
@@ -139,5 +139,6 @@ def test_a_webhook_taken_by_the_receiver_before_the_kill_comes_again_with_the_sa
         finally:
             second.stop()
         keys = [r.headers["X-OpenMSP-Idempotency-Key"] for r in http.requests()]
-        assert len(keys) == 2 and len(set(keys)) == 1, "at least once, recognisably the same"
+        assert len(keys) == 2, "at least once: the receiver saw the request twice"
+        assert len(set(keys)) == 1, "recognisably the same message both times"
         assert _outbox(database) == ("sent", 2)

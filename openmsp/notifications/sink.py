@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.db import transaction
 from django.utils import timezone
 
 from openmsp.core.spine import ProblemChange
@@ -44,6 +45,7 @@ def rule_of(route: Route) -> routing.Rule:
     )
 
 
+@transaction.atomic(savepoint=False)  # the caller's transaction; one of our own if it has none
 def on_problem_change(change: ProblemChange) -> None:
     if change.kind in STOPS_LADDER:
         cancel_escalations(change.problem_id)

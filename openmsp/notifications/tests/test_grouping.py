@@ -47,7 +47,10 @@ def test_an_outage_of_1000_problems_is_one_message_per_route_per_group_interval(
 
     assert dispatch.flush_due_groups(now=later(31)) == 2
     messages = _messages()
-    assert sorted(m.route.name for m in messages if m.route) == ["Critical to the hook", "Mail everything"]
+    assert sorted(m.route.name for m in messages if m.route) == [
+        "Critical to the hook",
+        "Mail everything",
+    ]
     assert all(len(m.payload["items"]) == 1000 for m in messages)
     assert messages[0].subject.startswith("[FIRING:1000]")
 

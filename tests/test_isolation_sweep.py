@@ -58,9 +58,9 @@ PARAM_KIND: dict[str, str] = {
     "command_id": "command",
     "command_run_id": "command_run",
     "run_id": "command_run",
-    "channel_id": "notification_channel",
-    "route_id": "notification_route",
-    "delivery_id": "notification_delivery",
+    "notification_channel_id": "notification_channel",
+    "notification_route_id": "notification_route",
+    "notification_message_id": "notification_delivery",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }

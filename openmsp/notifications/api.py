@@ -43,9 +43,9 @@ TAG = "notifications"
 READ = (404,)
 WRITE = (403, 404)
 
-path_object("channel_id", queries.get_channel)
-path_object("route_id", queries.get_route)
-path_object("delivery_id", queries.get_delivery)
+path_object("notification_channel_id", queries.get_channel)
+path_object("notification_route_id", queries.get_route)
+path_object("notification_message_id", queries.get_delivery)
 
 
 def _client(actor: Actor, client_id: int) -> Client:
@@ -74,32 +74,36 @@ def create_channel(request: HttpRequest, client_id: int, payload: ChannelIn) -> 
     return Status(201, channel)
 
 
-@endpoint(router, "GET", "/notification-channels/{channel_id}", "Get a notification channel", tag=TAG, ok={200: ChannelOut}, errors=READ)  # fmt: skip
-def get_channel(request: HttpRequest, channel_id: int) -> Channel:
-    return queries.get_channel(actor_from(request), channel_id)
+@endpoint(router, "GET", "/notification-channels/{notification_channel_id}", "Get a notification channel", tag=TAG, ok={200: ChannelOut}, errors=READ)  # fmt: skip
+def get_channel(request: HttpRequest, notification_channel_id: int) -> Channel:
+    return queries.get_channel(actor_from(request), notification_channel_id)
 
 
-@endpoint(router, "PATCH", "/notification-channels/{channel_id}", "Change a notification channel", tag=TAG, ok={200: ChannelOut}, errors=(*WRITE, 409))  # fmt: skip
-def update_channel(request: HttpRequest, channel_id: int, payload: ChannelPatch) -> Channel:
+@endpoint(router, "PATCH", "/notification-channels/{notification_channel_id}", "Change a notification channel", tag=TAG, ok={200: ChannelOut}, errors=(*WRITE, 409))  # fmt: skip
+def update_channel(
+    request: HttpRequest, notification_channel_id: int, payload: ChannelPatch
+) -> Channel:
     """`config` replaces all settings; `secret` replaces the secret (empty: keep it)."""
     actor = actor_from(request)
-    channel = queries.get_channel(actor, channel_id)
+    channel = queries.get_channel(actor, notification_channel_id)
     return actions.update_channel(actor=actor, channel=channel, changes=changes_of(payload))
 
 
-@endpoint(router, "DELETE", "/notification-channels/{channel_id}", "Delete a notification channel", tag=TAG, ok={204: None}, errors=WRITE)  # fmt: skip
-def delete_channel(request: HttpRequest, channel_id: int) -> Status[None]:
+@endpoint(router, "DELETE", "/notification-channels/{notification_channel_id}", "Delete a notification channel", tag=TAG, ok={204: None}, errors=WRITE)  # fmt: skip
+def delete_channel(request: HttpRequest, notification_channel_id: int) -> Status[None]:
     actor = actor_from(request)
-    actions.delete_channel(actor=actor, channel=queries.get_channel(actor, channel_id))
+    actions.delete_channel(actor=actor, channel=queries.get_channel(actor, notification_channel_id))
     return Status(204, None)
 
 
-@endpoint(router, "POST", "/notification-channels/{channel_id}/test", "Send a test notification", tag=TAG, ok={202: DeliveryOut}, errors=WRITE)  # fmt: skip
-def send_test(request: HttpRequest, channel_id: int) -> Status[OutboxMessage]:
+@endpoint(router, "POST", "/notification-channels/{notification_channel_id}/test", "Send a test notification", tag=TAG, ok={202: DeliveryOut}, errors=WRITE)  # fmt: skip
+def send_test(request: HttpRequest, notification_channel_id: int) -> Status[OutboxMessage]:
     """Queues a test message; a worker delivers it within seconds. Follow it in the delivery
-    log (`GET /notification-deliveries/{id}`)."""
+    log (`GET /notification-messages/{id}`)."""
     actor = actor_from(request)
-    message = actions.send_test(actor=actor, channel=queries.get_channel(actor, channel_id))
+    message = actions.send_test(
+        actor=actor, channel=queries.get_channel(actor, notification_channel_id)
+    )
     return Status(202, queries.get_delivery(actor, message.pk))
 
 
@@ -172,32 +176,32 @@ def create_route(request: HttpRequest, client_id: int, payload: RouteIn) -> Stat
     return Status(201, queries.get_route(actor, route.pk))
 
 
-@endpoint(router, "GET", "/notification-routes/{route_id}", "Get a routing rule", tag=TAG, ok={200: RouteOut}, errors=READ)  # fmt: skip
-def get_route(request: HttpRequest, route_id: int) -> Route:
-    return queries.get_route(actor_from(request), route_id)
+@endpoint(router, "GET", "/notification-routes/{notification_route_id}", "Get a routing rule", tag=TAG, ok={200: RouteOut}, errors=READ)  # fmt: skip
+def get_route(request: HttpRequest, notification_route_id: int) -> Route:
+    return queries.get_route(actor_from(request), notification_route_id)
 
 
-@endpoint(router, "PATCH", "/notification-routes/{route_id}", "Change a routing rule", tag=TAG, ok={200: RouteOut}, errors=(*WRITE, 409))  # fmt: skip
-def update_route(request: HttpRequest, route_id: int, payload: RoutePatch) -> Route:
+@endpoint(router, "PATCH", "/notification-routes/{notification_route_id}", "Change a routing rule", tag=TAG, ok={200: RouteOut}, errors=(*WRITE, 409))  # fmt: skip
+def update_route(request: HttpRequest, notification_route_id: int, payload: RoutePatch) -> Route:
     """Only the fields sent change; `channel_ids`, `people_ids` and `steps` replace."""
     actor = actor_from(request)
-    route = queries.get_route(actor, route_id)
+    route = queries.get_route(actor, notification_route_id)
     args = _route_args(actor, route.client, payload)
     actions.update_route(actor=actor, route=route, changes=args.pop("fields"), **args)
-    return queries.get_route(actor, route_id)
+    return queries.get_route(actor, notification_route_id)
 
 
-@endpoint(router, "DELETE", "/notification-routes/{route_id}", "Delete a routing rule", tag=TAG, ok={204: None}, errors=WRITE)  # fmt: skip
-def delete_route(request: HttpRequest, route_id: int) -> Status[None]:
+@endpoint(router, "DELETE", "/notification-routes/{notification_route_id}", "Delete a routing rule", tag=TAG, ok={204: None}, errors=WRITE)  # fmt: skip
+def delete_route(request: HttpRequest, notification_route_id: int) -> Status[None]:
     actor = actor_from(request)
-    actions.delete_route(actor=actor, route=queries.get_route(actor, route_id))
+    actions.delete_route(actor=actor, route=queries.get_route(actor, notification_route_id))
     return Status(204, None)
 
 
 # --- Delivery log ------------------------------------------------------------------------------
 
 
-@endpoint(router, "GET", "/notification-deliveries", "List notification deliveries", tag=TAG, ok={200: DeliveryPage})  # fmt: skip
+@endpoint(router, "GET", "/notification-messages", "List notification messages (the delivery log)", tag=TAG, ok={200: DeliveryPage})  # fmt: skip
 def list_deliveries(request: HttpRequest, query: Query[DeliveryQuery]) -> dict[str, Any]:
     """Outbox messages of the clients you may see, newest first, filtered by client, channel,
     route, status (pending, sending, sent, failed), kind and origin (group, escalation, test)."""
@@ -211,6 +215,6 @@ def list_deliveries(request: HttpRequest, query: Query[DeliveryQuery]) -> dict[s
     return page(request, qs, query)
 
 
-@endpoint(router, "GET", "/notification-deliveries/{delivery_id}", "Get a delivery with its attempts", tag=TAG, ok={200: DeliveryDetailOut}, errors=READ)  # fmt: skip
-def get_delivery(request: HttpRequest, delivery_id: int) -> OutboxMessage:
-    return queries.get_delivery(actor_from(request), delivery_id)
+@endpoint(router, "GET", "/notification-messages/{notification_message_id}", "Get a notification message with its delivery attempts", tag=TAG, ok={200: DeliveryDetailOut}, errors=READ)  # fmt: skip
+def get_delivery(request: HttpRequest, notification_message_id: int) -> OutboxMessage:
+    return queries.get_delivery(actor_from(request), notification_message_id)

@@ -100,9 +100,9 @@ def channel_create(request: HttpRequest) -> HttpResponse:
 
 @GET_POST
 @page
-def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_edit(request: HttpRequest, notification_channel_id: int) -> HttpResponse:
     actor = actor_of(request)
-    channel = queries.get_channel(actor, channel_id)
+    channel = queries.get_channel(actor, notification_channel_id)
     require_perm(request, Perm.NOTIFY_MANAGE)
     config = channel.config
     initial = {
@@ -132,18 +132,20 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @require_POST
 @page
-def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_delete(request: HttpRequest, notification_channel_id: int) -> HttpResponse:
     actor = actor_of(request)
-    actions.delete_channel(actor=actor, channel=queries.get_channel(actor, channel_id))
+    actions.delete_channel(actor=actor, channel=queries.get_channel(actor, notification_channel_id))
     messages.success(request, _("Channel deleted."))
     return redirect("notification_channels")
 
 
 @require_POST
 @page
-def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_test(request: HttpRequest, notification_channel_id: int) -> HttpResponse:
     actor = actor_of(request)
-    message = actions.send_test(actor=actor, channel=queries.get_channel(actor, channel_id))
+    message = actions.send_test(
+        actor=actor, channel=queries.get_channel(actor, notification_channel_id)
+    )
     messages.success(
         request, _("Test notification queued; its delivery shows here within seconds.")
     )
@@ -205,9 +207,9 @@ def route_create(request: HttpRequest) -> HttpResponse:
 
 @GET_POST
 @page
-def route_edit(request: HttpRequest, route_id: int) -> HttpResponse:
+def route_edit(request: HttpRequest, notification_route_id: int) -> HttpResponse:
     actor = actor_of(request)
-    route = queries.get_route(actor, route_id)
+    route = queries.get_route(actor, notification_route_id)
     require_perm(request, Perm.NOTIFY_MANAGE)
     initial = {name: getattr(route, name) for name in actions.ROUTE_FIELDS}
     initial.update(
@@ -236,9 +238,9 @@ def route_edit(request: HttpRequest, route_id: int) -> HttpResponse:
 
 @require_POST
 @page
-def route_delete(request: HttpRequest, route_id: int) -> HttpResponse:
+def route_delete(request: HttpRequest, notification_route_id: int) -> HttpResponse:
     actor = actor_of(request)
-    actions.delete_route(actor=actor, route=queries.get_route(actor, route_id))
+    actions.delete_route(actor=actor, route=queries.get_route(actor, notification_route_id))
     messages.success(request, _("Routing rule deleted."))
     return redirect("notification_routes")
 
@@ -263,8 +265,8 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @page
-def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    message = queries.get_delivery(actor_of(request), delivery_id)
+def delivery_detail(request: HttpRequest, notification_message_id: int) -> HttpResponse:
+    message = queries.get_delivery(actor_of(request), notification_message_id)
     context = {
         "message": message,
         "attempts": message.log.order_by("number"),

@@ -127,9 +127,9 @@ def test_the_test_button_queues_a_message_the_delivery_log_shows(client_a, alice
     queued = _post(http, f"/api/v1/notification-channels/{channel['id']}/test", {})
     assert queued.status_code == 202
     assert queued.json()["status"] == "pending"
-    log = api_as(bob).get("/api/v1/notification-deliveries?status=pending&origin=test").json()
+    log = api_as(bob).get("/api/v1/notification-messages?status=pending&origin=test").json()
     assert [d["id"] for d in log["items"]] == [queued.json()["id"]]
-    detail = api_as(bob).get(f"/api/v1/notification-deliveries/{queued.json()['id']}").json()
+    detail = api_as(bob).get(f"/api/v1/notification-messages/{queued.json()['id']}").json()
     assert detail["problems"] == 1
     assert detail["log"] == []
     assert (
@@ -151,4 +151,4 @@ def test_charlie_gets_404_for_client_as_channels(client_a, alice, charlie, api_a
         ).status_code
         == 404
     )
-    assert outsider.get("/api/v1/notification-deliveries").json()["count"] == 0
+    assert outsider.get("/api/v1/notification-messages").json()["count"] == 0

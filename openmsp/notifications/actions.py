@@ -70,7 +70,7 @@ def _clean_channel(channel: Channel) -> None:
         )
     if not cls.needs_secret:
         channel.secret = ""
-    full_clean(channel, exclude=["client", "config", "secret"])
+    full_clean(channel, exclude=["config", "secret"])  # client kept: names are unique per client
 
 
 @transaction.atomic
@@ -218,8 +218,8 @@ def _clean_route(route: Route) -> None:
         value = getattr(route, name)
         if not isinstance(value, int) or not low <= value <= high:
             raise ValidationFailed(f"{name} must be between {low} and {high}.", field=name)
-    full_clean(route, exclude=["client", "severities", "sources", "kinds", "label_matchers",
-                               "group_by"])  # fmt: skip
+    # The JSON lists were cleaned above; the client stays in so the unique names are checked.
+    full_clean(route, exclude=["severities", "sources", "kinds", "label_matchers", "group_by"])
 
 
 def _check_targets(

@@ -152,3 +152,18 @@ def test_charlie_gets_404_for_client_as_channels(client_a, alice, charlie, api_a
         == 404
     )
     assert outsider.get("/api/v1/notification-messages").json()["count"] == 0
+
+
+def test_a_second_route_or_channel_with_the_same_name_or_a_second_default_is_a_409(
+    client_a, alice, api_as
+):
+    http = api_as(alice)
+    routes = f"/api/v1/clients/{client_a.pk}/notification-routes"
+    assert _post(http, routes, {"name": "All", "is_default": True}).status_code == 201
+    assert _post(http, routes, {"name": "All"}).status_code == 409
+    second_default = _post(http, routes, {"name": "Other", "is_default": True})
+    assert second_default.status_code == 409
+    channels = f"/api/v1/clients/{client_a.pk}/notification-channels"
+    mail = {"name": "Mail", "kind": "email", "config": {"recipients": ["a@hanbit.example"]}}
+    assert _post(http, channels, mail).status_code == 201
+    assert _post(http, channels, mail).status_code == 409

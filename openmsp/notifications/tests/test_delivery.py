@@ -133,3 +133,15 @@ def test_a_message_whose_worker_died_is_delivered_by_another_after_the_lease(
     attempts = list(DeliveryAttempt.objects.order_by("number"))
     assert [(a.worker, a.ok) for a in attempts] == [("dies", False), ("w2", True)]
     assert "lease expired" in attempts[0].detail
+
+
+def test_without_an_smtp_server_mail_is_written_to_the_data_directory(client_a, settings, tmp_path):
+    settings.EMAIL_HOST = ""
+    settings.EMAIL_FILE_PATH = str(tmp_path / "outbox-mail")
+    route(client_a, email_channel(client_a, "noc@hanbit.example"), is_default=True)
+    change(client_a, title="Backup failed")
+    dispatch.flush_due_groups(now=later(31))
+    assert outbox.deliver_due(worker="w1") == (1, 0)
+    [written] = (tmp_path / "outbox-mail").glob("*.eml")
+    assert b"Backup failed" in written.read_bytes()
+    assert "written to" in OutboxMessage.objects.get().log.get().detail

@@ -116,6 +116,11 @@ class RouteForm(forms.Form):
     group_wait_seconds = forms.IntegerField(label=_("Group wait (s)"), min_value=0, max_value=3600, initial=30)  # fmt: skip
     group_interval_seconds = forms.IntegerField(label=_("Group interval (s)"), min_value=5, max_value=86400, initial=300)  # fmt: skip
     repeat_interval_seconds = forms.IntegerField(label=_("Repeat interval (s)"), min_value=60, max_value=30 * 86400, initial=14400)  # fmt: skip
+    steps = forms.CharField(
+        label=_("Escalation steps"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One step per line: minutes unacknowledged, then channel names. "
+                    "Example: 15: Pager, Team lead mail"),
+    )  # fmt: skip
     channels = forms.ModelMultipleChoiceField(
         label=_("Channels"), required=False, queryset=Channel.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -147,13 +152,49 @@ class RouteForm(forms.Form):
             out.append({"name": found[1], "op": found[2], "value": found[3]})
         return out
 
+    def clean_steps(self) -> list[tuple[int, list[str]]]:
+        out = []
+        for line in (self.cleaned_data["steps"] or "").splitlines():
+            if not line.strip():
+                continue
+            minutes, _sep, names = line.partition(":")
+            if not minutes.strip().isdigit() or not split_list(names):
+                raise ValidationError(_("“%(line)s” is not “minutes: channel, channel”.") % {"line": line})  # fmt: skip
+            out.append((int(minutes), split_list(names)))
+        return out
+
     def fields_for_action(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("client", None)
         data.pop("channels", None)
+        data.pop("steps", None)
         data["sources"] = split_list(data["sources"])
         data["group_by"] = split_list(data["group_by"])
         return data
+
+
+def steps_text(route: Any) -> str:
+    return "\n".join(
+        f"{s.after_minutes}: {', '.join(c.name for c in s.channels.all())}"
+        for s in route.steps.all()
+    )
+
+
+def steps_for(
+    form: RouteForm, channels: QuerySet[Channel], keep_people: Any = None
+) -> list[dict[str, Any]] | None:
+    """The ladder the form describes, channels resolved by name among the client's; None (and
+    an error on the field) when a name is unknown. People of existing steps are kept."""
+    by_name = {c.name: c for c in channels}
+    ladder = []
+    for index, (minutes, names) in enumerate(form.cleaned_data["steps"]):
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            form.add_error("steps", _("No channel named “%(name)s”.") % {"name": unknown[0]})
+            return None
+        people = keep_people(index) if keep_people else []
+        ladder.append({"after_minutes": minutes, "channels": [by_name[n] for n in names], "people": people})  # fmt: skip
+    return ladder
 
 
 def matchers_text(matchers: list[dict[str, str]]) -> str:

@@ -189,12 +189,17 @@ def route_create(request: HttpRequest) -> HttpResponse:
         channels=channels,
         initial={"client": _int(request.GET.get("client")), "enabled": True},
     )
+    ladder = None
     if request.method == "POST" and form.is_valid():
+        client = form.cleaned_data["client"]
+        ladder = forms.steps_for(form, channels.filter(client=client))
+    if ladder is not None:
         try:
             actions.create_route(
                 actor=actor,
                 client=form.cleaned_data["client"],
                 channels=list(form.cleaned_data["channels"]),
+                steps=ladder,
                 **form.fields_for_action(),
             )
         except (ValidationFailed, Conflict) as exc:
@@ -217,16 +222,26 @@ def route_edit(request: HttpRequest, notification_route_id: int) -> HttpResponse
         group_by=", ".join(route.group_by),
         label_matchers=forms.matchers_text(route.label_matchers),
         channels=list(route.channels.all()),
+        steps=forms.steps_text(route),
     )
     channels = queries.channels_visible_to(actor).filter(client=route.client).order_by("name")
     form = forms.RouteForm(request.POST or None, channels=channels, initial=initial)
+    old_steps = list(route.steps.all())
+
+    def keep_people(index: int) -> list[Any]:
+        return list(old_steps[index].people.all()) if index < len(old_steps) else []
+
+    ladder = None
     if request.method == "POST" and form.is_valid():
+        ladder = forms.steps_for(form, channels, keep_people)
+    if ladder is not None:
         try:
             actions.update_route(
                 actor=actor,
                 route=route,
                 changes=form.fields_for_action(),
                 channels=list(form.cleaned_data["channels"]),
+                steps=ladder,
             )
         except (ValidationFailed, Conflict) as exc:
             _route_error(form, exc)

@@ -84,6 +84,7 @@ def test_alice_adds_a_routing_rule_with_matchers(client_a, alice, web_as):
             "group_interval_seconds": 300,
             "repeat_interval_seconds": 3600,
             "channels": [channel.pk],
+            "steps": "15: NOC",
         },
     )
     assert made.status_code == 302, made.content.decode()[:3000]
@@ -93,8 +94,15 @@ def test_alice_adds_a_routing_rule_with_matchers(client_a, alice, web_as):
         {"name": "team", "op": "!=", "value": "web"},
     ]
     assert list(route.channels.all()) == [channel]
+    [step] = route.steps.all()
+    assert step.after_minutes == 15
+    assert list(step.channels.all()) == [channel]
     assert "env=~prod.*" in web.get("/notifications/routes/").content.decode()
     bad = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "label_matchers": "env=~(prod", "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600})  # fmt: skip
+    unknown = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "steps": "5: Pager", "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600})  # fmt: skip
+    assert unknown.status_code == 422
+    assert unknown.context["form"].errors["steps"]
+    assert route.steps.count() == 1, "nothing changed"
     assert bad.status_code == 422
     assert bad.context["form"].errors["label_matchers"]
 

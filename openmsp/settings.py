@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "openmsp.agent_api",
     "openmsp.heartbeats",
     "openmsp.monitoring",
+    "openmsp.notifications",
     "openmsp.web",
 ]
 
@@ -197,7 +198,10 @@ EMAIL_HOST = env_str("OPENMSP_SMTP_HOST", "")
 EMAIL_PORT = env_int("OPENMSP_SMTP_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("OPENMSP_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("OPENMSP_SMTP_PASSWORD") or ""
-EMAIL_USE_TLS = env_bool("OPENMSP_SMTP_STARTTLS", True)
+# Implicit TLS (port 465) or STARTTLS (587), never both: Django's SMTP backend refuses both.
+EMAIL_USE_SSL = env_bool("OPENMSP_SMTP_SSL", False)
+EMAIL_USE_TLS = env_bool("OPENMSP_SMTP_STARTTLS", True) and not EMAIL_USE_SSL
+EMAIL_TIMEOUT = env_int("OPENMSP_SMTP_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("OPENMSP_EMAIL_FROM", "OpenMSP <openmsp@localhost>")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
@@ -205,6 +209,13 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
+
+# --- Notifications and /metrics ------------------------------------------------------------
+# A worker holds a claimed outbox message this long; if it dies, another worker takes the message
+# over after it. Must exceed the slowest delivery (SMTP and HTTP time-outs are 30 s and 10 s).
+OPENMSP_NOTIFY_LEASE_SECONDS = env_int("OPENMSP_NOTIFY_LEASE_SECONDS", 120, minimum=1)
+OPENMSP_NOTIFY_MAX_ATTEMPTS = env_int("OPENMSP_NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
+OPENMSP_METRICS_TOKEN = env_secret("OPENMSP_METRICS_TOKEN") or ""
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = env_choice("OPENMSP_LANGUAGE", "ko", ["ko", "en"])

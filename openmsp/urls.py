@@ -2,11 +2,12 @@ from django.urls import include, path
 
 from openmsp.agent_api import views as agent_views
 from openmsp.api import api
-from openmsp.core import api_fallback
+from openmsp.core import api_fallback, metrics_endpoint
 from openmsp.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("metrics", metrics_endpoint.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("api/v1/<path:rest>", api_fallback.not_found),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("audit/", include("openmsp.core.urls")),
     path("assets/", include("openmsp.assets.urls")),
     path("checks/", include("openmsp.monitoring.urls")),
+    path("notifications/", include("openmsp.notifications.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
     path("heartbeats/", include("openmsp.heartbeats.urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),

@@ -51,7 +51,9 @@ def pinned_ids(client_a: Client) -> dict[str, int]:
         actor=SYSTEM, email="decoy@hanbit.example", role=Role.CLIENT_USER, client=client_a
     )
     token, _secret = account_actions.create_token(actor=Actor(user=decoy), user=decoy, name="x")
+    notifications = _notification_objects(client_a)
     return {
+        **notifications,
         "client_id": client_a.pk,
         "site_id": site.pk,
         "contact_id": contact.pk,
@@ -60,6 +62,25 @@ def pinned_ids(client_a: Client) -> dict[str, int]:
         "special_day_id": day.pk,
         "user_id": decoy.pk,
         "token_id": token.pk,
+    }
+
+
+def _notification_objects(client_a: Client) -> dict[str, int]:
+    from openmsp.notifications import actions as notify
+
+    channel = notify.create_channel(
+        actor=SYSTEM,
+        client=client_a,
+        name="NOC",
+        kind="email",
+        config={"recipients": ["noc@hanbit.example"]},
+    )
+    route = notify.create_route(actor=SYSTEM, client=client_a, name="All", channels=[channel])
+    message = notify.send_test(actor=SYSTEM, channel=channel)
+    return {
+        "notification_channel_id": channel.pk,
+        "notification_route_id": route.pk,
+        "notification_message_id": message.pk,
     }
 
 

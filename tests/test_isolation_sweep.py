@@ -60,6 +60,9 @@ PARAM_KIND: dict[str, str] = {
     "run_id": "command_run",
     "heartbeat_id": "heartbeat",
     "check_id": "check",
+    "notification_channel_id": "notification_channel",
+    "notification_route_id": "notification_route",
+    "notification_message_id": "notification_delivery",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -67,6 +70,8 @@ PARAM_KIND: dict[str, str] = {
 # Routes that are deliberately outside the sweep, each with the reason.
 EXEMPT: dict[str, str] = {
     "healthz": "public liveness probe; no tenant data",
+    "metrics": "Prometheus scrape of installation-wide aggregates (no client named); optional "
+    "bearer token OPENMSP_METRICS_TOKEN",
     "api/v1/openapi.json": "public API description; no tenant data",
     "api/v1/docs": "public API docs page; no tenant data",
     "api/v1/<path:rest>": "the JSON 404 for paths no API operation matches; serves no data",
@@ -122,12 +127,14 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     fleet = _build_fleet(client_a)
     heartbeat = _build_heartbeat(client_a)
     fleet.update(_build_checks(client_a))
+    notifications = _build_notifications(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
         objects={
             **fleet,
             "heartbeat": heartbeat,
+            **notifications,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -186,6 +193,8 @@ def _build_heartbeat(client_a: Client) -> Any:
         heartbeat.ping_key, Signal(kind="success", at=heartbeat.created_at, body=MARK.encode())
     )
     return heartbeat
+
+
 def _build_checks(client_a: Client) -> dict[str, Any]:
     """A synthetic check of A with a stored result."""
     from django.utils import timezone
@@ -205,6 +214,28 @@ def _build_checks(client_a: Client) -> dict[str, Any]:
         for_check=check, at=timezone.now(), status="ok", summary=f"TCP open {MARK}"
     )
     return {"check": check}
+
+
+def _build_notifications(client_a: Client) -> dict[str, Any]:
+    """A channel and a routing rule of A, and a message of A in the delivery log."""
+    from openmsp.notifications import actions as notify_actions
+
+    channel = notify_actions.create_channel(
+        actor=SYSTEM,
+        client=client_a,
+        name=f"mail {MARK}",
+        kind="email",
+        config={"recipients": ["noc@hanbit.example"]},
+    )
+    route = notify_actions.create_route(
+        actor=SYSTEM, client=client_a, name=f"route {MARK}", channels=[channel]
+    )
+    delivery = notify_actions.send_test(actor=SYSTEM, channel=channel)
+    return {
+        "notification_channel": channel,
+        "notification_route": route,
+        "notification_delivery": delivery,
+    }
 
 
 # --- Route discovery ------------------------------------------------------------------------

@@ -1,0 +1,25 @@
+import datetime as dt
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "openmsp.notifications"
+    label = "notifications"
+
+    def ready(self) -> None:
+        from openmsp.core import metrics_endpoint, spine
+        from openmsp.core.scheduler import Periodic, register
+        from openmsp.notifications import metrics
+        from openmsp.notifications.sink import on_problem_change
+
+        spine.register_problem_sink(on_problem_change)
+        metrics_endpoint.register("notifications", metrics.collect)
+        every = dt.timedelta(seconds=5)
+        register(Periodic("notifications.flush", "openmsp.notifications.jobs:flush", every=every))
+        register(
+            Periodic("notifications.escalate", "openmsp.notifications.jobs:escalate", every=every)
+        )
+        register(
+            Periodic("notifications.deliver", "openmsp.notifications.jobs:deliver", every=every)
+        )

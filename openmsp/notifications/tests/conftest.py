@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from openmsp.core import spine
+from openmsp.notifications.tests.peers import HttpPeer, SmtpPeer
+
+_ids = itertools.count(1000)
+
+
+@pytest.fixture
+def smtp_peer(settings: Any) -> Iterator[SmtpPeer]:
+    """A real SMTP server on 127.0.0.1; the installation's mail settings point at it."""
+    with SmtpPeer() as peer:
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = peer.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.DEFAULT_FROM_EMAIL = "OpenMSP <noc@msp.example>"
+        yield peer
+
+
+@pytest.fixture
+def http_peer() -> Iterator[HttpPeer]:
+    with HttpPeer() as peer:
+        yield peer
+
+
+def change(
+    client: Any, problem_id: int | None = None, kind: str = "firing", **extra: Any
+) -> spine.ProblemChange:
+    """Tell notifications about a problem change through the real seam; returns the change."""
+    pid = problem_id if problem_id is not None else next(_ids)
+    values: dict[str, Any] = {
+        "problem_id": pid,
+        "client_id": client.pk,
+        "fingerprint": f"check:monitoring.check:{pid}:http",
+        "kind": kind,
+        "severity": "critical",
+        "title": f"web-{pid} is down",
+        "summary": f"HTTP 503 from https://web-{pid}.example/health",
+        "at": timezone.now(),
+        "url": f"/problems/{pid}/",
+        **extra,
+    }
+    c = spine.ProblemChange(**values)
+    spine.problem_changed(c)
+    return c
+
+
+@pytest.fixture
+def tell() -> Callable[..., spine.ProblemChange]:
+    return change
+
+
+def later(seconds: float) -> dt.datetime:
+    return timezone.now() + dt.timedelta(seconds=seconds)

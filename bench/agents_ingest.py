@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,6 +32,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
+
+AGENTS_PER_CLIENT = 50
+MAX_CONNECTIONS = 400  # in all, across the generator's clients
 
 METRICS = [
     ("cpu.percent", {"cpu": "total"}),
@@ -156,11 +160,23 @@ class Load:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def run(self, duration: float) -> float:
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        # One small client per AGENTS_PER_CLIENT agents, not one big one: httpcore matches every
+        # queued request against every pooled connection on each event, so a single pool of
+        # 400 connections with 2,000 waiting agents spends the generator's CPU on that
+        # (quadratic) bookkeeping and throttles the load it is meant to offer.
+        shards = max(1, -(-len(self.creds) // AGENTS_PER_CLIENT))
+        per_client = max(1, MAX_CONNECTIONS // shards)
+        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=30))
+                for _ in range(shards)
+            ]
             began = time.monotonic()
             until = began + duration
-            await asyncio.gather(*(self.agent(http, i, until) for i in range(len(self.creds))))
+            await asyncio.gather(
+                *(self.agent(clients[i % shards], i, until) for i in range(len(self.creds)))
+            )
             return time.monotonic() - began
 
 

@@ -1,6 +1,34 @@
+"""The ASGI application: agent traffic (/agent/) through a slim middleware stack, the rest through
+settings.MIDDLEWARE.
+
+Django's own middlewares are sync code; under ASGI each of their request and response hooks is a
+hop to a thread and back. The agent API needs none of them (no session, cookie, CSRF token,
+language or message: agents sign each request, views are CSRF-exempt and answer JSON), and a
+fleet sends it most of the requests, so it gets only AGENT_MIDDLEWARE (request id and client IP,
+which the audit log records). The Django test client runs the full stack, so the agent views must
+not depend on what only the full stack does.
+"""
+
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmsp.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from openmsp.core.handlers import AgentASGIHandler  # noqa: E402 (needs django.setup() first)
+
+agent_application = AgentASGIHandler()
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def application(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http" and str(scope.get("path", "")).startswith("/agent/"):
+        await agent_application(scope, receive, send)
+    else:
+        await django_application(scope, receive, send)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from django.db import connection
 
@@ -114,7 +115,7 @@ def store(
     if rows is None:
         return None
     storage.ensure_raw_days({t.astimezone(dt.UTC).date() for _, t, _ in rows})
-    params = {
+    params: dict[str, Any] = {
         "agent": credential.agent_id,
         "secret": credential.secret_encrypted,
         "m5": marks.get("5m"),

@@ -77,6 +77,7 @@ def test_steady_batches_are_stored_once_each_in_few_statements(
     assert agent.last_batch_seq == 2
     assert agent.health == {"rss_bytes": 31_000_000}
     asset = Asset.objects.get(pk=agent.asset_id)
+    assert asset.last_seen_at is not None
     assert asset.offline_after == asset.last_seen_at + dt.timedelta(seconds=300)
     if connection.vendor == "postgresql":
         # The rollup lock and the one statement (here in a savepoint of the test's transaction;
@@ -117,7 +118,8 @@ def test_after_reenrollment_the_old_secret_stops_working_at_once(
     old = enroll(text, machine_id="a-app-02", hostname="a-app-02")
     warm(old)
     new = enroll(text, machine_id="a-app-02", hostname="a-app-02")
-    assert new.agent_id == old.agent_id and new.secret != old.secret
+    assert new.agent_id == old.agent_id
+    assert new.secret != old.secret
     refused = old.batch(samples=_samples())
     assert refused.status_code == 401
     assert _failures(old) == ["bad signature"]
@@ -177,4 +179,5 @@ def test_a_host_with_its_own_offline_period_gets_its_deadline_from_it(
     Asset.objects.filter(pk=asset_id).update(offline_period_seconds=900)
     assert agent_a.batch(samples=_samples()).status_code == 200
     asset = Asset.objects.get(pk=asset_id)
+    assert asset.last_seen_at is not None
     assert asset.offline_after == asset.last_seen_at + dt.timedelta(seconds=900)

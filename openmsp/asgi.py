@@ -9,10 +9,12 @@ which the audit log records). The Django test client runs the full stack, so the
 not depend on what only the full stack does.
 """
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmsp.settings")
@@ -22,13 +24,24 @@ from openmsp.core.handlers import AgentASGIHandler  # noqa: E402 (needs django.s
 
 agent_application = AgentASGIHandler()
 
+# Each request runs its sync part in a thread of its own. More batches in threads than there are
+# database connections for them only wait for one, and under overload hundreds of threads fight
+# for the GIL; the surplus waits here instead, in the event loop, at no cost.
+_pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+BATCH_SLOTS = int(_pool["max_size"]) if isinstance(_pool, dict) else 8
+_batch_slots = asyncio.Semaphore(BATCH_SLOTS)
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "http" and str(scope.get("path", "")).startswith("/agent/"):
+    path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+    if path == "/agent/v1/batches":
+        async with _batch_slots:
+            await agent_application(scope, receive, send)
+    elif path.startswith("/agent/"):
         await agent_application(scope, receive, send)
     else:
         await django_application(scope, receive, send)

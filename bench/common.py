@@ -22,12 +22,14 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("OPENMSP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+# Several people benchmarking on one PostgreSQL server can tell their scratch databases apart.
+DB_PREFIX = os.environ.get("OPENMSP_BENCH_DB_PREFIX", "")
 
 
 @contextlib.contextmanager
 def scratch_database(prefix: str) -> Iterator[str]:
     """A new, empty PostgreSQL database for one run; dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    name = f"{DB_PREFIX or prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}".encode())
     try:

@@ -8,6 +8,7 @@ their own tables.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -19,8 +20,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from openmsp.agent_api import crypto
+from openmsp.agent_api import batch_sql, crypto
 from openmsp.agent_api.actions import command_payload, hash_enrollment_token
+from openmsp.agent_api.auth import Credential
+from openmsp.agent_api.batch_sql import Stored
 from openmsp.agent_api.models import Agent, AgentBatch, CommandRun, EnrollmentToken
 from openmsp.agent_api.schemas import BatchIn, CommandResultIn, EnrollIn
 from openmsp.agent_api.signals import check_results_received
@@ -183,11 +186,48 @@ class BatchOutcome:
         }
 
 
+class StaleCredential(Exception):
+    """The agent was revoked or re-enrolled since its credential was remembered: nothing was
+    stored; authenticate against the database (auth.authenticate) and try again."""
+
+
 @transaction.atomic
-def accept_batch(agent: Agent, batch: BatchIn, *, now: dt.datetime | None = None) -> BatchOutcome:
+def accept_batch(
+    credential: Credential, batch: BatchIn, *, now: dt.datetime | None = None
+) -> BatchOutcome:
     """Store a batch once: samples, inventory (InventoryMismatch rolls everything back), command
-    results, agent health, and the check-in. A batch id already stored stores nothing."""
+    results, agent health, and the check-in. A batch id already stored stores nothing. The
+    credential is confirmed against the agent row in the same transaction (StaleCredential)."""
     now = now or timezone.now()
+    samples = [SampleIn(s.m, s.l, s.t, s.v) for s in batch.samples]
+    if batch_sql.eligible(batch):
+        health = None if batch.agent is None else json.dumps(storable_json(batch.agent))
+        stored = batch_sql.store(credential, batch, samples, health=health, now=now)
+        if stored is Stored.STALE_CREDENTIAL:
+            raise StaleCredential
+        if stored is Stored.DUPLICATE:
+            return BatchOutcome(duplicate=True)
+        if stored in (Stored.NEW, Stored.NEW_NOT_ONLINE):
+            if stored is Stored.NEW_NOT_ONLINE:
+                asset_actions.check_in(Asset.objects.get(pk=credential.asset_id), at=now)
+            return BatchOutcome(duplicate=False, samples=len(samples))
+    return _accept_in_full(credential, batch, samples, now)
+
+
+def _accept_in_full(
+    credential: Credential, batch: BatchIn, samples: list[SampleIn], now: dt.datetime
+) -> BatchOutcome:
+    agent = (
+        Agent.objects.select_related("asset")
+        .filter(
+            pk=credential.agent_id,
+            revoked_at__isnull=True,
+            secret_encrypted=credential.secret_encrypted,
+        )
+        .first()
+    )
+    if agent is None:
+        raise StaleCredential
     try:
         with transaction.atomic():
             AgentBatch.objects.create(
@@ -197,7 +237,7 @@ def accept_batch(agent: Agent, batch: BatchIn, *, now: dt.datetime | None = None
     except IntegrityError:
         return BatchOutcome(duplicate=True)
     asset = agent.asset
-    ingest(asset, [SampleIn(s.m, s.l, s.t, s.v) for s in batch.samples], now=now)
+    ingest(asset, samples, now=now)
     if batch.inventory is not None:
         asset_actions.record_inventory(asset, storable_json(batch.inventory), at=now)
     for result in batch.command_results:

@@ -24,7 +24,13 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
 from openmsp.agent_api import agent_actions
-from openmsp.agent_api.auth import AgentAuthError, authenticate
+from openmsp.agent_api.auth import (
+    AgentAuthError,
+    Credential,
+    authenticate,
+    authenticate_batch,
+    forget,
+)
 from openmsp.agent_api.longpoll import hub
 from openmsp.agent_api.models import Agent
 from openmsp.agent_api.schemas import BatchIn, CommandResultIn, EnrollIn
@@ -146,16 +152,32 @@ def _check_sample_times(batch: BatchIn) -> None:
 @agent_endpoint("POST")
 def batches(request: HttpRequest) -> HttpResponse:
     body = _read_body(request, MAX_BATCH_BYTES)
-    agent = authenticate(request, body)
+    credential = authenticate_batch(request, body)
     batch = _parse(BatchIn, body)
     _check_sample_times(batch)
     try:
-        outcome = agent_actions.accept_batch(agent, batch)
+        outcome = _accept(request, body, credential, batch)
     except InventoryMismatch:
         raise Refusal(409, "inventory base mismatch", need_full=True) from None
     except InventoryFormatError as exc:
         raise Refusal(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     return _answer(200, outcome.answer())
+
+
+def _accept(
+    request: HttpRequest, body: bytes, credential: Credential, batch: BatchIn
+) -> agent_actions.BatchOutcome:
+    try:
+        return agent_actions.accept_batch(credential, batch)
+    except agent_actions.StaleCredential:
+        # Revoked or re-enrolled since this process remembered the credential: the database
+        # decides (401 "agent revoked", audited), or the request carries the new secret.
+        forget(credential.agent_id)
+        fresh = authenticate_batch(request, body)
+    try:
+        return agent_actions.accept_batch(fresh, batch)
+    except agent_actions.StaleCredential:  # changed again in between: let the agent retry
+        raise Refusal(503, "The agent's credentials changed meanwhile; retry.") from None
 
 
 @agent_endpoint("POST")

@@ -111,9 +111,8 @@ class _Horizon:
     keep_from: dict[str, dt.datetime]
 
 
-def _horizon(now: dt.datetime) -> _Horizon:
+def _horizon(now: dt.datetime, marks: Mapping[str, dt.datetime]) -> _Horizon:
     cutoff = storage.raw_cutoff(now)
-    marks = rollups.watermarks()
     return _Horizon(
         raw_from=cutoff,
         merge_before={r: max(marks.get(r, cutoff), cutoff) for r in rollups.BUCKET_SECONDS},
@@ -129,7 +128,7 @@ def ingest(
         return result
     with transaction.atomic():
         rollups.lock(shared=True)
-        horizon = _horizon(now or timezone.now())
+        horizon = _horizon(now or timezone.now(), rollups.watermarks())
         wanted = {(asset.pk, s.name, labels_key(s.labels)): s.labels for s in samples}
         ids = resolve_series(asset, wanted)
         raw: list[tuple[int, dt.datetime, float]] = []
@@ -156,6 +155,27 @@ def ingest(
             rollups.merge(resolution, aggregates)
         result.raw = len(raw)
     return result
+
+
+def raw_rows_if_fresh(
+    asset_id: int,
+    samples: Sequence[SampleIn],
+    *,
+    now: dt.datetime,
+    marks: Mapping[str, dt.datetime],
+) -> list[tuple[int, dt.datetime, float]] | None:
+    """The raw rows of samples that all go to the raw table only (newer than every watermark)
+    and whose series ids this process remembers; None when any does not (then `ingest` does the
+    whole work). Rollups are untouched by such samples, so no merge is needed."""
+    horizon = _horizon(now, marks)
+    newest_mark = max(horizon.merge_before.values(), default=horizon.raw_from)
+    rows = []
+    for s in samples:
+        sid = _series_cache.get((asset_id, s.name, labels_key(s.labels)))
+        if sid is None or s.t < newest_mark or s.t < horizon.raw_from:
+            return None
+        rows.append((sid, s.t, s.v))
+    return rows
 
 
 def _insert_raw(rows: list[tuple[int, dt.datetime, float]]) -> None:

@@ -63,6 +63,25 @@ def watermarks() -> dict[str, dt.datetime]:
     return dict(RollupWatermark.objects.values_list("resolution", "until"))
 
 
+# The watermarks as this process last read them. They move every five minutes; whoever routes
+# samples by them must confirm them in the statement that stores the samples (after the lock)
+# and forget them when they moved (see openmsp/agent_api/batch_sql.py).
+_remembered: dict[str, dt.datetime] | None = None
+
+
+def remembered_watermarks() -> dict[str, dt.datetime]:
+    global _remembered
+    marks = _remembered
+    if marks is None:
+        marks = _remembered = watermarks()
+    return marks
+
+
+def forget_watermarks() -> None:
+    global _remembered
+    _remembered = None
+
+
 def _set_watermark(resolution: str, until: dt.datetime) -> None:
     RollupWatermark.objects.update_or_create(resolution=resolution, defaults={"until": until})
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "openmsp.assets",
     "openmsp.metrics",
     "openmsp.agent_api",
+    "openmsp.alerts",
     "openmsp.web",
 ]
 

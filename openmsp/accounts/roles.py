@@ -42,6 +42,7 @@ class Perm:
     ASSET_MANAGE = "asset.manage"  # add/edit/retire assets, tags, lifecycle dates
     AGENT_ENROLL = "agent.enroll"  # create/revoke enrollment tokens, revoke agents
     COMMAND_RUN = "command.run"  # run commands and scripts on managed hosts
+    ALERTS_MANAGE = "alerts.manage"  # maintenance windows, dependencies, Alertmanager tokens
 
 
 _ALL = frozenset(
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.ASSET_MANAGE,
             Perm.AGENT_ENROLL,
             Perm.COMMAND_RUN,
+            Perm.ALERTS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset({Perm.CONTRACT_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

@@ -128,11 +128,14 @@ def _update(obs: Observation, outcome: Outcome, row: Problem) -> Problem | None:
         notify.place_maintenance(row)
         columns["in_maintenance"] = row.in_maintenance
     rows = Problem.objects.filter(pk=row.pk, version=row.version)
-    try:
-        with transaction.atomic():
-            won = rows.update(version=F("version") + 1, **columns)
-    except IntegrityError:
-        return None
+    if "reopened" in outcome.events:
+        try:  # only a reopen can meet the one-open-problem constraint: a savepoint for it alone
+            with transaction.atomic():
+                won = rows.update(version=F("version") + 1, **columns)
+        except IntegrityError:
+            return None
+    else:
+        won = rows.update(version=F("version") + 1, **columns)
     if not won:
         return None
     for name, value in columns.items():  # what the UPDATE wrote, without reading it back

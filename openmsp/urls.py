@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/", include("openmsp.tenants.urls")),
     path("audit/", include("openmsp.core.urls")),
     path("assets/", include("openmsp.assets.urls")),
+    path("problems/", include("openmsp.alerts.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),

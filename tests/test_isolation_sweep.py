@@ -58,6 +58,10 @@ PARAM_KIND: dict[str, str] = {
     "command_id": "command",
     "command_run_id": "command_run",
     "run_id": "command_run",
+    "problem_id": "problem",
+    "window_id": "maintenance_window",
+    "dependency_id": "dependency",
+    "alertmanager_token_id": "alertmanager_token",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -107,11 +111,13 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         actor=Actor(user=alice), user=alice, name=f"ci {MARK}"
     )
     fleet = _build_fleet(client_a)
+    alerts = _build_alerts(client_a, fleet["asset"], site)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
         objects={
             **fleet,
+            **alerts,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -155,6 +161,49 @@ def _build_fleet(client_a: Client) -> dict[str, Any]:
         "enrollment_token": token,
         "command": command,
         "command_run": command.runs.get(),
+    }
+
+
+def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:
+    """A firing problem of A's host, a maintenance window, a dependency, a receiver token."""
+    from django.utils import timezone
+
+    from openmsp.alerts import actions as alert_actions
+    from openmsp.alerts.models import Problem
+    from openmsp.assets import actions as asset_actions
+    from openmsp.core import spine
+
+    spine.observe(
+        spine.Observation(
+            client_id=client_a.pk,
+            source="check",
+            object_type="monitoring.check",
+            object_id="sweep",
+            rule="http",
+            status="critical",
+            observed_at=timezone.now(),
+            summary=f"HTTP 503 {MARK}",
+            asset_id=host.pk,
+        )
+    )
+    window = alert_actions.create_window(
+        actor=SYSTEM,
+        client=client_a,
+        name=f"Patch night {MARK}",
+        cron="0 2 * * 0",
+        duration_minutes=120,
+        site=site,
+    )
+    router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name=f"router {MARK}")
+    dependency = alert_actions.set_dependency(actor=SYSTEM, child=host, parent=router)
+    token, _secret = alert_actions.create_alertmanager_token(
+        actor=SYSTEM, client=client_a, name=f"prom {MARK}"
+    )
+    return {
+        "problem": Problem.objects.get(client=client_a),
+        "maintenance_window": window,
+        "dependency": dependency,
+        "alertmanager_token": token,
     }
 
 

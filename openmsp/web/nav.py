@@ -32,6 +32,8 @@ NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "dashboard"),
     NavItem(_("Clients"), "client_list"),
     NavItem(_("Assets"), "asset_list"),
+    NavItem(_("Problems"), "problem_board"),
+    NavItem(_("Maintenance"), "maintenance_list"),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),
     NavItem(_("Users"), "user_list", perm=(Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)),
     NavItem(_("Audit log"), "audit_list", perm=Perm.AUDIT_VIEW),

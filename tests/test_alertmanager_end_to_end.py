@@ -85,8 +85,10 @@ def test_alertmanager_opens_and_resolves_a_problem_through_the_webhook(
             30,
             "the problem to open",
         )
-        assert problem.client_id == client_a.pk and problem.rule == "ErpDiskFull"
-        assert problem.severity == "critical" and problem.title == "Disk almost full on erp-db"
+        assert problem.client_id == client_a.pk
+        assert problem.rule == "ErpDiskFull"
+        assert problem.severity == "critical"
+        assert problem.title == "Disk almost full on erp-db"
         assert problem.external
 
         resolved = _alert(ends_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))

@@ -66,7 +66,9 @@ def _save(problem: Problem, **columns: Any) -> None:
 def _comment(text: str) -> str:
     text = (text or "").strip()
     if len(text) > MAX_COMMENT:
-        raise ValidationFailed(f"A comment can be at most {MAX_COMMENT} characters.", field="comment")
+        raise ValidationFailed(
+            f"A comment can be at most {MAX_COMMENT} characters.", field="comment"
+        )
     if "\x00" in text:
         raise ValidationFailed("The comment contains a NUL character.", field="comment")
     return text
@@ -154,9 +156,7 @@ def resolve(*, actor: Actor, problem: Problem, comment: str = "") -> Problem:
     require(actor, Perm.WORK)
     text = _comment(comment)
     if not (problem.external or problem.source in MANUAL_SOURCES):
-        raise Conflict(
-            "This problem resolves by itself when its check is OK again.", field="state"
-        )
+        raise Conflict("This problem resolves by itself when its check is OK again.", field="state")
     if not problem.is_open:
         raise Conflict("The problem is already resolved.", field="state")
     now = timezone.now()
@@ -164,7 +164,11 @@ def resolve(*, actor: Actor, problem: Problem, comment: str = "") -> Problem:
     _save(problem, state=Problem.State.RESOLVED, resolved_at=now, flapping=False)
     _event(problem, actor, "resolved", text)
     audit.record(
-        actor=actor, action="problem.resolved", obj=problem, before=before, after={"state": "resolved"}
+        actor=actor,
+        action="problem.resolved",
+        obj=problem,
+        before=before,
+        after={"state": "resolved"},
     )
     if problem.notified:
         notify.tell(problem, "resolved", at=now)
@@ -207,7 +211,10 @@ def resolve_recovered_pending(*, now: dt.datetime | None = None) -> list[int]:
         try:
             with transaction.atomic():
                 _save(
-                    problem, state=Problem.State.RESOLVED, resolved_at=problem.recover_at, recover_at=None
+                    problem,
+                    state=Problem.State.RESOLVED,
+                    resolved_at=problem.recover_at,
+                    recover_at=None,
                 )
                 _event(problem, system, "resolved", "recovered before the hold-down completed")
         except Conflict:
@@ -263,7 +270,9 @@ def create_window(*, actor: Actor, client: Client, **fields: Any) -> Maintenance
 
 
 @transaction.atomic
-def update_window(*, actor: Actor, window: MaintenanceWindow, changes: dict[str, Any]) -> MaintenanceWindow:
+def update_window(
+    *, actor: Actor, window: MaintenanceWindow, changes: dict[str, Any]
+) -> MaintenanceWindow:
     require(actor, Perm.ALERTS_MANAGE)
     before = audit.snapshot(window)
     apply_changes(window, changes, WINDOW_FIELDS)
@@ -313,7 +322,9 @@ def set_dependency(*, actor: Actor, child: Asset, parent: Asset) -> AlertsDepend
     if child.client_id != parent.client_id:
         raise ValidationFailed("The parent belongs to another client.", field="parent_id")
     if child.pk == parent.pk or _would_cycle(child, parent):
-        raise ValidationFailed("An asset cannot depend on itself, even indirectly.", field="parent_id")
+        raise ValidationFailed(
+            "An asset cannot depend on itself, even indirectly.", field="parent_id"
+        )
     dependency, created = AlertsDependency.objects.update_or_create(
         child=child, defaults={"parent": parent, "client_id": child.client_id}
     )

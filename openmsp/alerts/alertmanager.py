@@ -31,7 +31,9 @@ class AlertmanagerBearer(HttpBearer):
         parts = token.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             return None
-        row = AlertmanagerToken.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+        row: AlertmanagerToken | None = AlertmanagerToken.objects.filter(
+            prefix=parts[1], revoked_at__isnull=True
+        ).first()
         if row is None or not hmac.compare_digest(row.token_hash, hash_secret(token.strip())):
             return None
         now = timezone.now()

@@ -107,7 +107,9 @@ def unacknowledge(request: HttpRequest, problem_id: int) -> Problem:
 @endpoint(router, "POST", "/problems/{problem_id}/comments", "Comment on a problem", tag=TAG, ok={201: ProblemDetailOut}, errors=WRITE)  # fmt: skip
 def comment(request: HttpRequest, problem_id: int, payload: CommentIn) -> Status[Problem]:
     actor = actor_from(request)
-    actions.comment(actor=actor, problem=queries.get_problem(actor, problem_id), text=payload.comment)
+    actions.comment(
+        actor=actor, problem=queries.get_problem(actor, problem_id), text=payload.comment
+    )
     return Status(201, _detail(queries.get_problem(actor, problem_id)))
 
 
@@ -116,7 +118,9 @@ def resolve(request: HttpRequest, problem_id: int, payload: ResolveIn) -> Proble
     """Only for problems nothing resolves by itself (Alertmanager, manual); a check's problem
     resolves when the check is OK again (409 otherwise)."""
     actor = actor_from(request)
-    actions.resolve(actor=actor, problem=queries.get_problem(actor, problem_id), comment=payload.comment)
+    actions.resolve(
+        actor=actor, problem=queries.get_problem(actor, problem_id), comment=payload.comment
+    )
     return _detail(queries.get_problem(actor, problem_id))
 
 
@@ -132,7 +136,11 @@ def get_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> d
         raise ValidationFailed("Give either fingerprint or asset_id.", field="fingerprint")
     actor = actor_from(request)
     result = availability.of(
-        actor, start=query.start, end=query.end, fingerprint=query.fingerprint, asset_id=query.asset_id
+        actor,
+        start=query.start,
+        end=query.end,
+        fingerprint=query.fingerprint,
+        asset_id=query.asset_id,
     )
     return {"start": query.start, "end": query.end, **result.as_dict()}
 
@@ -147,7 +155,9 @@ def _window_changes(actor: Actor, payload: WindowIn | WindowPatch) -> dict[str, 
     changes = changes_of(payload)
     changes.pop("client_id", None)
     if "site_id" in changes:
-        changes["site"] = fetch_ref(sites_visible_to(actor), "site", "site_id", changes.pop("site_id"))
+        changes["site"] = fetch_ref(
+            sites_visible_to(actor), "site", "site_id", changes.pop("site_id")
+        )
     if "asset_id" in changes:
         changes["asset"] = fetch_ref(
             assets_visible_to(actor), "asset", "asset_id", changes.pop("asset_id")
@@ -171,7 +181,9 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Status[Maintenance
     client = fetch_ref(clients_visible_to(actor), "client", "client_id", payload.client_id)
     assert client is not None
     with api_field_names(_WINDOW_FIELDS):
-        window = actions.create_window(actor=actor, client=client, **_window_changes(actor, payload))
+        window = actions.create_window(
+            actor=actor, client=client, **_window_changes(actor, payload)
+        )
     return Status(201, window)
 
 
@@ -186,7 +198,9 @@ def update_window(request: HttpRequest, window_id: int, payload: WindowPatch) ->
     actor = actor_from(request)
     window = queries.get_window(actor, window_id)
     with api_field_names(_WINDOW_FIELDS):
-        return actions.update_window(actor=actor, window=window, changes=_window_changes(actor, payload))
+        return actions.update_window(
+            actor=actor, window=window, changes=_window_changes(actor, payload)
+        )
 
 
 @endpoint(router, "DELETE", "/maintenance-windows/{window_id}", "Delete a maintenance window", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
@@ -215,7 +229,8 @@ def create_dependency(request: HttpRequest, payload: DependencyIn) -> Status[Ale
     assets = assets_visible_to(actor)
     child = fetch_ref(assets, "asset", "child_id", payload.child_id)
     parent = fetch_ref(assets, "asset", "parent_id", payload.parent_id)
-    assert child is not None and parent is not None
+    assert child is not None
+    assert parent is not None
     return Status(201, actions.set_dependency(actor=actor, child=child, parent=parent))
 
 
@@ -232,7 +247,9 @@ ATAG = "alertmanager"
 
 
 @endpoint(router, "GET", "/alertmanager-tokens", "List Alertmanager receiver tokens", tag=ATAG, ok={200: AlertmanagerTokenPage})  # fmt: skip
-def list_alertmanager_tokens(request: HttpRequest, query: Query[AlertmanagerTokenQuery]) -> dict[str, Any]:
+def list_alertmanager_tokens(
+    request: HttpRequest, query: Query[AlertmanagerTokenQuery]
+) -> dict[str, Any]:
     qs = queries.alertmanager_tokens_visible_to(actor_from(request))
     if query.client_id is not None:
         qs = qs.filter(client_id=query.client_id)
@@ -240,7 +257,9 @@ def list_alertmanager_tokens(request: HttpRequest, query: Query[AlertmanagerToke
 
 
 @endpoint(router, "POST", "/alertmanager-tokens", "Create an Alertmanager receiver token", tag=ATAG, ok={201: AlertmanagerTokenCreatedOut}, errors=(403,))  # fmt: skip
-def create_alertmanager_token(request: HttpRequest, payload: AlertmanagerTokenIn) -> Status[dict[str, Any]]:
+def create_alertmanager_token(
+    request: HttpRequest, payload: AlertmanagerTokenIn
+) -> Status[dict[str, Any]]:
     """The token is shown once; only its hash is stored."""
     actor = actor_from(request)
     client = fetch_ref(clients_visible_to(actor), "client", "client_id", payload.client_id)

@@ -66,7 +66,9 @@ def subtract(spans: Iterable[Span], holes: Iterable[Span]) -> list[Span]:
     for a, b in union(spans):
         pieces = [(a, b)]
         for h0, h1 in cut:
-            pieces = [p for x, y in pieces for p in ((x, min(y, h0)), (max(x, h1), y)) if p[0] < p[1]]
+            pieces = [
+                p for x, y in pieces for p in ((x, min(y, h0)), (max(x, h1), y)) if p[0] < p[1]
+            ]
         out.extend(pieces)
     return out
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from openmsp.alerts.actions import MAX_COMMENT
+from openmsp.tenants.models import Client
 
 ACTION_MESSAGES = (
     gettext_noop("Only a firing problem can be acknowledged."),
@@ -40,7 +41,10 @@ def local_datetime(label: Any, required: bool = False) -> forms.DateTimeField:
 
 class AcknowledgeForm(forms.Form):
     comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     expires_at = local_datetime(_("Acknowledged until (optional)"))
 
@@ -52,7 +56,7 @@ class CommentForm(forms.Form):
 
 
 class WindowForm(forms.Form):
-    client = forms.ModelChoiceField(queryset=None, label=_("Client"))  # type: ignore[arg-type]
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), label=_("Client"))
     name = forms.CharField(label=_("Name"), max_length=200)
     starts_at = local_datetime(_("Starts"))
     ends_at = local_datetime(_("Ends"))
@@ -72,12 +76,17 @@ class WindowForm(forms.Form):
         max_length=100,
         help_text=_("An asset tag, or key=value of a label. Empty: the whole client."),
     )
-    fingerprint_prefix = forms.CharField(label=_("Only fingerprints starting with"), required=False, max_length=600)
+    fingerprint_prefix = forms.CharField(
+        label=_("Only fingerprints starting with"), required=False, max_length=600
+    )
     counts_against_availability = forms.BooleanField(
         label=_("Counts against availability"), required=False
     )
     comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, clients: QuerySet[Any], **kwargs: Any) -> None:
@@ -91,7 +100,7 @@ class WindowForm(forms.Form):
 
 
 class AlertmanagerTokenForm(forms.Form):
-    client = forms.ModelChoiceField(queryset=None, label=_("Client"))  # type: ignore[arg-type]
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), label=_("Client"))
     name = forms.CharField(label=_("Name"), max_length=200)
 
     def __init__(self, *args: Any, clients: QuerySet[Any], **kwargs: Any) -> None:

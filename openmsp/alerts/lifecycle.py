@@ -205,7 +205,9 @@ def decide(current: Track | None, seen: Seen, policy: NoisePolicy) -> Outcome:
         return Outcome(current, ignored=True)
     if seen.external:
         return _decide_external(current, seen, policy)
-    fresh = current is None or (current.state == RESOLVED and not reopenable(current, policy, seen.at))
+    fresh = current is None or (
+        current.state == RESOLVED and not reopenable(current, policy, seen.at)
+    )
     if fresh:
         if not seen.failing:
             return Outcome(None, ignored=True)
@@ -230,7 +232,11 @@ def _advance(
 ) -> Outcome:
     at = seen.at
     window = dt.timedelta(seconds=policy.flap_window_seconds)
-    if policy.flap_threshold > 0 and not track.flapping and len(track.flips) >= policy.flap_threshold:
+    if (
+        policy.flap_threshold > 0
+        and not track.flapping
+        and len(track.flips) >= policy.flap_threshold
+    ):
         flapping = replace(track, flapping=True, notified=True, fired_at=track.fired_at or at)
         if flapping.state == PENDING:
             flapping = replace(flapping, state=FIRING)
@@ -249,7 +255,9 @@ def _advance(
         return Outcome(_fire(track, at), created, (*events, "fired"), kind, previous=previous)
     if not seen.failing and should_recover(track, policy, at):
         notice = "resolved" if track.notified else None
-        return Outcome(_resolve(track, at), created, (*events, "resolved"), notice, previous=previous)
+        return Outcome(
+            _resolve(track, at), created, (*events, "resolved"), notice, previous=previous
+        )
     if previous is not None and track.severity != previous.severity and seen.failing:
         rose = track.severity == "critical"
         notice = "firing" if rose and track.state == FIRING else None

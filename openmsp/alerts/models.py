@@ -213,7 +213,7 @@ class AlertsDependency(TenantOwned):
         return f"{self.child_id} -> {self.parent_id}"
 
 
-TOKEN_PREFIX = "omam"
+TOKEN_PREFIX = "omam"  # noqa: S105 - the public prefix, not a secret
 
 
 def hash_secret(full: str) -> str:

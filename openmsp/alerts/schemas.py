@@ -233,9 +233,9 @@ class AmAlert(Schema):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: dt.datetime  # noqa: N815 - Alertmanager's field names
-    endsAt: dt.datetime | None = None  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
+    startsAt: dt.datetime
+    endsAt: dt.datetime | None = None
+    generatorURL: str = ""
     fingerprint: str = Field("", max_length=100)
 
 
@@ -246,7 +246,7 @@ class AmWebhookIn(Schema):
     version: Literal["4"]
     status: Literal["firing", "resolved"]
     receiver: str = ""
-    groupKey: str = ""  # noqa: N815
+    groupKey: str = ""
     alerts: list[AmAlert] = Field(max_length=5000)
 
 

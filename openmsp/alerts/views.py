@@ -72,7 +72,10 @@ def problem_board(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     clients = clients_visible_to(actor).only("pk", "name").order_by("name")
     sources = (
-        queries.problems_visible_to(actor).order_by("source").values_list("source", flat=True).distinct()
+        queries.problems_visible_to(actor)
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()
     )
     context = {
         "page_obj": page_obj,
@@ -115,7 +118,8 @@ def _problem_page(request: HttpRequest, problem: Problem, **forms_: Any) -> Http
         "ack_form": forms_.get("ack_form") or forms.AcknowledgeForm(),
         "comment_form": forms_.get("comment_form") or forms.CommentForm(),
         "current_client": problem.client,
-        "may_resolve": problem.is_open and (problem.external or problem.source in actions.MANUAL_SOURCES),
+        "may_resolve": problem.is_open
+        and (problem.external or problem.source in actions.MANUAL_SOURCES),
         "now": timezone.now(),
     }
     invalid = any(f.errors for f in forms_.values() if f is not None)
@@ -205,7 +209,11 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     user: Any = request.user
     clients = clients_visible_to(actor).order_by("name")
-    form = forms.WindowForm(request.POST or None, clients=clients) if user.has_perm_to(Perm.ALERTS_MANAGE) else None
+    form = (
+        forms.WindowForm(request.POST or None, clients=clients)
+        if user.has_perm_to(Perm.ALERTS_MANAGE)
+        else None
+    )
     if request.method == "POST":
         require_perm(request, Perm.ALERTS_MANAGE)
         assert form is not None
@@ -217,14 +225,21 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
             except (ValidationFailed, Conflict) as exc:
                 apply_error(form, exc)
             else:
-                messages.success(request, _("Maintenance window “%(name)s” saved.") % {"name": window.name})
+                messages.success(
+                    request, _("Maintenance window “%(name)s” saved.") % {"name": window.name}
+                )
                 return redirect("maintenance_list")
     windows = queries.windows_visible_to(actor).order_by("-ends_at", "-pk")
     client_id = _int(request.GET.get("client"))
     if client_id is not None:
         windows = windows.filter(client_id=client_id)
     page_obj = Paginator(windows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page_obj": page_obj, "form": form, "now": timezone.now(), "show_client": user.is_msp_staff}
+    context = {
+        "page_obj": page_obj,
+        "form": form,
+        "now": timezone.now(),
+        "show_client": user.is_msp_staff,
+    }
     status = 422 if form is not None and form.errors else 200
     return render(request, "alerts/maintenance_list.html", context, status=status)
 
@@ -247,7 +262,9 @@ def maintenance_delete(request: HttpRequest, window_id: int) -> HttpResponse:
 def alertmanager_tokens(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.ALERTS_MANAGE)
     actor = actor_of(request)
-    form = forms.AlertmanagerTokenForm(request.POST or None, clients=clients_visible_to(actor).order_by("name"))
+    form = forms.AlertmanagerTokenForm(
+        request.POST or None, clients=clients_visible_to(actor).order_by("name")
+    )
     secret = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -264,7 +281,9 @@ def alertmanager_tokens(request: HttpRequest) -> HttpResponse:
         "secret": secret,
         "webhook_path": "/api/v1/alertmanager/webhook",
     }
-    return render(request, "alerts/alertmanager_tokens.html", context, status=422 if form.errors else 200)
+    return render(
+        request, "alerts/alertmanager_tokens.html", context, status=422 if form.errors else 200
+    )
 
 
 @require_POST

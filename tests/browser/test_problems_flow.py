@@ -54,7 +54,9 @@ def test_an_owner_sees_a_new_problem_on_the_board_and_acknowledges_it(
     expect(page).to_have_url(re.compile(rf"/problems/{problem.pk}/$"))
     expect(page.locator("#timeline")).to_contain_text("Fired")
     page.fill("#id_comment", "Restarting the ERP app pool")
-    until = timezone.localtime(timezone.now() + dt.timedelta(hours=2), timezone.get_fixed_timezone(540))
+    until = timezone.localtime(
+        timezone.now() + dt.timedelta(hours=2), timezone.get_fixed_timezone(540)
+    )
     page.fill("#id_expires_at", until.strftime("%Y-%m-%dT%H:%M"))
     page.click("#acknowledge")
 
@@ -62,7 +64,8 @@ def test_an_owner_sees_a_new_problem_on_the_board_and_acknowledges_it(
     expect(page.locator("#ack-by")).to_contain_text("Restarting the ERP app pool")
     expect(page.locator("#timeline")).to_contain_text("Acknowledged")
     problem.refresh_from_db()
-    assert problem.state == "acknowledged" and problem.acknowledged_by == msp_owner
+    assert problem.state == "acknowledged"
+    assert problem.acknowledged_by == msp_owner
     assert problem.ack_expires_at is not None
 
     page.locator(".shell-nav a", has_text="Problems").click()

@@ -6,167 +6,383 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('assets', '0001_initial'),
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("assets", "0001_initial"),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertmanagerToken',
+            name="AlertmanagerToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('prefix', models.CharField(max_length=16, unique=True)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("prefix", models.CharField(max_length=16, unique=True)),
+                ("token_hash", models.CharField(max_length=64)),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'name', 'pk'],
+                "ordering": ["client", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Problem',
+            name="Problem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('fingerprint', models.CharField(max_length=600)),
-                ('source', models.CharField(max_length=40, verbose_name='source')),
-                ('object_type', models.CharField(max_length=80)),
-                ('object_id', models.CharField(max_length=200)),
-                ('rule', models.CharField(max_length=200, verbose_name='rule')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('summary', models.CharField(blank=True, max_length=1000, verbose_name='summary')),
-                ('severity', models.CharField(choices=[('warning', 'Warning'), ('critical', 'Critical')], max_length=10, verbose_name='severity')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('firing', 'Firing'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')], max_length=15, verbose_name='state')),
-                ('external', models.BooleanField(default=False)),
-                ('labels', models.JSONField(blank=True, default=dict)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('policy', models.JSONField(blank=True, default=dict)),
-                ('last_status', models.CharField(max_length=10)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('successes', models.PositiveIntegerField(default=0)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('ok_since', models.DateTimeField(blank=True, null=True)),
-                ('flapping', models.BooleanField(default=False, verbose_name='flapping')),
-                ('flips', models.JSONField(blank=True, default=list)),
-                ('notified', models.BooleanField(default=False)),
-                ('repeat_count', models.PositiveIntegerField(default=0, verbose_name='repeats')),
-                ('reopen_count', models.PositiveIntegerField(default=0, verbose_name='reopened')),
-                ('version', models.PositiveBigIntegerField(default=0)),
-                ('first_seen_at', models.DateTimeField(verbose_name='first seen')),
-                ('last_seen_at', models.DateTimeField(verbose_name='last seen')),
-                ('fired_at', models.DateTimeField(blank=True, null=True, verbose_name='fired')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('recover_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged')),
-                ('ack_comment', models.TextField(blank=True, verbose_name='acknowledgement comment')),
-                ('ack_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledgement expires')),
-                ('in_maintenance', models.BooleanField(default=False, verbose_name='in maintenance')),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='assets.asset', verbose_name='asset')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('suppressed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suppressed', to='alerts.problem', verbose_name='suppressed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("fingerprint", models.CharField(max_length=600)),
+                ("source", models.CharField(max_length=40, verbose_name="source")),
+                ("object_type", models.CharField(max_length=80)),
+                ("object_id", models.CharField(max_length=200)),
+                ("rule", models.CharField(max_length=200, verbose_name="rule")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("summary", models.CharField(blank=True, max_length=1000, verbose_name="summary")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("warning", "Warning"), ("critical", "Critical")],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("firing", "Firing"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                        ],
+                        max_length=15,
+                        verbose_name="state",
+                    ),
+                ),
+                ("external", models.BooleanField(default=False)),
+                ("labels", models.JSONField(blank=True, default=dict)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("policy", models.JSONField(blank=True, default=dict)),
+                ("last_status", models.CharField(max_length=10)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("successes", models.PositiveIntegerField(default=0)),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                ("ok_since", models.DateTimeField(blank=True, null=True)),
+                ("flapping", models.BooleanField(default=False, verbose_name="flapping")),
+                ("flips", models.JSONField(blank=True, default=list)),
+                ("notified", models.BooleanField(default=False)),
+                ("repeat_count", models.PositiveIntegerField(default=0, verbose_name="repeats")),
+                ("reopen_count", models.PositiveIntegerField(default=0, verbose_name="reopened")),
+                ("version", models.PositiveBigIntegerField(default=0)),
+                ("first_seen_at", models.DateTimeField(verbose_name="first seen")),
+                ("last_seen_at", models.DateTimeField(verbose_name="last seen")),
+                ("fired_at", models.DateTimeField(blank=True, null=True, verbose_name="fired")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("recover_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="acknowledged"),
+                ),
+                (
+                    "ack_comment",
+                    models.TextField(blank=True, verbose_name="acknowledgement comment"),
+                ),
+                (
+                    "ack_expires_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="acknowledgement expires"
+                    ),
+                ),
+                (
+                    "in_maintenance",
+                    models.BooleanField(default=False, verbose_name="in maintenance"),
+                ),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="assets.asset",
+                        verbose_name="asset",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "suppressed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="suppressed",
+                        to="alerts.problem",
+                        verbose_name="suppressed by",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_seen_at', '-pk'],
+                "ordering": ["-last_seen_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ProblemEvent',
+            name="ProblemEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('kind', models.CharField(max_length=30)),
-                ('state', models.CharField(max_length=15)),
-                ('severity', models.CharField(max_length=10)),
-                ('status', models.CharField(blank=True, max_length=10)),
-                ('text', models.TextField(blank=True)),
-                ('actor_label', models.CharField(blank=True, max_length=300)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='alerts.problem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("kind", models.CharField(max_length=30)),
+                ("state", models.CharField(max_length=15)),
+                ("severity", models.CharField(max_length=10)),
+                ("status", models.CharField(blank=True, max_length=10)),
+                ("text", models.TextField(blank=True)),
+                ("actor_label", models.CharField(blank=True, max_length=300)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="alerts.problem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AlertsDependency',
+            name="AlertsDependency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('child', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alerts_parent', to='assets.asset', verbose_name='asset')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assets.asset', verbose_name='depends on')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "child",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts_parent",
+                        to="assets.asset",
+                        verbose_name="asset",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="assets.asset",
+                        verbose_name="depends on",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('child', models.F('parent')), _negated=True), name='alerts_dependency_not_self')],
+                "ordering": ["client", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("child", models.F("parent")), _negated=True),
+                        name="alerts_dependency_not_self",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceWindow',
+            name="MaintenanceWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('starts_at', models.DateTimeField(blank=True, null=True, verbose_name='starts')),
-                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='ends')),
-                ('cron', models.CharField(blank=True, max_length=100, verbose_name='recurrence (cron)')),
-                ('duration_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='duration (minutes)')),
-                ('time_zone', models.CharField(default='Asia/Seoul', max_length=64, verbose_name='time zone')),
-                ('tag', models.CharField(blank=True, max_length=100, verbose_name='tag or label')),
-                ('fingerprint_prefix', models.CharField(blank=True, max_length=600, verbose_name='fingerprint prefix')),
-                ('counts_against_availability', models.BooleanField(default=False, verbose_name='counts against availability')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='assets.asset', verbose_name='asset')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='tenants.site', verbose_name='site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("starts_at", models.DateTimeField(blank=True, null=True, verbose_name="starts")),
+                ("ends_at", models.DateTimeField(blank=True, null=True, verbose_name="ends")),
+                (
+                    "cron",
+                    models.CharField(blank=True, max_length=100, verbose_name="recurrence (cron)"),
+                ),
+                (
+                    "duration_minutes",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="duration (minutes)"
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(default="Asia/Seoul", max_length=64, verbose_name="time zone"),
+                ),
+                ("tag", models.CharField(blank=True, max_length=100, verbose_name="tag or label")),
+                (
+                    "fingerprint_prefix",
+                    models.CharField(blank=True, max_length=600, verbose_name="fingerprint prefix"),
+                ),
+                (
+                    "counts_against_availability",
+                    models.BooleanField(default=False, verbose_name="counts against availability"),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="assets.asset",
+                        verbose_name="asset",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.site",
+                        verbose_name="site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'starts_at', 'name', 'pk'],
-                'indexes': [models.Index(fields=['client', 'ends_at'], name='alerts_mw_client_end')],
+                "ordering": ["client", "starts_at", "name", "pk"],
+                "indexes": [
+                    models.Index(fields=["client", "ends_at"], name="alerts_mw_client_end")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(fields=['fingerprint', '-id'], name='alerts_problem_latest'),
+            model_name="problem",
+            index=models.Index(fields=["fingerprint", "-id"], name="alerts_problem_latest"),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(fields=['client', 'state', '-last_seen_at'], name='alerts_problem_board'),
+            model_name="problem",
+            index=models.Index(
+                fields=["client", "state", "-last_seen_at"], name="alerts_problem_board"
+            ),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(condition=models.Q(('ack_expires_at__isnull', False), ('state', 'acknowledged')), fields=['ack_expires_at'], name='alerts_ack_deadline'),
+            model_name="problem",
+            index=models.Index(
+                condition=models.Q(("ack_expires_at__isnull", False), ("state", "acknowledged")),
+                fields=["ack_expires_at"],
+                name="alerts_ack_deadline",
+            ),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(condition=models.Q(('recover_at__isnull', False), ('state', 'pending')), fields=['recover_at'], name='alerts_recover_deadline'),
+            model_name="problem",
+            index=models.Index(
+                condition=models.Q(("recover_at__isnull", False), ("state", "pending")),
+                fields=["recover_at"],
+                name="alerts_recover_deadline",
+            ),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(fields=['asset', 'state'], name='alerts_problem_asset'),
+            model_name="problem",
+            index=models.Index(fields=["asset", "state"], name="alerts_problem_asset"),
         ),
         migrations.AddConstraint(
-            model_name='problem',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ('pending', 'firing', 'acknowledged'))), fields=('fingerprint',), name='alerts_one_open_problem_per_fingerprint'),
+            model_name="problem",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state__in", ("pending", "firing", "acknowledged"))),
+                fields=("fingerprint",),
+                name="alerts_one_open_problem_per_fingerprint",
+            ),
         ),
         migrations.AddIndex(
-            model_name='problemevent',
-            index=models.Index(fields=['problem', 'at'], name='alerts_event_problem_at'),
+            model_name="problemevent",
+            index=models.Index(fields=["problem", "at"], name="alerts_event_problem_at"),
         ),
     ]

@@ -25,9 +25,11 @@ def test_a_silent_agent_opens_an_offline_problem_and_checking_in_resolves_it(cli
     actions.detect_offline(now=T0 + dt.timedelta(minutes=5))
     problem = Problem.objects.get()
     assert (problem.source, problem.rule, problem.asset_id) == ("agent", "offline", asset.pk)
-    assert problem.state == "firing" and problem.severity == "critical"
+    assert problem.state == "firing"
+    assert problem.severity == "critical"
     assert problem.fired_at == T0 + dt.timedelta(minutes=5)
-    assert told[0].kind == "firing" and told[0].asset_id == asset.pk
+    assert told[0].kind == "firing"
+    assert told[0].asset_id == asset.pk
     with time_machine.travel(T0 + dt.timedelta(minutes=9), tick=False):
         assert agent.batch().status_code == 200
     problem.refresh_from_db()

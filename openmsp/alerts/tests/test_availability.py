@@ -23,7 +23,8 @@ def h(hours: float) -> dt.datetime:
 
 def test_a_clean_day_is_one_hundred_percent():
     result = compute(h(0), h(24), down=[])
-    assert result.percent == 100.0 and result.counted_seconds == 86400
+    assert result.percent == 100.0
+    assert result.counted_seconds == 86400
 
 
 def test_one_critical_hour_in_a_day():
@@ -35,7 +36,11 @@ def test_one_critical_hour_in_a_day():
 def test_maintenance_that_does_not_count_is_cut_out_with_its_down_time():
     # Down 10:00-11:00, maintenance 10:30-11:30 (excluded), warning 12:00-12:30.
     result = compute(
-        h(0), h(24), down=[(h(10), h(11))], degraded=[(h(12), h(12.5))], excluded=[(h(10.5), h(11.5))]
+        h(0),
+        h(24),
+        down=[(h(10), h(11))],
+        degraded=[(h(12), h(12.5))],
+        excluded=[(h(10.5), h(11.5))],
     )
     assert result.counted_seconds == 86400 - 3600
     assert result.down_seconds == 1800
@@ -83,7 +88,8 @@ def test_the_api_computes_a_checks_availability_from_its_history(api_as, alice, 
         "end": (t + dt.timedelta(minutes=90)).isoformat(),
     }
     body = api_as(alice).get("/api/v1/availability?" + urlencode(query)).json()
-    assert body["down_seconds"] == 1800 and body["availability"] == 75.0
+    assert body["down_seconds"] == 1800
+    assert body["availability"] == 75.0
     actions.create_window(
         actor=Actor.system("test"),
         client=client_a,
@@ -92,5 +98,6 @@ def test_the_api_computes_a_checks_availability_from_its_history(api_as, alice, 
         ends_at=t + dt.timedelta(minutes=40),
     )
     body = api_as(alice).get("/api/v1/availability?" + urlencode(query)).json()
-    assert body["counted_seconds"] == 6000 and body["down_seconds"] == 1200
+    assert body["counted_seconds"] == 6000
+    assert body["down_seconds"] == 1200
     assert body["availability"] == 80.0

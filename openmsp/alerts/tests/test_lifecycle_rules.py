@@ -4,6 +4,7 @@ hysteresis, reopening, flapping, severity, external sources, stale results."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -19,7 +20,7 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def run(policy: NoisePolicy, steps: list[tuple[float, str]], *, external: bool = False):
+def run(policy: NoisePolicy, steps: Sequence[tuple[float, str]], *, external: bool = False):
     """Feed observations in order; return the final track and every outcome."""
     track: Track | None = None
     outcomes: list[Outcome] = []
@@ -37,38 +38,49 @@ def notices(outcomes: list[Outcome]) -> list[str]:
 
 def test_a_single_failure_fires_at_once_with_the_default_policy():
     track, outcomes = run(NoisePolicy(), [(0, "critical")])
-    assert track is not None and track.state == "firing"
-    assert outcomes[0].created and outcomes[0].events == ("opened", "fired")
+    assert track is not None
+    assert track.state == "firing"
+    assert outcomes[0].created
+    assert outcomes[0].events == ("opened", "fired")
     assert notices(outcomes) == ["firing"]
 
 
 def test_an_ok_result_with_no_problem_stores_nothing():
     track, outcomes = run(NoisePolicy(), [(0, "ok"), (60, "ok")])
-    assert track is None and all(o.ignored for o in outcomes)
+    assert track is None
+    assert all(o.ignored for o in outcomes)
 
 
 def test_it_waits_for_n_consecutive_failures_before_firing():
     policy = NoisePolicy(failures_to_fire=3)
     track, outcomes = run(policy, [(0, "critical"), (60, "critical")])
-    assert track is not None and track.state == "pending" and notices(outcomes) == []
+    assert track is not None
+    assert track.state == "pending"
+    assert notices(outcomes) == []
     track, outcomes = run(policy, [(0, "critical"), (60, "critical"), (120, "critical")])
-    assert track is not None and track.state == "firing" and notices(outcomes) == ["firing"]
+    assert track is not None
+    assert track.state == "firing"
+    assert notices(outcomes) == ["firing"]
 
 
 def test_an_ok_between_failures_restarts_the_count():
     policy = NoisePolicy(failures_to_fire=3, successes_to_recover=2)
     steps = [(0, "critical"), (60, "critical"), (120, "ok"), (180, "critical"), (240, "critical")]
     track, outcomes = run(policy, steps)
-    assert track is not None and track.state == "pending" and track.failures == 2
+    assert track is not None
+    assert track.state == "pending"
+    assert track.failures == 2
     assert notices(outcomes) == []
 
 
 def test_hold_down_needs_the_failure_to_last_the_whole_duration():
     policy = NoisePolicy(hold_down_seconds=120)
     track, _ = run(policy, [(0, "critical"), (60, "critical"), (119, "critical")])
-    assert track is not None and track.state == "pending"
+    assert track is not None
+    assert track.state == "pending"
     track, outcomes = run(policy, [(0, "critical"), (60, "critical"), (120, "critical")])
-    assert track is not None and track.state == "firing"
+    assert track is not None
+    assert track.state == "firing"
     assert track.fired_at == at(120)
     assert notices(outcomes) == ["firing"]
 
@@ -76,16 +88,20 @@ def test_hold_down_needs_the_failure_to_last_the_whole_duration():
 def test_both_knobs_must_hold_failures_and_duration():
     policy = NoisePolicy(failures_to_fire=3, hold_down_seconds=30)
     track, _ = run(policy, [(0, "critical"), (40, "critical")])
-    assert track is not None and track.state == "pending"  # long enough, too few
+    assert track is not None
+    assert track.state == "pending"
     track, _ = run(policy, [(0, "critical"), (10, "critical"), (20, "critical")])
-    assert track is not None and track.state == "pending"  # enough, too short
+    assert track is not None
+    assert track.state == "pending"
     track, _ = run(policy, [(0, "critical"), (10, "critical"), (30, "critical")])
-    assert track is not None and track.state == "firing"
+    assert track is not None
+    assert track.state == "firing"
 
 
 def test_a_pending_problem_that_recovers_resolves_without_telling_anyone():
     track, outcomes = run(NoisePolicy(failures_to_fire=2), [(0, "critical"), (60, "ok")])
-    assert track is not None and track.state == "resolved"
+    assert track is not None
+    assert track.state == "resolved"
     assert notices(outcomes) == []
     assert not track.notified
 
@@ -94,19 +110,25 @@ def test_recovery_needs_n_successes_and_a_duration():
     policy = NoisePolicy(successes_to_recover=2, recovery_seconds=120)
     fail = [(0, "critical")]
     track, _ = run(policy, [*fail, (60, "ok"), (120, "ok")])
-    assert track is not None and track.state == "firing"  # two OK, only 60 s of OK
+    assert track is not None
+    assert track.state == "firing"
     track, _ = run(policy, [*fail, (60, "ok"), (180, "ok")])
-    assert track is not None and track.state == "resolved"
+    assert track is not None
+    assert track.state == "resolved"
     assert track.resolved_at == at(180)
     track, outcomes = run(policy, [*fail, (60, "ok"), (200, "critical"), (260, "ok"), (400, "ok")])
-    assert track is not None and track.state == "resolved" and track.resolved_at == at(400)
+    assert track is not None
+    assert track.state == "resolved"
+    assert track.resolved_at == at(400)
     assert notices(outcomes) == ["firing", "resolved"]
 
 
 def test_a_failure_soon_after_resolving_reopens_the_same_problem():
     policy = NoisePolicy(flap_window_seconds=600)
     track, outcomes = run(policy, [(0, "critical"), (60, "ok"), (300, "critical")])
-    assert track is not None and track.state == "firing" and track.reopen_count == 1
+    assert track is not None
+    assert track.state == "firing"
+    assert track.reopen_count == 1
     assert not outcomes[2].created
     assert outcomes[2].events == ("reopened", "fired")
     assert notices(outcomes) == ["firing", "resolved", "reopened"]
@@ -115,12 +137,14 @@ def test_a_failure_soon_after_resolving_reopens_the_same_problem():
 def test_a_failure_long_after_resolving_opens_a_new_problem():
     policy = NoisePolicy(flap_window_seconds=600)
     _track, outcomes = run(policy, [(0, "critical"), (60, "ok"), (660, "critical")])
-    assert outcomes[2].created and outcomes[2].events == ("opened", "fired")
+    assert outcomes[2].created
+    assert outcomes[2].events == ("opened", "fired")
 
 
 def test_repeats_are_counted_not_duplicated():
     track, outcomes = run(NoisePolicy(), [(0, "critical"), (60, "critical"), (120, "critical")])
-    assert track is not None and track.repeat_count == 2
+    assert track is not None
+    assert track.repeat_count == 2
     assert [o.created for o in outcomes] == [True, False, False]
     assert [o.changed for o in outcomes] == [True, False, False]  # counters only
 
@@ -132,7 +156,9 @@ def flapping_steps(n: int, every: float = 60) -> list[tuple[float, str]]:
 def test_a_flapping_check_sends_one_flapping_notice_then_stays_quiet():
     policy = NoisePolicy(flap_threshold=4, flap_window_seconds=1800)
     track, outcomes = run(policy, flapping_steps(20))
-    assert track is not None and track.flapping and track.state == "firing"
+    assert track is not None
+    assert track.flapping
+    assert track.state == "firing"
     assert notices(outcomes) == ["firing", "resolved", "reopened", "flapping"]
 
 
@@ -140,9 +166,12 @@ def test_a_flapping_problem_resolves_once_stable_for_a_whole_window():
     policy = NoisePolicy(flap_threshold=4, flap_window_seconds=600)
     steps = [*flapping_steps(9), (540, "ok"), (1000, "ok"), (1139, "ok")]
     track, _ = run(policy, steps)
-    assert track is not None and track.flapping  # the last flip (to OK) was at 540 s
+    assert track is not None
+    assert track.flapping
     track, outcomes = run(policy, [*steps, (1140, "ok")])  # stable for a whole window
-    assert track is not None and track.state == "resolved" and not track.flapping
+    assert track is not None
+    assert track.state == "resolved"
+    assert not track.flapping
     assert notices(outcomes)[-2:] == ["flapping", "resolved"]
 
 
@@ -150,7 +179,9 @@ def test_a_flapping_problem_that_settles_failing_fires_again_once():
     policy = NoisePolicy(flap_threshold=3, flap_window_seconds=600)
     steps = [*flapping_steps(8), (480, "critical"), (900, "critical"), (1100, "critical")]
     track, outcomes = run(policy, steps)
-    assert track is not None and track.state == "firing" and not track.flapping
+    assert track is not None
+    assert track.state == "firing"
+    assert not track.flapping
     assert notices(outcomes)[-2:] == ["flapping", "firing"]
 
 
@@ -159,7 +190,9 @@ def test_flap_detection_turns_a_never_firing_pending_problem_into_one_notice():
     policy = NoisePolicy(failures_to_fire=3, flap_threshold=5, flap_window_seconds=3600)
     track, outcomes = run(policy, flapping_steps(12))
     assert notices(outcomes) == ["flapping"]
-    assert track is not None and track.state == "firing" and track.flapping
+    assert track is not None
+    assert track.state == "firing"
+    assert track.flapping
 
 
 def test_severity_follows_the_status_and_unknown_is_a_warning():
@@ -172,27 +205,36 @@ def test_severity_follows_the_status_and_unknown_is_a_warning():
 
 def test_a_warning_rising_to_critical_is_told_again_and_falling_back_is_not():
     track, outcomes = run(NoisePolicy(), [(0, "warning"), (60, "critical"), (120, "warning")])
-    assert track is not None and track.severity == "warning"
+    assert track is not None
+    assert track.severity == "warning"
     assert notices(outcomes) == ["firing", "firing"]
-    assert outcomes[1].events == ("severity",) and outcomes[2].events == ("severity",)
+    assert outcomes[1].events == ("severity",)
+    assert outcomes[2].events == ("severity",)
 
 
 def test_unknown_counts_as_failing_but_keeps_an_open_problems_severity():
     track, _ = run(NoisePolicy(), [(0, "critical"), (60, "unknown")])
-    assert track is not None and track.state == "firing" and track.severity == "critical"
+    assert track is not None
+    assert track.state == "firing"
+    assert track.severity == "critical"
     track, _ = run(NoisePolicy(), [(0, "unknown")])
-    assert track is not None and track.state == "firing" and track.severity == "warning"
+    assert track is not None
+    assert track.state == "firing"
+    assert track.severity == "warning"
 
 
 def test_an_older_result_arriving_late_is_ignored():
     track, outcomes = run(NoisePolicy(), [(60, "critical"), (30, "ok")])
-    assert track is not None and track.state == "firing" and outcomes[1].ignored
+    assert track is not None
+    assert track.state == "firing"
+    assert outcomes[1].ignored
 
 
 def test_external_alerts_fire_and_resolve_at_once_whatever_the_knobs():
     policy = NoisePolicy(failures_to_fire=5, hold_down_seconds=600, successes_to_recover=3)
     track, outcomes = run(policy, [(0, "critical"), (60, "critical"), (120, "ok")], external=True)
-    assert track is not None and track.state == "resolved"
+    assert track is not None
+    assert track.state == "resolved"
     assert notices(outcomes) == ["firing", "resolved"]
     assert track.repeat_count == 1
 
@@ -202,10 +244,12 @@ def test_an_acknowledged_problem_stays_acknowledged_until_it_recovers():
     assert track is not None
     acked = replace(track, state="acknowledged")
     outcome = decide(acked, Seen("critical", at(60)), NoisePolicy())
-    assert outcome.track is not None and outcome.track.state == "acknowledged"
+    assert outcome.track is not None
+    assert outcome.track.state == "acknowledged"
     assert outcome.notice is None
     outcome = decide(outcome.track, Seen("ok", at(120)), NoisePolicy())
-    assert outcome.track is not None and outcome.track.state == "resolved"
+    assert outcome.track is not None
+    assert outcome.track.state == "resolved"
     assert outcome.notice == "resolved"
 
 
@@ -251,10 +295,12 @@ def test_any_sequence_keeps_the_rule_book(policy: NoisePolicy, raw: list[tuple[i
             ok_length, run_length, run_start = ok_length + 1, 0, None
         if outcome.notice in ("firing", "reopened") and "fired" in outcome.events:
             assert run_length >= policy.failures_to_fire
-            assert run_start is not None and seconds - run_start >= policy.hold_down_seconds
+            assert run_start is not None
+            assert seconds - run_start >= policy.hold_down_seconds
         if "resolved" in outcome.events:
             assert ok_length >= policy.successes_to_recover
-            assert ok_start is not None and seconds - ok_start >= policy.recovery_seconds
+            assert ok_start is not None
+            assert seconds - ok_start >= policy.recovery_seconds
             assert not outcome.track.flapping  # type: ignore[union-attr]
         if outcome.notice == "resolved":
             assert told, "a resolve is only told after the problem was told"

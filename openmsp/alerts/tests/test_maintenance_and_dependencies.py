@@ -20,8 +20,8 @@ SYSTEM = Actor.system("test")
 UTC = dt.UTC
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # --- Pure: when is a window open, what does it cover -------------------------------------------
@@ -56,7 +56,10 @@ def test_a_recurring_window_lists_its_occurrences_clipped_to_the_period():
 
 def test_bounds_limit_a_recurring_window():
     spec = mw.WindowSpec(
-        cron="0 * * * *", duration_minutes=10, starts_at=utc(2026, 1, 1, 3), ends_at=utc(2026, 1, 1, 5, 5)
+        cron="0 * * * *",
+        duration_minutes=10,
+        starts_at=utc(2026, 1, 1, 3),
+        ends_at=utc(2026, 1, 1, 5, 5),
     )
     found = mw.occurrences(spec, utc(2026, 1, 1), utc(2026, 1, 2))
     assert found == [
@@ -67,7 +70,13 @@ def test_bounds_limit_a_recurring_window():
 
 
 def test_a_scope_must_match_in_every_field_it_sets():
-    subject = mw.Subject("check:x:1:http", asset_id=3, site_id=9, asset_tags=frozenset({"db"}), labels={"env": "prod"})
+    subject = mw.Subject(
+        "check:x:1:http",
+        asset_id=3,
+        site_id=9,
+        asset_tags=frozenset({"db"}),
+        labels={"env": "prod"},
+    )
     assert mw.covers(mw.Scope(), subject)
     assert mw.covers(mw.Scope(site_id=9, tag="db"), subject)
     assert mw.covers(mw.Scope(tag="env=prod", fingerprint_prefix="check:x:"), subject)
@@ -93,18 +102,27 @@ def test_a_problem_opened_during_maintenance_is_marked_and_told_as_such(client_a
     spine.observe(seen(client_a.pk, at=now))
     spine.observe(seen(client_a.pk, object_id="8", at=now))  # outside the window's scope
     inside, outside = Problem.objects.order_by("object_id")
-    assert inside.in_maintenance and not outside.in_maintenance
-    assert [(c.problem_id, c.in_maintenance) for c in told] == [(inside.pk, True), (outside.pk, False)]
+    assert inside.in_maintenance
+    assert not outside.in_maintenance
+    assert [(c.problem_id, c.in_maintenance) for c in told] == [
+        (inside.pk, True),
+        (outside.pk, False),
+    ]
 
 
 @pytest.mark.django_db
 def test_a_problem_firing_after_the_window_ended_is_not_in_maintenance(client_a, told):
     now = timezone.now()
     actions.create_window(
-        actor=SYSTEM, client=client_a, name="short", starts_at=now - dt.timedelta(hours=2), ends_at=now - dt.timedelta(hours=1)
+        actor=SYSTEM,
+        client=client_a,
+        name="short",
+        starts_at=now - dt.timedelta(hours=2),
+        ends_at=now - dt.timedelta(hours=1),
     )
     spine.observe(seen(client_a.pk, at=now))
-    assert not Problem.objects.get().in_maintenance and not told[0].in_maintenance
+    assert not Problem.objects.get().in_maintenance
+    assert not told[0].in_maintenance
 
 
 @pytest.mark.django_db
@@ -112,16 +130,27 @@ def test_children_of_a_down_router_are_suppressed_and_still_resolve(client_a, to
     router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="router")
     host = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="web")
     actions.set_dependency(actor=SYSTEM, child=host, parent=router)
-    spine.observe(seen(client_a.pk, source="agent", object_type="assets.asset", object_id=str(router.pk), rule="offline", asset_id=router.pk))
+    spine.observe(
+        seen(
+            client_a.pk,
+            source="agent",
+            object_type="assets.asset",
+            object_id=str(router.pk),
+            rule="offline",
+            asset_id=router.pk,
+        )
+    )
     parent = Problem.objects.get()
     spine.observe(seen(client_a.pk, object_id="http-web", asset_id=host.pk))
     child = Problem.objects.get(object_id="http-web")
-    assert child.suppressed_by == parent and child.state == "firing"
+    assert child.suppressed_by == parent
+    assert child.state == "firing"
     assert [(c.problem_id, c.suppressed) for c in told] == [(parent.pk, False), (child.pk, True)]
     spine.observe(seen(client_a.pk, "ok", object_id="http-web", asset_id=host.pk))
     child.refresh_from_db()
     assert child.state == "resolved"
-    assert told[-1].kind == "resolved" and told[-1].suppressed
+    assert told[-1].kind == "resolved"
+    assert told[-1].suppressed
 
 
 @pytest.mark.django_db

@@ -34,7 +34,8 @@ def test_lists_filter_by_severity_and_state_and_page(api_as, alice, problems):
     assert http.get("/api/v1/problems?state=open&limit=1").json()["items"].__len__() == 1
     assert http.get("/api/v1/problems?suppressed=true").json()["count"] == 0
     bad = http.get("/api/v1/problems?severity=loud")
-    assert bad.status_code == 422 and bad.json()["field"] == "severity"
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "severity"
 
 
 def test_the_detail_has_the_timeline_and_acknowledging_works(api_as, bob, charlie, problems):
@@ -59,11 +60,18 @@ def test_the_detail_has_the_timeline_and_acknowledging_works(api_as, bob, charli
     assert outsider.status_code == 404
 
 
-def test_maintenance_windows_are_created_changed_and_deleted_by_staff(api_as, msp_owner, alice, client_a):
+def test_maintenance_windows_are_created_changed_and_deleted_by_staff(
+    api_as, msp_owner, alice, client_a
+):
     http = api_as(msp_owner)
     created = http.post(
         "/api/v1/maintenance-windows",
-        {"client_id": client_a.pk, "name": "Firmware", "starts_at": "2026-12-24T22:00:00+09:00", "ends_at": "2026-12-25T02:00:00+09:00"},
+        {
+            "client_id": client_a.pk,
+            "name": "Firmware",
+            "starts_at": "2026-12-24T22:00:00+09:00",
+            "ends_at": "2026-12-25T02:00:00+09:00",
+        },
         content_type="application/json",
     )
     assert created.status_code == 201, created.content
@@ -75,9 +83,12 @@ def test_maintenance_windows_are_created_changed_and_deleted_by_staff(api_as, ms
     )
     assert patched.json()["counts_against_availability"] is True
     bad = http.patch(
-        f"/api/v1/maintenance-windows/{window_id}", {"cron": "nope"}, content_type="application/json"
+        f"/api/v1/maintenance-windows/{window_id}",
+        {"cron": "nope"},
+        content_type="application/json",
     )
-    assert bad.status_code == 422 and bad.json()["field"] == "cron"
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "cron"
     refused = api_as(alice).post(
         "/api/v1/maintenance-windows",
         {"client_id": client_a.pk, "name": "x", "cron": "0 2 * * 0", "duration_minutes": 5},
@@ -107,12 +118,18 @@ def test_a_dependency_cannot_cross_clients_or_make_a_cycle(api_as, msp_owner, cl
     assert http.get("/api/v1/dependencies").json()["count"] == 1
 
 
-def test_a_receiver_token_opens_and_resolves_problems_of_its_client_only(api_as, msp_owner, client_a):
-    created = api_as(msp_owner).post(
-        "/api/v1/alertmanager-tokens",
-        {"client_id": client_a.pk, "name": "prometheus"},
-        content_type="application/json",
-    ).json()
+def test_a_receiver_token_opens_and_resolves_problems_of_its_client_only(
+    api_as, msp_owner, client_a
+):
+    created = (
+        api_as(msp_owner)
+        .post(
+            "/api/v1/alertmanager-tokens",
+            {"client_id": client_a.pk, "name": "prometheus"},
+            content_type="application/json",
+        )
+        .json()
+    )
     receiver = HttpClient(headers={"Authorization": f"Bearer {created['token']}"})
     alert = {
         "status": "firing",
@@ -122,12 +139,25 @@ def test_a_receiver_token_opens_and_resolves_problems_of_its_client_only(api_as,
         "endsAt": "0001-01-01T00:00:00Z",
         "fingerprint": "d1f2",
     }
-    payload = {"version": "4", "status": "firing", "receiver": "openmsp", "groupKey": "{}", "alerts": [alert], "extra": 1}
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "receiver": "openmsp",
+        "groupKey": "{}",
+        "alerts": [alert],
+        "extra": 1,
+    }
     answer = receiver.post("/api/v1/alertmanager/webhook", payload, content_type="application/json")
-    assert answer.status_code == 200 and answer.json() == {"accepted": 1}
+    assert answer.status_code == 200
+    assert answer.json() == {"accepted": 1}
     problem = Problem.objects.get()
-    assert (problem.client_id, problem.state, problem.severity) == (client_a.pk, "firing", "critical")
-    assert problem.title == "Disk full on db1" and problem.external
+    assert (problem.client_id, problem.state, problem.severity) == (
+        client_a.pk,
+        "firing",
+        "critical",
+    )
+    assert problem.title == "Disk full on db1"
+    assert problem.external
     resolved = {**alert, "status": "resolved", "endsAt": "2026-12-01T09:10:00Z"}
     receiver.post(
         "/api/v1/alertmanager/webhook",
@@ -138,7 +168,11 @@ def test_a_receiver_token_opens_and_resolves_problems_of_its_client_only(api_as,
     assert problem.state == "resolved"
     token_id = created["id"]
     assert api_as(msp_owner).delete(f"/api/v1/alertmanager-tokens/{token_id}").status_code == 204
-    refused = receiver.post("/api/v1/alertmanager/webhook", payload, content_type="application/json")
+    refused = receiver.post(
+        "/api/v1/alertmanager/webhook", payload, content_type="application/json"
+    )
     assert refused.status_code == 401
-    nobody = HttpClient().post("/api/v1/alertmanager/webhook", payload, content_type="application/json")
+    nobody = HttpClient().post(
+        "/api/v1/alertmanager/webhook", payload, content_type="application/json"
+    )
     assert nobody.status_code == 401

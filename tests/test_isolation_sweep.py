@@ -59,8 +59,8 @@ PARAM_KIND: dict[str, str] = {
     "command_run_id": "command_run",
     "run_id": "command_run",
     "problem_id": "problem",
-    "window_id": "maintenance_window",
-    "dependency_id": "dependency",
+    "maintenance_window_id": "maintenance_window",
+    "asset_parent_id": "dependency",
     "alertmanager_token_id": "alertmanager_token",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",

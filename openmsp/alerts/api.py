@@ -59,8 +59,8 @@ READ = (404,)
 WRITE = (403, 404, 409)
 
 path_object("problem_id", queries.get_problem)
-path_object("window_id", queries.get_window)
-path_object("dependency_id", queries.get_dependency)
+path_object("maintenance_window_id", queries.get_window)
+path_object("asset_parent_id", queries.get_dependency)
 path_object("alertmanager_token_id", queries.get_alertmanager_token)
 
 
@@ -187,33 +187,35 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Status[Maintenance
     return Status(201, window)
 
 
-@endpoint(router, "GET", "/maintenance-windows/{window_id}", "Get a maintenance window", tag=WTAG, ok={200: WindowOut}, errors=READ)  # fmt: skip
-def get_window(request: HttpRequest, window_id: int) -> MaintenanceWindow:
+@endpoint(router, "GET", "/maintenance-windows/{maintenance_window_id}", "Get a maintenance window", tag=WTAG, ok={200: WindowOut}, errors=READ)  # fmt: skip
+def get_window(request: HttpRequest, maintenance_window_id: int) -> MaintenanceWindow:
     check_query_params(request)
-    return queries.get_window(actor_from(request), window_id)
+    return queries.get_window(actor_from(request), maintenance_window_id)
 
 
-@endpoint(router, "PATCH", "/maintenance-windows/{window_id}", "Change a maintenance window", tag=WTAG, ok={200: WindowOut}, errors=WRITE)  # fmt: skip
-def update_window(request: HttpRequest, window_id: int, payload: WindowPatch) -> MaintenanceWindow:
+@endpoint(router, "PATCH", "/maintenance-windows/{maintenance_window_id}", "Change a maintenance window", tag=WTAG, ok={200: WindowOut}, errors=WRITE)  # fmt: skip
+def update_window(
+    request: HttpRequest, maintenance_window_id: int, payload: WindowPatch
+) -> MaintenanceWindow:
     actor = actor_from(request)
-    window = queries.get_window(actor, window_id)
+    window = queries.get_window(actor, maintenance_window_id)
     with api_field_names(_WINDOW_FIELDS):
         return actions.update_window(
             actor=actor, window=window, changes=_window_changes(actor, payload)
         )
 
 
-@endpoint(router, "DELETE", "/maintenance-windows/{window_id}", "Delete a maintenance window", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
-def delete_window(request: HttpRequest, window_id: int) -> Status[None]:
+@endpoint(router, "DELETE", "/maintenance-windows/{maintenance_window_id}", "Delete a maintenance window", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
+def delete_window(request: HttpRequest, maintenance_window_id: int) -> Status[None]:
     actor = actor_from(request)
-    actions.delete_window(actor=actor, window=queries.get_window(actor, window_id))
+    actions.delete_window(actor=actor, window=queries.get_window(actor, maintenance_window_id))
     return Status(204, None)
 
 
 # --- Dependencies --------------------------------------------------------------------------------
 
 
-@endpoint(router, "GET", "/dependencies", "List asset dependencies", tag=WTAG, ok={200: DependencyPage})  # fmt: skip
+@endpoint(router, "GET", "/asset-parents", "List asset dependencies", tag=WTAG, ok={200: DependencyPage})  # fmt: skip
 def list_dependencies(request: HttpRequest, query: Query[DependencyQuery]) -> dict[str, Any]:
     qs = queries.dependencies_visible_to(actor_from(request))
     if query.client_id is not None:
@@ -221,7 +223,7 @@ def list_dependencies(request: HttpRequest, query: Query[DependencyQuery]) -> di
     return page(request, qs.order_by("pk"), query)
 
 
-@endpoint(router, "POST", "/dependencies", "Make an asset depend on another", tag=WTAG, ok={201: DependencyOut}, errors=(403,))  # fmt: skip
+@endpoint(router, "POST", "/asset-parents", "Make an asset depend on another", tag=WTAG, ok={201: DependencyOut}, errors=(403,))  # fmt: skip
 def create_dependency(request: HttpRequest, payload: DependencyIn) -> Status[AlertsDependency]:
     """While the parent has an open offline/down problem, new problems of the child are
     suppressed by it (recorded, not notified). An asset has at most one parent: this replaces it."""
@@ -234,10 +236,10 @@ def create_dependency(request: HttpRequest, payload: DependencyIn) -> Status[Ale
     return Status(201, actions.set_dependency(actor=actor, child=child, parent=parent))
 
 
-@endpoint(router, "DELETE", "/dependencies/{dependency_id}", "Remove a dependency", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
-def delete_dependency(request: HttpRequest, dependency_id: int) -> Status[None]:
+@endpoint(router, "DELETE", "/asset-parents/{asset_parent_id}", "Remove a dependency", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
+def delete_dependency(request: HttpRequest, asset_parent_id: int) -> Status[None]:
     actor = actor_from(request)
-    actions.remove_dependency(actor=actor, dependency=queries.get_dependency(actor, dependency_id))
+    actions.remove_dependency(actor=actor, dependency=queries.get_dependency(actor, asset_parent_id))
     return Status(204, None)
 
 
@@ -277,14 +279,7 @@ def revoke_alertmanager_token(request: HttpRequest, alertmanager_token_id: int) 
     return Status(204, None)
 
 
-@router.post(
-    "/alertmanager/webhook",
-    response={200: AmWebhookOut},
-    auth=alertmanager.AlertmanagerBearer(),
-    summary="Alertmanager webhook receiver (payload version 4)",
-    tags=[ATAG],
-    operation_id="alertmanager_webhook",
-)
+@endpoint(router, "POST", "/alertmanager/webhook", "Alertmanager webhook receiver (payload version 4)", tag=ATAG, ok={200: AmWebhookOut}, errors=(403,), auth=alertmanager.AlertmanagerBearer())  # fmt: skip
 def alertmanager_webhook(request: HttpRequest, payload: AmWebhookIn) -> dict[str, int]:
     """Point a `webhook_config` here with `http_config.authorization.credentials` set to a
     receiver token of the client: firing alerts open problems, resolved alerts resolve them."""

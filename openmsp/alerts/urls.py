@@ -17,7 +17,9 @@ urlpatterns = [
     path("<int:problem_id>/resolve/", views.problem_resolve, name="problem_resolve"),
     path("maintenance/", views.maintenance_list, name="maintenance_list"),
     path(
-        "maintenance/<int:window_id>/delete/", views.maintenance_delete, name="maintenance_delete"
+        "maintenance/<int:maintenance_window_id>/delete/",
+        views.maintenance_delete,
+        name="maintenance_delete",
     ),
     path("alertmanager/", views.alertmanager_tokens, name="alertmanager_tokens"),
     path(

@@ -246,9 +246,9 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @page
-def maintenance_delete(request: HttpRequest, window_id: int) -> HttpResponse:
+def maintenance_delete(request: HttpRequest, maintenance_window_id: int) -> HttpResponse:
     actor = actor_of(request)
-    window = queries.get_window(actor, window_id)
+    window = queries.get_window(actor, maintenance_window_id)
     actions.delete_window(actor=actor, window=window)
     messages.success(request, _("Maintenance window deleted."))
     return redirect("maintenance_list")

@@ -107,7 +107,7 @@ def test_a_dependency_cannot_cross_clients_or_make_a_cycle(api_as, msp_owner, cl
 
     def link(child, parent):
         return http.post(
-            "/api/v1/dependencies",
+            "/api/v1/asset-parents",
             {"child_id": child.pk, "parent_id": parent.pk},
             content_type="application/json",
         )
@@ -115,7 +115,7 @@ def test_a_dependency_cannot_cross_clients_or_make_a_cycle(api_as, msp_owner, cl
     assert link(host, router).status_code == 201
     assert link(router, host).status_code == 422
     assert link(host, foreign).json()["field"] == "parent_id"
-    assert http.get("/api/v1/dependencies").json()["count"] == 1
+    assert http.get("/api/v1/asset-parents").json()["count"] == 1
 
 
 def test_a_receiver_token_opens_and_resolves_problems_of_its_client_only(

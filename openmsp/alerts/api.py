@@ -239,7 +239,9 @@ def create_dependency(request: HttpRequest, payload: DependencyIn) -> Status[Ale
 @endpoint(router, "DELETE", "/asset-parents/{asset_parent_id}", "Remove a dependency", tag=WTAG, ok={204: None}, errors=WRITE)  # fmt: skip
 def delete_dependency(request: HttpRequest, asset_parent_id: int) -> Status[None]:
     actor = actor_from(request)
-    actions.remove_dependency(actor=actor, dependency=queries.get_dependency(actor, asset_parent_id))
+    actions.remove_dependency(
+        actor=actor, dependency=queries.get_dependency(actor, asset_parent_id)
+    )
     return Status(204, None)
 
 

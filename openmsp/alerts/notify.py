@@ -18,6 +18,7 @@ from openmsp.core import spine
 
 PARENT_DOWN_RULES = ("offline", "down")
 FIRING_STATES = ("firing", "acknowledged")
+OPEN_STATES = ("pending", "firing", "acknowledged")
 
 
 def spec_of(window: MaintenanceWindow) -> mw.WindowSpec:
@@ -115,3 +116,30 @@ def change_of(problem: Problem, kind: str, at: dt.datetime) -> spine.ProblemChan
 
 def tell(problem: Problem, kind: str, *, at: dt.datetime) -> None:
     spine.problem_changed(change_of(problem, kind, at))
+
+
+def release_children(parent: Problem, *, at: dt.datetime) -> list[int]:
+    """The parent is up again: children still failing are problems in their own right now.
+    They stop being suppressed and, if firing, are told for the first time."""
+    from openmsp.alerts.models import ProblemEvent
+
+    released = []
+    for child in Problem.objects.filter(suppressed_by=parent, state__in=OPEN_STATES):
+        won = Problem.objects.filter(pk=child.pk, version=child.version).update(
+            suppressed_by=None, version=child.version + 1
+        )
+        if not won:
+            continue  # it changed meanwhile; its next observation places it again
+        child.suppressed_by, child.version = None, child.version + 1
+        ProblemEvent.objects.create(
+            problem=child,
+            at=at,
+            kind="unsuppressed",
+            state=child.state,
+            severity=child.severity,
+            text=parent.title,
+        )
+        if child.state == "firing":
+            tell(child, "firing", at=at)
+        released.append(child.pk)
+    return released

@@ -120,13 +120,12 @@ def _update(obs: Observation, outcome: Outcome, row: Problem) -> Problem | None:
         columns.update(
             acknowledged_at=None, acknowledged_by=None, ack_comment="", ack_expires_at=None
         )
+    if outcome.changed and outcome.track is not None and outcome.track.is_open:
+        # Where it stands now: a window may have opened, the parent may have gone down or up.
         for name, value in columns.items():
             setattr(row, name, value)
         notify.place(row)
         columns.update(suppressed_by_id=row.suppressed_by_id, in_maintenance=row.in_maintenance)
-    elif outcome.changed and row.is_open:
-        notify.place_maintenance(row)
-        columns["in_maintenance"] = row.in_maintenance
     rows = Problem.objects.filter(pk=row.pk, version=row.version)
     if "reopened" in outcome.events:
         try:  # only a reopen can meet the one-open-problem constraint: a savepoint for it alone
@@ -162,6 +161,8 @@ def _after_change(problem: Problem, obs: Observation, outcome: Outcome) -> None:
     )
     if outcome.notice:
         notify.tell(problem, outcome.notice, at=obs.observed_at)
+    if "resolved" in outcome.events and problem.rule in notify.PARENT_DOWN_RULES:
+        notify.release_children(problem, at=obs.observed_at)
 
 
 def sink(obs: Observation) -> None:

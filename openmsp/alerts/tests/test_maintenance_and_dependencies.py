@@ -15,6 +15,7 @@ from openmsp.alerts.tests.conftest import seen
 from openmsp.assets import actions as asset_actions
 from openmsp.core import spine
 from openmsp.core.actor import Actor
+from openmsp.core.spine import NoisePolicy
 
 SYSTEM = Actor.system("test")
 UTC = dt.UTC
@@ -161,3 +162,60 @@ def test_a_child_is_not_suppressed_when_its_parent_is_up(client_a):
     spine.observe(seen(client_a.pk, object_id="cpu", rule="cpu", asset_id=router.pk))  # not down
     spine.observe(seen(client_a.pk, object_id="http-web", asset_id=host.pk))
     assert Problem.objects.get(object_id="http-web").suppressed_by is None
+
+
+@pytest.mark.django_db
+def test_a_child_still_failing_when_its_parent_recovers_is_told_then(client_a, told):
+    router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="router")
+    host = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="web")
+    actions.set_dependency(actor=SYSTEM, child=host, parent=router)
+    down = {
+        "source": "agent",
+        "object_type": "assets.asset",
+        "object_id": str(router.pk),
+        "rule": "offline",
+        "asset_id": router.pk,
+    }
+    spine.observe(seen(client_a.pk, **down))
+    spine.observe(seen(client_a.pk, object_id="http-web", asset_id=host.pk))
+    spine.observe(seen(client_a.pk, "ok", **down))
+    child = Problem.objects.get(object_id="http-web")
+    assert child.suppressed_by is None
+    assert child.state == "firing"
+    assert [e.kind for e in child.events.all()][-1] == "unsuppressed"
+    assert [(c.problem_id, c.kind, c.suppressed) for c in told][-1] == (child.pk, "firing", False)
+
+
+@pytest.mark.django_db
+def test_a_pending_child_that_fires_while_its_parent_is_down_is_suppressed(client_a, told):
+    router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="router")
+    host = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="web")
+    actions.set_dependency(actor=SYSTEM, child=host, parent=router)
+    slow = NoisePolicy(failures_to_fire=2)
+    t = timezone.now()
+    spine.observe(seen(client_a.pk, object_id="http-web", asset_id=host.pk, policy=slow, at=t))
+    spine.observe(
+        seen(
+            client_a.pk,
+            source="agent",
+            object_type="assets.asset",
+            object_id=str(router.pk),
+            rule="offline",
+            asset_id=router.pk,
+            at=t,
+        )
+    )
+    spine.observe(
+        seen(
+            client_a.pk,
+            object_id="http-web",
+            asset_id=host.pk,
+            policy=slow,
+            at=t + dt.timedelta(seconds=60),
+        )
+    )
+    child = Problem.objects.get(object_id="http-web")
+    assert child.state == "firing"
+    assert child.suppressed_by is not None
+    assert told[-1].problem_id == child.pk
+    assert told[-1].suppressed

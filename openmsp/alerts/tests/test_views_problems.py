@@ -103,3 +103,35 @@ def test_a_bad_cron_expression_is_refused_by_name(web_as, msp_owner, client_a):
     )
     assert response.status_code == 422
     assert "올바른 cron 식이 아닙니다" in response.content.decode()
+
+
+def test_the_board_and_the_api_list_cost_the_same_queries_for_three_or_twelve_problems(
+    web_as, api_as, msp_owner, client_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from openmsp.alerts import actions
+    from openmsp.core.actor import Actor
+
+    http, api = web_as(msp_owner), api_as(msp_owner)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as board:
+            assert http.get("/problems/?state=all").status_code == 200
+        with CaptureQueriesContext(connection) as listing:
+            assert api.get("/api/v1/problems").status_code == 200
+        return len(board), len(listing)
+
+    def add(n: int, first: int) -> None:
+        for i in range(first, first + n):
+            spine.observe(seen(client_a.pk, object_id=f"q{i}"))
+            problem = Problem.objects.get(object_id=f"q{i}")
+            if i % 2:
+                actions.acknowledge(actor=Actor(user=msp_owner), problem=problem)
+
+    counts()  # the first requests also note the session's and the token's use
+    add(3, 0)
+    few = counts()
+    add(9, 3)
+    assert counts() == few

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from openmsp.alerts.actions import MAX_COMMENT
-from openmsp.tenants.models import Client
+from openmsp.assets.models import Asset
+from openmsp.tenants.models import Client, Site
 
 ACTION_MESSAGES = (
     gettext_noop("Only a firing problem can be acknowledged."),
@@ -37,6 +38,13 @@ def local_datetime(label: Any, required: bool = False) -> forms.DateTimeField:
         input_formats=[LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
     )
+
+
+class ClientLabelled(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Sites and assets labelled with their client, so one list can serve several clients."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.client.name} · {obj.name}"
 
 
 class AcknowledgeForm(forms.Form):
@@ -70,6 +78,8 @@ class WindowForm(forms.Form):
         label=_("Duration (minutes)"), required=False, min_value=1, max_value=7 * 24 * 60
     )
     time_zone = forms.CharField(label=_("Time zone"), max_length=64, initial="Asia/Seoul")
+    site = ClientLabelled(queryset=Site.objects.none(), label=_("Only site"), required=False)
+    asset = ClientLabelled(queryset=Asset.objects.none(), label=_("Only asset"), required=False)
     tag = forms.CharField(
         label=_("Only tag or label"),
         required=False,
@@ -89,9 +99,18 @@ class WindowForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, clients: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clients: QuerySet[Any],
+        sites: QuerySet[Any] | None = None,
+        assets: QuerySet[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients  # type: ignore[attr-defined]
+        self.fields["site"].queryset = sites if sites is not None else Site.objects.none()  # type: ignore[attr-defined]
+        self.fields["asset"].queryset = assets if assets is not None else Asset.objects.none()  # type: ignore[attr-defined]
 
     def changes(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -275,6 +275,7 @@ def _decide_external(current: Track | None, seen: Seen, policy: NoisePolicy) -> 
             return Outcome(track, True, ("opened", "fired"), "firing")
         track = replace(
             track,
+            fired_at=current.fired_at or seen.at,
             flips=current.flips,
             reopen_count=current.reopen_count + 1,
             repeat_count=current.repeat_count,

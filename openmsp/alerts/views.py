@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.roles import Perm
 from openmsp.alerts import actions, forms, queries
 from openmsp.alerts.models import Problem
+from openmsp.assets.queries import assets_visible_to
 from openmsp.core.errors import Conflict, ValidationFailed
-from openmsp.tenants.queries import clients_visible_to
+from openmsp.tenants.queries import clients_visible_to, sites_visible_to
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import apply_error, page, require_perm
 
@@ -209,11 +210,14 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     user: Any = request.user
     clients = clients_visible_to(actor).order_by("name")
-    form = (
-        forms.WindowForm(request.POST or None, clients=clients)
-        if user.has_perm_to(Perm.ALERTS_MANAGE)
-        else None
-    )
+    form = None
+    if user.has_perm_to(Perm.ALERTS_MANAGE):
+        form = forms.WindowForm(
+            request.POST or None,
+            clients=clients,
+            sites=sites_visible_to(actor).order_by("client__name", "name"),
+            assets=assets_visible_to(actor).order_by("client__name", "name"),
+        )
     if request.method == "POST":
         require_perm(request, Perm.ALERTS_MANAGE)
         assert form is not None

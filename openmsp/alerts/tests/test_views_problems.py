@@ -135,3 +135,22 @@ def test_the_board_and_the_api_list_cost_the_same_queries_for_three_or_twelve_pr
     few = counts()
     add(9, 3)
     assert counts() == few
+
+
+def test_a_window_scoped_to_one_site_of_the_client(web_as, msp_owner, client_a, client_b):
+    from openmsp.core.actor import Actor
+    from openmsp.tenants import actions as tenant_actions
+
+    site = tenant_actions.create_site(actor=Actor.system("test"), client=client_a, name="Busan DC")
+    other = tenant_actions.create_site(actor=Actor.system("test"), client=client_b, name="Seoul")
+    form = {
+        "client": client_a.pk,
+        "name": "Busan power work",
+        "starts_at": "2026-12-24T22:00",
+        "ends_at": "2026-12-25T02:00",
+        "time_zone": "Asia/Seoul",
+    }
+    http = web_as(msp_owner)
+    assert http.post("/problems/maintenance/", {**form, "site": other.pk}).status_code == 422
+    assert http.post("/problems/maintenance/", {**form, "site": site.pk}).status_code == 302
+    assert MaintenanceWindow.objects.get().site == site

@@ -4,6 +4,7 @@ down suppresses its children's new problems, which still resolve normally."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -169,7 +170,7 @@ def test_a_child_still_failing_when_its_parent_recovers_is_told_then(client_a, t
     router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="router")
     host = asset_actions.create_asset(actor=SYSTEM, client=client_a, name="web")
     actions.set_dependency(actor=SYSTEM, child=host, parent=router)
-    down = {
+    down: dict[str, Any] = {
         "source": "agent",
         "object_type": "assets.asset",
         "object_id": str(router.pk),

@@ -86,6 +86,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from openmsp.accounts.api import router as accounts_router
+    from openmsp.alerts.api import router as alerts_router
     from openmsp.assets.api import router as assets_router
     from openmsp.core.api import router as audit_router
     from openmsp.heartbeats.api import router as heartbeats_router
@@ -100,6 +101,7 @@ def _mount() -> None:
     api.add_router("/", heartbeats_router)
     api.add_router("/", monitoring_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", alerts_router)
 
 
 _mount()

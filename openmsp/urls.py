@@ -17,6 +17,7 @@ urlpatterns = [
     path("assets/", include("openmsp.assets.urls")),
     path("checks/", include("openmsp.monitoring.urls")),
     path("notifications/", include("openmsp.notifications.urls")),
+    path("problems/", include("openmsp.alerts.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
     path("heartbeats/", include("openmsp.heartbeats.urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),

@@ -63,6 +63,10 @@ PARAM_KIND: dict[str, str] = {
     "notification_channel_id": "notification_channel",
     "notification_route_id": "notification_route",
     "notification_message_id": "notification_delivery",
+    "problem_id": "problem",
+    "maintenance_window_id": "maintenance_window",
+    "asset_parent_id": "dependency",
+    "alertmanager_token_id": "alertmanager_token",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -128,6 +132,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     heartbeat = _build_heartbeat(client_a)
     fleet.update(_build_checks(client_a))
     notifications = _build_notifications(client_a)
+    alerts = _build_alerts(client_a, fleet["asset"], site)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -135,6 +140,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             **fleet,
             "heartbeat": heartbeat,
             **notifications,
+            **alerts,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -235,6 +241,49 @@ def _build_notifications(client_a: Client) -> dict[str, Any]:
         "notification_channel": channel,
         "notification_route": route,
         "notification_delivery": delivery,
+    }
+
+
+def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:
+    """A firing problem of A's host, a maintenance window, a dependency, a receiver token."""
+    from django.utils import timezone
+
+    from openmsp.alerts import actions as alert_actions
+    from openmsp.alerts.models import Problem
+    from openmsp.assets import actions as asset_actions
+    from openmsp.core import spine
+
+    spine.observe(
+        spine.Observation(
+            client_id=client_a.pk,
+            source="check",
+            object_type="monitoring.check",
+            object_id="sweep",
+            rule="http",
+            status="critical",
+            observed_at=timezone.now(),
+            summary=f"HTTP 503 {MARK}",
+            asset_id=host.pk,
+        )
+    )
+    window = alert_actions.create_window(
+        actor=SYSTEM,
+        client=client_a,
+        name=f"Patch night {MARK}",
+        cron="0 2 * * 0",
+        duration_minutes=120,
+        site=site,
+    )
+    router = asset_actions.create_asset(actor=SYSTEM, client=client_a, name=f"router {MARK}")
+    dependency = alert_actions.set_dependency(actor=SYSTEM, child=host, parent=router)
+    token, _secret = alert_actions.create_alertmanager_token(
+        actor=SYSTEM, client=client_a, name=f"prom {MARK}"
+    )
+    return {
+        "problem": Problem.objects.get(client=client_a),
+        "maintenance_window": window,
+        "dependency": dependency,
+        "alertmanager_token": token,
     }
 
 

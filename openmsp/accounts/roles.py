@@ -43,6 +43,7 @@ class Perm:
     AGENT_ENROLL = "agent.enroll"  # create/revoke enrollment tokens, revoke agents
     COMMAND_RUN = "command.run"  # run commands and scripts on managed hosts
     NOTIFY_MANAGE = "notify.manage"  # notification channels, routing rules, test sends
+    ALERTS_MANAGE = "alerts.manage"  # maintenance windows, dependencies, Alertmanager tokens
 
 
 _ALL = frozenset(
@@ -65,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AGENT_ENROLL,
             Perm.COMMAND_RUN,
             Perm.NOTIFY_MANAGE,
+            Perm.ALERTS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset({Perm.CONTRACT_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

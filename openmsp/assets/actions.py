@@ -31,7 +31,7 @@ from openmsp.assets.models import (
     InventorySnapshot,
 )
 from openmsp.assets.signals import asset_offline, asset_online
-from openmsp.core import audit
+from openmsp.core import audit, spine
 from openmsp.core.actions import apply_changes, full_clean, require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
@@ -173,6 +173,27 @@ def _send_on_commit(signal: Any, asset_id: int, at: dt.datetime) -> None:
     transaction.on_commit(send)
 
 
+def _observe_reachability(
+    asset_id: int, client_id: int, name: str, offline: bool, at: dt.datetime
+) -> None:
+    """Hand the flip to the Problem lifecycle (openmsp.core.spine), in this transaction."""
+    summary = f"{name} stopped checking in" if offline else f"{name} checked in again"
+    spine.observe(
+        spine.Observation(
+            client_id=client_id,
+            source="agent",
+            object_type="assets.asset",
+            object_id=str(asset_id),
+            rule="offline",
+            status="critical" if offline else "ok",
+            observed_at=at,
+            summary=summary,
+            title=f"{name} is offline",
+            asset_id=asset_id,
+        )
+    )
+
+
 def check_in(asset: Asset, *, at: dt.datetime | None = None) -> bool:
     """Record that the asset's agent was heard from: moves `last_seen_at` and the `offline_after`
     deadline. Returns True when the asset came back from offline (asset_online is sent on
@@ -190,6 +211,7 @@ def check_in(asset: Asset, *, at: dt.datetime | None = None) -> bool:
             _transition(asset.pk, previous, Asset.Status.ONLINE, now)
             if previous == Asset.Status.OFFLINE:
                 _send_on_commit(asset_online, asset.pk, now)
+                _observe_reachability(asset.pk, asset.client_id, asset.name, False, now)
             return previous == Asset.Status.OFFLINE
     return False  # retired: nothing to track
 
@@ -205,10 +227,10 @@ def detect_offline(*, now: dt.datetime | None = None) -> list[int]:
     due = list(
         Asset.objects.filter(status=Asset.Status.ONLINE, offline_after__lte=now)
         .order_by("offline_after")
-        .values_list("pk", "offline_after")[:OFFLINE_BATCH]
+        .values_list("pk", "offline_after", "client_id", "name")[:OFFLINE_BATCH]
     )
     flipped = []
-    for asset_id, deadline in due:
+    for asset_id, deadline, client_id, name in due:
         with transaction.atomic():
             won = Asset.objects.filter(
                 pk=asset_id, status=Asset.Status.ONLINE, offline_after=deadline
@@ -216,6 +238,7 @@ def detect_offline(*, now: dt.datetime | None = None) -> list[int]:
             if won:
                 _transition(asset_id, Asset.Status.ONLINE, Asset.Status.OFFLINE, deadline)
                 _send_on_commit(asset_offline, asset_id, deadline)
+                _observe_reachability(asset_id, client_id, name, True, deadline)
                 flipped.append(asset_id)
     return flipped
 

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.constants import NOT_SET
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
 from openmsp.core.actor import Actor
@@ -78,6 +79,7 @@ def endpoint(
     ok: Mapping[int, Any],
     errors: Iterable[int] = (),
     openapi_extra: Mapping[str, Any] | None = None,
+    auth: Any = NOT_SET,
 ) -> Callable[[F], F]:
     """Register an operation with what makes the OpenAPI document a usable reference: a summary,
     a tag, the function's name as operation id, its docstring as description, and the `ErrorOut`
@@ -105,6 +107,7 @@ def endpoint(
             summary=summary,
             tags=[tag],
             openapi_extra=extra,
+            auth=auth,  # NOT_SET: the API's (user tokens, session); receivers bring their own
         )(fn)
 
     return decorator

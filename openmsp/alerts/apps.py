@@ -1,0 +1,22 @@
+import datetime as dt
+
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "openmsp.alerts"
+    label = "alerts"
+
+    def ready(self) -> None:
+        from openmsp.alerts import observe
+        from openmsp.core import spine
+        from openmsp.core.scheduler import Periodic, register
+
+        spine.register_observation_sink(observe.sink)
+        register(
+            Periodic(
+                "alerts.deadlines",
+                "openmsp.alerts.jobs:problem_deadlines",
+                every=dt.timedelta(seconds=15),
+            )
+        )

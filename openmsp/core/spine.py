@@ -128,12 +128,6 @@ def register_problem_sink(sink: ProblemSink) -> None:
         _problem_sinks.append(sink)
 
 
-def unregister_observation_sink(sink: ObservationSink) -> None:
-    """Remove a sink registered before (tests that collect what a source observed)."""
-    if sink in _observation_sinks:
-        _observation_sinks.remove(sink)
-
-
 def unregister_problem_sink(sink: ProblemSink) -> None:
     if sink in _problem_sinks:
         _problem_sinks.remove(sink)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -39,8 +40,8 @@ def asgi(
         await asyncio.Event().wait()  # no disconnect while the answer is on its way
         raise AssertionError("unreachable")
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     asyncio.run(application(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")

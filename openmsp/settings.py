@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "openmsp.heartbeats",
     "openmsp.monitoring",
     "openmsp.notifications",
+    "openmsp.interfaces",
     "openmsp.web",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("notifications/", include("openmsp.notifications.urls")),
     path("agent/v1/", include("openmsp.agent_api.urls")),
     path("heartbeats/", include("openmsp.heartbeats.urls")),
+    path("interfaces/", include("openmsp.interfaces.urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),

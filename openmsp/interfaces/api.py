@@ -14,6 +14,7 @@ from ninja import Query, Router, Status
 
 from openmsp.accounts.auth import actor_from
 from openmsp.accounts.models import User
+from openmsp.accounts.roles import STAFF_ROLES
 from openmsp.core.actor import Actor
 from openmsp.core.apiutils import (
     api_field_names,
@@ -58,10 +59,10 @@ def _changes(payload: InterfaceIn | InterfacePatch) -> dict[str, Any]:
     changes.pop("client_id", None)
     changes.pop("paused", None)
     if "owner_id" in changes:
-        # Any staff member may own an interface; staff are not tenant-scoped objects.
-        changes["owner"] = fetch_ref(
-            User.objects.filter(is_active=True), "owner", "owner_id", changes.pop("owner_id")
-        )
+        # Any staff member may own an interface (staff are not tenant-scoped); a client's user
+        # is "no such owner", so the answer says nothing about other tenants' users.
+        staff = User.objects.filter(is_active=True, role__in=STAFF_ROLES)
+        changes["owner"] = fetch_ref(staff, "owner", "owner_id", changes.pop("owner_id"))
     return changes
 
 

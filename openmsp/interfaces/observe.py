@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
+
 from openmsp.core import spine
 from openmsp.interfaces.models import Interface
 from openmsp.interfaces.rules import Verdict
 
 SOURCE = "interface"
 OBJECT_TYPE = "interfaces.interface"
+# English in observations (technicians' problem titles); translated on the pages.
 TITLES = {
-    "error_rate": "error rate over threshold",
-    "failures": "failures over threshold",
-    "backlog": "backlog over threshold",
-    "latency": "latency over target",
-    "traffic_missing": "expected traffic did not arrive",
-    "batch_late": "batch late",
+    "error_rate": gettext_noop("error rate over threshold"),
+    "failures": gettext_noop("failures over threshold"),
+    "backlog": gettext_noop("backlog over threshold"),
+    "latency": gettext_noop("latency over target"),
+    "traffic_missing": gettext_noop("expected traffic did not arrive"),
+    "batch_late": gettext_noop("batch late"),
 }
 
 
@@ -58,5 +61,7 @@ def settle(iface: Interface, verdicts: dict[str, Verdict], at: dt.datetime) -> N
 
 def clear_all(iface: Interface, at: dt.datetime, reason: str) -> None:
     """Every bad rule observed "ok" (the interface was paused or deleted)."""
-    bad = {r: ("ok", reason) for r, s in (iface.rule_status or {}).items() if s != "ok"}
-    settle(iface, dict(bad), at)  # type: ignore[arg-type]
+    bad: dict[str, Verdict] = {
+        r: ("ok", reason) for r, s in (iface.rule_status or {}).items() if s != "ok"
+    }
+    settle(iface, bad, at)

@@ -43,9 +43,9 @@ def make_interface(
 
 
 def send_report(token: str | None, body: Any) -> Any:
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     raw = body if isinstance(body, str) else json.dumps(body)
-    return HttpClient().post(REPORT, raw, content_type="application/json", **headers)
+    return HttpClient().post(REPORT, raw, content_type="application/json", headers=headers)
 
 
 def fresh(iface: Interface) -> Interface:

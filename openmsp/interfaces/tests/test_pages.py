@@ -65,11 +65,11 @@ def test_the_interface_page_shows_the_report_url_curl_runs_and_hourly_chart(
     assert token not in html  # only its prefix is ever shown again
     assert "orders-0200" in html
     assert "E-DUP: 3" in html
-    data = json.loads(
-        re.search(
-            r'<script id="volume-data" type="application/json">(.*?)</script>', html, re.S
-        ).group(1)
-    )  # type: ignore[union-attr]
+    found = re.search(
+        r'<script id="volume-data" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert found is not None
+    data = json.loads(found.group(1))
     assert len(data["labels"]) == 48
     assert data["processed"][-1] == 1250
     assert data["failed"][-1] == 3
@@ -123,5 +123,8 @@ def test_charlie_gets_404_for_client_as_interface_pages(web_as, charlie, client_
     assert Interface.objects.filter(pk=iface.pk, paused=False).exists()
 
 
-def test_the_navigation_has_an_interfaces_entry(web_as, alice):
-    assert 'href="/interfaces/"' in web_as(alice).get("/").content.decode()
+def test_the_navigation_has_an_interfaces_entry_in_korean(web_as, alice):
+    html = web_as(alice).get("/").content.decode()
+    assert '<html lang="ko"' in html
+    assert 'href="/interfaces/"' in html
+    assert "인터페이스" in html

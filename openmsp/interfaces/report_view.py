@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +22,6 @@ from openmsp.interfaces.report_actions import record_report
 from openmsp.interfaces.schemas import ReportIn
 
 log = logging.getLogger("openmsp.interfaces")
-MAX_BODY = 1_000_000
 
 
 def _answer(status: int, detail: str, **extra: Any) -> JsonResponse:
@@ -41,10 +41,12 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 def _parse(request: HttpRequest) -> ReportIn | JsonResponse:
-    if len(request.body) > MAX_BODY:
-        return _answer(413, "The request body is too large.")
     try:
-        data = json.loads(request.body or b"null")
+        raw = request.body  # bounded by OPENMSP_MAX_REQUEST_BYTES
+    except RequestDataTooBig:
+        return _answer(413, "The request body is too large: send fewer runs per report.")
+    try:
+        data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         return _answer(400, "The request body is not valid JSON.", field="body")
     try:

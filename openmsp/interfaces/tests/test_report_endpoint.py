@@ -137,6 +137,13 @@ def test_bad_input_is_a_422_naming_the_field_and_nothing_is_stored(orders, body,
     assert not InterfaceRun.objects.filter(interface=iface).exists()
 
 
+def test_a_body_over_the_request_limit_is_a_413_and_nothing_is_stored(orders, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    runs = [run(f"r-{n}") for n in range(40)]
+    assert send_report(orders[1], {"runs": runs}).status_code == 413
+    assert not InterfaceRun.objects.exists()
+
+
 def test_a_body_that_is_not_json_is_a_400(orders):
     assert send_report(orders[1], "{not json").status_code == 400
 

@@ -90,6 +90,7 @@ def _mount() -> None:
     from openmsp.assets.api import router as assets_router
     from openmsp.core.api import router as audit_router
     from openmsp.heartbeats.api import router as heartbeats_router
+    from openmsp.interfaces.api import router as interfaces_router
     from openmsp.monitoring.api import router as monitoring_router
     from openmsp.notifications.api import router as notifications_router
     from openmsp.tenants.api import router as tenants_router
@@ -99,6 +100,7 @@ def _mount() -> None:
     api.add_router("/", audit_router)
     api.add_router("/", assets_router)
     api.add_router("/", heartbeats_router)
+    api.add_router("/", interfaces_router)
     api.add_router("/", monitoring_router)
     api.add_router("/", notifications_router)
     api.add_router("/", alerts_router)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "openmsp.monitoring",
     "openmsp.notifications",
     "openmsp.alerts",
+    "openmsp.interfaces",
     "openmsp.web",
 ]
 

@@ -59,6 +59,7 @@ PARAM_KIND: dict[str, str] = {
     "command_run_id": "command_run",
     "run_id": "command_run",
     "heartbeat_id": "heartbeat",
+    "interface_id": "interface",
     "check_id": "check",
     "notification_channel_id": "notification_channel",
     "notification_route_id": "notification_route",
@@ -90,6 +91,11 @@ EXEMPT: dict[str, str] = {
     "ping/<uuid:ping_key>/<int:status>": "heartbeat pings (key-authenticated, no tenant data "
     "returned)",
     "ping/<path:rest>": "the plain 404 for mistyped ping URLs; serves no data",
+    # Interface reports: authenticated by the interface's report token alone (a user's token or
+    # session is a 401), answer only counts; openmsp/interfaces/tests/test_report_endpoint.py
+    # shows a token reaches only its own interface.
+    "api/v1/interfaces/report": "interface reports (report-token-authenticated, no tenant data "
+    "returned)",
 }
 
 
@@ -130,6 +136,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     )
     fleet = _build_fleet(client_a)
     heartbeat = _build_heartbeat(client_a)
+    interface = _build_interface(client_a)
     fleet.update(_build_checks(client_a))
     notifications = _build_notifications(client_a)
     alerts = _build_alerts(client_a, fleet["asset"], site)
@@ -139,6 +146,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
         objects={
             **fleet,
             "heartbeat": heartbeat,
+            "interface": interface,
             **notifications,
             **alerts,
             "client": client_a,
@@ -199,6 +207,20 @@ def _build_heartbeat(client_a: Client) -> Any:
         heartbeat.ping_key, Signal(kind="success", at=heartbeat.created_at, body=MARK.encode())
     )
     return heartbeat
+
+
+def _build_interface(client_a: Client) -> Any:
+    """An interface of A that has reported one run (so its run log is not empty)."""
+    from openmsp.interfaces import actions as interface_actions
+    from openmsp.interfaces.report_actions import record_report
+    from openmsp.interfaces.schemas import ReportIn
+
+    interface, token = interface_actions.create_interface(
+        actor=SYSTEM, client=client_a, name=f"orders {MARK}", code="orders", description=MARK
+    )
+    run = {"run_id": MARK, "started_at": interface.created_at, "failures_by_code": {MARK: 1}}
+    record_report(token, ReportIn.model_validate({"runs": [run]}))
+    return interface
 
 
 def _build_checks(client_a: Client) -> dict[str, Any]:

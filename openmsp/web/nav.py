@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem(_("Clients"), "client_list"),
     NavItem(_("Assets"), "asset_list"),
     NavItem(_("Heartbeats"), "heartbeat_list"),
+    NavItem(_("Interfaces"), "interface_list"),
     NavItem(_("Checks"), "check_list"),
     NavItem(_("Notifications"), "notification_channels"),
     NavItem(_("Problems"), "problem_board"),

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from email.message import Message
-from typing import Any
+from email.message import EmailMessage
+from typing import Any, cast
 
 import pytest
 from django.core.management import call_command
@@ -124,8 +124,9 @@ def deliver_until(condition: Any, what: str) -> Any:
     return wait_for(round_, GROUP_INTERVAL + 15, what, every=0.25)
 
 
-def mails_with(smtp: SmtpPeer, prefix: str) -> list[Message]:
-    return [m for m in smtp.messages if str(m["Subject"]).startswith(prefix)]
+def mails_with(smtp: SmtpPeer, prefix: str) -> list[EmailMessage]:
+    # The peer parses with email.policy.default: every message is an EmailMessage.
+    return [cast(EmailMessage, m) for m in smtp.messages if str(m["Subject"]).startswith(prefix)]
 
 
 def hooks_with(receiver: Receiver, status: str) -> list[Received]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -186,22 +186,47 @@ def _new_ping(hb: Heartbeat, signal: Signal) -> Ping:
     )
 
 
-@transaction.atomic
 def record_ping(key: uuid.UUID, signal: Signal) -> Ping | None:
-    """Store one ping and what it changes; None when no heartbeat has this key.
+    """Store one ping and what it changes; None when no heartbeat has this key."""
+    return record_pings([(key, signal)])[0]
 
-    The heartbeat row is locked for the few statements this takes, so two pings of one job
-    arriving together are applied one after the other (the start before the end it measures)."""
-    hb = Heartbeat.objects.select_for_update().filter(ping_key=key).first()
-    if hb is None:
-        return None
-    ping = _new_ping(hb, signal)
-    _apply(hb, signal, ping)
-    hb.save(update_fields=_PING_FIELDS)
-    ping.save(force_insert=True)
-    if hb.ping_count % PRUNE_EVERY == 0:
-        prune_pings(hb)
-    return ping
+
+@transaction.atomic
+def record_pings(batch: Sequence[tuple[uuid.UUID, Signal]]) -> list[Ping | None]:
+    """Store pings in one transaction, in the order given; per ping its Ping, or None when no
+    heartbeat has its key.
+
+    The heartbeats named are locked in primary-key order (two batches never wait on each other
+    in a circle) for the few statements this takes, so two pings of one job arriving together
+    are applied one after the other (the start before the end it measures), whether they come in
+    one batch or two. Applying a batch is exactly applying its pings one by one: the same
+    heartbeat object carries the state from one ping to the next."""
+    keys = {key for key, _signal in batch}
+    locked = Heartbeat.objects.select_for_update().filter(ping_key__in=keys).order_by("pk")
+    by_key = {hb.ping_key: hb for hb in locked}
+    stored: list[Ping | None] = []
+    touched: dict[int, Heartbeat] = {}
+    for key, signal in batch:
+        hb = by_key.get(key)
+        if hb is None:
+            stored.append(None)
+            continue
+        ping = _new_ping(hb, signal)
+        _apply(hb, signal, ping)
+        touched[hb.pk] = hb
+        stored.append(ping)
+    if not touched:
+        return stored
+    Heartbeat.objects.bulk_update(list(touched.values()), _PING_FIELDS)
+    Ping.objects.bulk_create([p for p in stored if p is not None])
+    counts: dict[int, int] = {}
+    for item in stored:
+        if item is not None:
+            counts[item.heartbeat_id] = counts.get(item.heartbeat_id, 0) + 1
+    for pk, hb in touched.items():  # prune when this batch crossed a multiple of PRUNE_EVERY
+        if hb.ping_count // PRUNE_EVERY != (hb.ping_count - counts[pk]) // PRUNE_EVERY:
+            prune_pings(hb)
+    return stored
 
 
 def prune_pings(hb: Heartbeat, keep: int | None = None) -> int:

@@ -52,6 +52,7 @@ def openmsp(args: Sequence[str], env: dict[str, str]) -> None:
 @contextlib.contextmanager
 def web_server(env: dict[str, str], workers: int) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)  # not in git: a fresh clone has none
     log = open(ROOT / "bench" / "results" / "web.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         [

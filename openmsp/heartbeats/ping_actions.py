@@ -16,8 +16,10 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from openmsp.core import spine
@@ -217,7 +219,7 @@ def record_pings(batch: Sequence[tuple[uuid.UUID, Signal]]) -> list[Ping | None]
         stored.append(ping)
     if not touched:
         return stored
-    Heartbeat.objects.bulk_update(list(touched.values()), _PING_FIELDS)
+    _save_ping_fields(list(touched.values()))
     Ping.objects.bulk_create([p for p in stored if p is not None])
     counts: dict[int, int] = {}
     for item in stored:
@@ -227,6 +229,24 @@ def record_pings(batch: Sequence[tuple[uuid.UUID, Signal]]) -> list[Ping | None]
         if hb.ping_count // PRUNE_EVERY != (hb.ping_count - counts[pk]) // PRUNE_EVERY:
             prune_pings(hb)
     return stored
+
+
+def _save_ping_fields(heartbeats: list[Heartbeat]) -> None:
+    """`save(update_fields=_PING_FIELDS)` of each, as one prepared UPDATE run for every row:
+    `bulk_update`'s CASE expressions cost more than the rest of a batch together (profiled)."""
+    meta = Heartbeat._meta
+    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in _PING_FIELDS]
+    quote = connection.ops.quote_name
+    # Identifiers from our own model, quoted; every value is a parameter.
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    table, pk = quote(meta.db_table), quote(str(meta.pk.column))
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(hb, f.attname), connection) for f in fields] + [hb.pk]
+        for hb in heartbeats
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def prune_pings(hb: Heartbeat, keep: int | None = None) -> int:

@@ -19,7 +19,11 @@ def worker_name() -> str:
 
 @task()
 def flush() -> int:
-    return dispatch.flush_due_groups()
+    """Send due groups' messages to the outbox, and wake a worker to deliver them now."""
+    sent = dispatch.flush_due_groups()
+    if sent:
+        deliver.enqueue()
+    return sent
 
 
 @task()

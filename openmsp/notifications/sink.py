@@ -12,6 +12,7 @@ No network I/O here (ADR 0004): messages leave later, from the outbox.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -27,6 +28,7 @@ from openmsp.notifications.models import (
     Route,
 )
 
+log = logging.getLogger("openmsp.notifications")
 STARTS_LADDER = frozenset({"firing", "reopened"})
 STOPS_LADDER = frozenset({"acknowledged", "resolved"})
 Outcome = ChangeRecord.Outcome
@@ -124,6 +126,7 @@ def _join_group(
     member.url, member.labels, member.at = change.url[:500], labels, change.at
     member.dirty = True
     member.save()
+    previous = group.flush_at
     group.flush_at = timing.due_after_change(
         now=timezone.now(),
         flush_at=group.flush_at,
@@ -132,6 +135,21 @@ def _join_group(
         group_interval=dt.timedelta(seconds=route.group_interval_seconds),
     )
     group.save(update_fields=["flush_at", "updated_at"])
+    if group.flush_at is not None and group.flush_at != previous:
+        due = group.flush_at
+        transaction.on_commit(lambda: _wake_flush(due))
+
+
+def _wake_flush(due: dt.datetime) -> None:
+    """Ask a worker to flush when the group is due, instead of at the next periodic tick (the
+    tick stays: it is what flushes if this task is lost). Once per new deadline, not per problem:
+    a thousand problems joining one group wake it once."""
+    from openmsp.notifications import jobs
+
+    try:
+        jobs.flush.using(run_after=due if due > timezone.now() else None).enqueue()
+    except Exception:  # the periodic tick still flushes it
+        log.warning("could not enqueue an early flush", exc_info=True)
 
 
 def schedule_escalations(change: ProblemChange, routes: Sequence[Route]) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import os
@@ -29,13 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 
-AGENTS_PER_CLIENT = 50
 MAX_CONNECTIONS = 400  # in all, across the generator's clients
 
 METRICS = [
@@ -137,7 +134,7 @@ class Load:
             {"batch_id": batch_id, "seq": seq, "sent_at": now, "samples": samples}
         ).encode()
 
-    async def agent(self, http: httpx.AsyncClient, index: int, until: float) -> None:
+    async def agent(self, http: common.KeepAlive, index: int, until: float) -> None:
         agent_id, secret = self.creds[index]
         await asyncio.sleep(random.random() * self.period)  # the server-assigned jitter
         start = time.monotonic()
@@ -148,41 +145,31 @@ class Load:
             body = self.body(seq, batch_id)
             began = time.perf_counter()
             try:
-                response = await http.post(
-                    f"{self.base}/agent/v1/batches",
-                    content=body,
-                    headers=signed(agent_id, secret, body),
+                status, _answer = await http.request(
+                    "POST", "/agent/v1/batches", signed(agent_id, secret, body), body
                 )
-            except httpx.HTTPError:
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 self.errors += 1
             else:
                 self.latencies.append(time.perf_counter() - began)
-                self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
-                if response.status_code == 200:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+                if status == 200:
                     self.samples_acked += len(self.metrics)
                     self.acked_batches.append(batch_id)
             next_at = start + seq * self.period
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def run(self, duration: float) -> float:
-        # One small client per AGENTS_PER_CLIENT agents, not one big one: httpcore matches every
-        # queued request against every pooled connection on each event, so a single pool of
-        # 400 connections with 2,000 waiting agents spends the generator's CPU on that
-        # (quadratic) bookkeeping and throttles the load it is meant to offer.
-        shards = max(1, -(-len(self.creds) // AGENTS_PER_CLIENT))
-        per_client = max(1, MAX_CONNECTIONS // shards)
-        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
-        async with contextlib.AsyncExitStack() as stack:
-            clients = [
-                await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=30))
-                for _ in range(shards)
-            ]
-            began = time.monotonic()
-            until = began + duration
-            await asyncio.gather(
-                *(self.agent(clients[i % shards], i, until) for i in range(len(self.creds)))
-            )
-            return time.monotonic() - began
+        # A bare keep-alive client (bench/common.py): httpx's per-request CPU (and httpcore's
+        # quadratic matching of queued requests to pooled connections) throttled the offer.
+        http = common.KeepAlive(self.base, MAX_CONNECTIONS)
+        began = time.monotonic()
+        until = began + duration
+        try:
+            await asyncio.gather(*(self.agent(http, i, until) for i in range(len(self.creds))))
+        finally:
+            await http.close()
+        return time.monotonic() - began
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 
@@ -81,50 +80,31 @@ class Load:
         self.ok = 0
         self.errors = 0
 
-    async def job(self, until: float) -> None:
-        """One simulated job on one keep-alive connection: a request, its answer, the next.
-
-        A bare HTTP/1.1 client (the answers are tiny, with Content-Length): httpx spent more CPU
-        per request than the server did, so the generator, not the server, set the pace."""
-        host, port = urlsplit(self.base).hostname or "", urlsplit(self.base).port or 80
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while time.monotonic() < until:
-                key = random.choice(self.keys)
-                suffix = "/start" if random.random() < self.start_share else ""
-                request = f"GET /ping/{key}{suffix} HTTP/1.1\r\nHost: {host}\r\n\r\n"
-                began = time.perf_counter()
-                try:
-                    writer.write(request.encode())
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    status = int(head.split(b" ", 2)[1])
-                    length = int(_header(head, b"content-length") or b"0")
-                    body = await reader.readexactly(length)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    self.errors += 1
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, port)
-                    continue
-                self.latencies.append(time.perf_counter() - began)
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-                if status == 200 and body == b"OK":
-                    self.ok += 1
-        finally:
-            writer.close()
+    async def job(self, http: common.KeepAlive, until: float) -> None:
+        """One simulated job: a request, its answer, the next (one connection per job)."""
+        while time.monotonic() < until:
+            key = random.choice(self.keys)
+            suffix = "/start" if random.random() < self.start_share else ""
+            began = time.perf_counter()
+            try:
+                status, body = await http.request("GET", f"/ping/{key}{suffix}")
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                self.errors += 1
+                continue
+            self.latencies.append(time.perf_counter() - began)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 200 and body == b"OK":
+                self.ok += 1
 
     async def run(self, concurrency: int, duration: float) -> float:
+        http = common.KeepAlive(self.base, concurrency)
         began = time.monotonic()
         until = began + duration
-        await asyncio.gather(*(self.job(until) for _ in range(concurrency)))
+        try:
+            await asyncio.gather(*(self.job(http, until) for _ in range(concurrency)))
+        finally:
+            await http.close()
         return time.monotonic() - began
-
-
-def _header(head: bytes, name: bytes) -> bytes | None:
-    for line in head.split(b"\r\n")[1:]:
-        key, _, value = line.partition(b":")
-        if key.strip().lower() == name:
-            return value.strip()
-    return None
 
 
 def stored_pings(url: str) -> int:

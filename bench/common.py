@@ -3,6 +3,7 @@ process CPU accounting, percentiles, and the results file."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -148,7 +149,6 @@ class KeepAlive:
     not the server, set the pace; this costs tens of microseconds per request."""
 
     def __init__(self, base: str, size: int) -> None:
-        import asyncio
         from urllib.parse import urlsplit
 
         parts = urlsplit(base)
@@ -162,33 +162,44 @@ class KeepAlive:
     ) -> tuple[int, bytes]:
         """(status, body); raises OSError (or asyncio.IncompleteReadError) on a broken
         connection, which is then dropped and its slot reconnected on next use."""
-        import asyncio
 
         conn = await self.free.get()
         try:
-            if conn is None:
-                conn = await asyncio.open_connection(self.host, self.port)
-            reader, writer = conn
-            lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
-            lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-            if body or method == "POST":
-                lines.append(f"Content-Length: {len(body)}")
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                key, _, value = line.partition(b":")
-                if key.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            answer = await reader.readexactly(length)
+            if conn is not None:
+                try:
+                    return await self._exchange(conn, method, path, headers or {}, body)
+                except (OSError, asyncio.IncompleteReadError):
+                    # A kept-alive connection the server closed while idle (uvicorn: after
+                    # 5 s): try once on a new one, as HTTP clients do.
+                    conn[1].close()
+                    conn = None
+            conn = await asyncio.open_connection(self.host, self.port)
+            answer = await self._exchange(conn, method, path, headers or {}, body)
         except BaseException:
             if conn is not None:
                 conn[1].close()
             self.free.put_nowait(None)
             raise
         self.free.put_nowait(conn)
-        return status, answer
+        return answer
+
+    async def _exchange(
+        self, conn: tuple[Any, Any], method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        reader, writer = conn
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            key, _, value = line.partition(b":")
+            if key.strip().lower() == b"content-length":
+                length = int(value.strip())
+        return status, await reader.readexactly(length)
 
     async def close(self) -> None:
         while not self.free.empty():

@@ -4,6 +4,7 @@ observations go through the real spine, routing, grouping and the outbox."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import pytest
 from django.utils import timezone
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
 
 
-def observe(client: Client, status: str, at: dt.datetime) -> None:
+def observe(client: Client, status: Literal["ok", "critical"], at: dt.datetime) -> None:
     spine.observe(
         spine.Observation(
             client_id=client.pk, source="check", object_type="monitoring.check", object_id="erp",

@@ -8,6 +8,7 @@ openmsp.servicedesk.queries, so tenant visibility is settled before an action ru
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -184,7 +185,7 @@ def open_ticket(
         priority=priority, status=_first_in(client, Cat.NEW), source=source or Ticket.Source.WEB,
         source_ref=source_ref, requester_contact=requester_contact, requester_user=requester_user,
         assignee=assignee, team=team, category=category, tags=clean_tags(tags),
-        number=f"new-{now.timestamp()}-{id(actor)}",
+        number=f"new-{uuid.uuid4().hex[:16]}",  # replaced by T<pk> below
     )  # fmt: skip
     _check_assignee(t, assignee)
     t.save()

@@ -282,6 +282,14 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/v1/tickets/{ticket}/merge", {"target_id": 999_999}, 422, "target_id"),
     ("POST", "/api/v1/tickets/{ticket}/assign", {"assignee_id": 999_999}, 422, "assignee_id"),
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": []}, 422, "ticket_ids"),
+    ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [HUGE]}, 422, "ticket_ids"),
+    (
+        "POST",
+        "/api/v1/tickets/{ticket}/split",
+        {"entry_ids": [HUGE], "subject": "x"},
+        422,
+        "entry_ids",
+    ),
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
 ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -13,6 +13,8 @@ from openmsp.servicedesk.models import Ticket, TicketLink, TicketStatus
 from openmsp.servicedesk.queries import ORDERINGS
 
 Id = int
+# Ids inside lists: bounded like path ids, so `pk__in` never meets an integer SQL cannot hold.
+ListId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Level = Literal[1, 2, 3]
 Ordering = Literal[ORDERINGS]  # type: ignore[valid-type]
 
@@ -46,8 +48,8 @@ class TicketPatch(InputSchema):
     category_id: Id | None = Field(None, ge=1, le=MAX_ID)
     requester_contact_id: Id | None = Field(None, ge=1, le=MAX_ID)
     tags: list[str] = omittable(max_length=20)
-    watcher_ids: list[Id] = omittable(max_length=50)
-    asset_ids: list[Id] = omittable(max_length=50)
+    watcher_ids: list[ListId] = omittable(max_length=50)
+    asset_ids: list[ListId] = omittable(max_length=50)
 
 
 class TicketOut(Schema):
@@ -162,12 +164,12 @@ class LinkOut(Schema):
 
 
 class SplitIn(InputSchema):
-    entry_ids: list[Id] = Field(min_length=1, max_length=100)
+    entry_ids: list[ListId] = Field(min_length=1, max_length=100)
     subject: str = Field(min_length=1, max_length=300)
 
 
 class BulkIn(InputSchema):
-    ticket_ids: list[Id] = Field(min_length=1, max_length=200)
+    ticket_ids: list[ListId] = Field(min_length=1, max_length=200)
     status: str | None = Field(None, min_length=1, max_length=50)
     priority: Ticket.Priority | None = None
     assignee_id: Id | None = Field(None, ge=0, le=MAX_ID, description="0 unassigns.")

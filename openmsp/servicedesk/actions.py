@@ -27,6 +27,7 @@ from openmsp.servicedesk import hooks
 from openmsp.servicedesk.models import (
     Attachment,
     Category,
+    SavedView,
     Team,
     Ticket,
     TicketEntry,
@@ -511,6 +512,25 @@ def bulk_update(
             assert assignee is None or isinstance(assignee, User)
             assign(actor=actor, ticket=t, assignee=assignee)
     return len(tickets)
+
+
+# --- saved views (a user's own queue filters; not tenant data) ---------------------------------
+@transaction.atomic
+def save_view(*, actor: Actor, name: str, query: str) -> SavedView:
+    if actor.user is None:
+        raise PermissionDenied("Saved views belong to a person.")
+    name = name.strip()[:100]
+    if not name:
+        raise ValidationFailed("Name the view.", field="name")
+    view, _created = SavedView.objects.update_or_create(
+        owner=actor.user, name=name, defaults={"query": query[:1000]}
+    )
+    return view
+
+
+@transaction.atomic
+def delete_view(*, actor: Actor, view: SavedView) -> None:
+    view.delete()
 
 
 # --- the monitoring channel's hook points -------------------------------------------------------

@@ -26,7 +26,7 @@ from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
 from openmsp.servicedesk import actions, queries
 from openmsp.servicedesk.forms import EntryForm, TicketForm
-from openmsp.servicedesk.models import SavedView, Ticket, TicketStatus
+from openmsp.servicedesk.models import Ticket, TicketStatus
 from openmsp.tenants.queries import clients_visible_to
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import apply_error, page, require_perm
@@ -294,8 +294,8 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:100]
     params = QueryDict(request.POST.get("query", ""))
     query = urlencode({k: params[k] for k in FILTERS if params.get(k)})
-    if name and request.user.is_authenticated:
-        SavedView.objects.update_or_create(owner=request.user, name=name, defaults={"query": query})
+    if name:
+        actions.save_view(actor=actor_of(request), name=name, query=query)
         messages.success(request, _("View saved."))
     return redirect(f"{redirect('ticket_list').url}?{query}")
 
@@ -304,6 +304,6 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
 @page
 def saved_view_delete(request: HttpRequest) -> HttpResponse:
     view = queries.get_saved_view(actor_of(request), request.POST.get("view") or 0)
-    view.delete()
+    actions.delete_view(actor=actor_of(request), view=view)
     messages.success(request, _("View deleted."))
     return redirect("ticket_list")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "openmsp.notifications",
     "openmsp.alerts",
     "openmsp.interfaces",
+    "openmsp.servicedesk",
     "openmsp.web",
 ]
 
@@ -240,6 +241,18 @@ STORAGES = {
 # collectstatic step at install, and no thread held per static request under ASGI.
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
+
+# Ticket attachments (openmsp.servicedesk): at most this many bytes each, of these types.
+SD_ATTACHMENT_MAX_BYTES = env_int("OPENMSP_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+SD_ATTACHMENT_TYPES = env_list(
+    "OPENMSP_ATTACHMENT_TYPES",
+    [
+        "image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain", "text/csv",
+        "application/zip", "application/json",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)  # fmt: skip
 
 LOGGING = {
     "version": 1,

@@ -32,7 +32,11 @@ def ids(client_a: Client, msp_owner: User) -> dict[str, int]:
     contract = actions.create_contract(
         actor=SYSTEM, client=client_a, name="MSA", start_date=dt.date(2026, 1, 1), calendar=calendar
     )
+    from openmsp.servicedesk import actions as desk_actions
+
+    ticket = desk_actions.open_ticket(actor=SYSTEM, client=client_a, subject="VPN down")
     return {
+        "ticket": ticket.pk,
         "client": client_a.pk,
         "calendar": calendar.pk,
         "contract": contract.pk,
@@ -64,7 +68,7 @@ def assert_names(response: Any, status: int, named: str) -> None:
         assert body.get("field") == named or named in body["detail"], body
 
 
-CASES = [
+CASES: list[tuple[str, str, Any, int, str]] = [
     # Bodies that are not the JSON object the operation expects.
     ("POST", "/api/v1/clients", b"{not json", 400, "not valid JSON"),
     ("POST", "/api/v1/clients", b"\xff\xfe\x00", 400, "not valid JSON"),
@@ -263,6 +267,30 @@ CASES = [
     ("GET", f"/api/v1/clients/{HUGE}", None, 404, "No such client"),
     ("GET", "/api/v1/contracts/0", None, 404, "No such contract"),
     ("DELETE", f"/api/v1/special-days/{HUGE}", None, 404, "No such special day"),
+    # Tickets.
+    ("POST", "/api/v1/tickets", {"client_id": HUGE, "subject": "x"}, 422, "client_id"),
+    ("POST", "/api/v1/tickets", {"client_id": 999_999, "subject": "x"}, 422, "client_id"),
+    ("GET", "/api/v1/tickets?ordering=secret", None, 422, "ordering"),
+    ("GET", "/api/v1/tickets?priority=P9", None, 422, "priority"),
+    ("GET", "/api/v1/tickets/abc", None, 422, "ticket_id"),
+    ("GET", f"/api/v1/tickets/{HUGE}", None, 404, "No such ticket"),
+    ("POST", "/api/v1/tickets/{ticket}/status", {"status": "bogus"}, 422, "status"),
+    ("POST", "/api/v1/tickets/{ticket}/priority", {"impact": 5}, 422, "impact"),
+    ("POST", "/api/v1/tickets/{ticket}/entries", {"body": ""}, 422, "body"),
+    ("POST", "/api/v1/tickets/{ticket}/entries", {"body": "x", "kind": "memo"}, 422, "kind"),
+    ("POST", "/api/v1/tickets/{ticket}/merge", {"target_id": HUGE}, 422, "target_id"),
+    ("POST", "/api/v1/tickets/{ticket}/merge", {"target_id": 999_999}, 422, "target_id"),
+    ("POST", "/api/v1/tickets/{ticket}/assign", {"assignee_id": 999_999}, 422, "assignee_id"),
+    ("POST", "/api/v1/tickets/bulk", {"ticket_ids": []}, 422, "ticket_ids"),
+    ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [HUGE]}, 422, "ticket_ids"),
+    (
+        "POST",
+        "/api/v1/tickets/{ticket}/split",
+        {"entry_ids": [HUGE], "subject": "x"},
+        422,
+        "entry_ids",
+    ),
+    ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
 ]
 
 

@@ -55,7 +55,13 @@ def pinned_ids(client_a: Client) -> dict[str, int]:
     )
     token, _secret = account_actions.create_token(actor=Actor(user=decoy), user=decoy, name="x")
     notifications = _notification_objects(client_a)
+    from openmsp.servicedesk import actions as desk_actions
+
+    ticket = desk_actions.open_ticket(
+        actor=Actor(user=decoy), client=client_a, subject="VPN down", body="Since 9"
+    )
     return {
+        "ticket_id": ticket.pk,
         **notifications,
         "client_id": client_a.pk,
         "site_id": site.pk,

@@ -68,6 +68,8 @@ PARAM_KIND: dict[str, str] = {
     "maintenance_window_id": "maintenance_window",
     "asset_parent_id": "dependency",
     "alertmanager_token_id": "alertmanager_token",
+    "ticket_id": "ticket",
+    "attachment_id": "ticket_attachment",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -140,6 +142,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     fleet.update(_build_checks(client_a))
     notifications = _build_notifications(client_a)
     alerts = _build_alerts(client_a, fleet["asset"], site)
+    tickets = _build_tickets(client_a, bob)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -149,6 +152,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             "interface": interface,
             **notifications,
             **alerts,
+            **tickets,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -264,6 +268,21 @@ def _build_notifications(client_a: Client) -> dict[str, Any]:
         "notification_route": route,
         "notification_delivery": delivery,
     }
+
+
+def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
+    """A ticket of A opened by its client user, with a reply, a note and an attachment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from openmsp.servicedesk import actions as desk_actions
+
+    ticket = desk_actions.open_ticket(
+        actor=Actor(user=bob), client=client_a, subject=f"VPN {MARK}", body=f"Down {MARK}"
+    )
+    desk_actions.note(actor=SYSTEM, ticket=ticket, body=f"note {MARK}")
+    upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
+    attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
+    return {"ticket": ticket, "ticket_attachment": attachment}
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from openmsp.core.errors import ValidationFailed
 from openmsp.integrations.base import Notifier
+from openmsp.integrations.servicedesk import TicketNotifier
 from openmsp.integrations.slack import SlackNotifier
 from openmsp.integrations.smtp import SmtpNotifier
 from openmsp.integrations.teams import TeamsNotifier
 from openmsp.integrations.webhook import WebhookNotifier
 
 NOTIFIERS: dict[str, type[Notifier]] = {
-    cls.kind: cls for cls in (SmtpNotifier, WebhookNotifier, SlackNotifier, TeamsNotifier)
+    cls.kind: cls
+    for cls in (SmtpNotifier, WebhookNotifier, SlackNotifier, TeamsNotifier, TicketNotifier)
 }
 
 

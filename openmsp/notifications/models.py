@@ -26,6 +26,7 @@ class Channel(TenantOwned):
         WEBHOOK = "webhook", _("Webhook")
         SLACK = "slack", _("Slack-compatible webhook")
         TEAMS = "teams", _("Microsoft Teams webhook")
+        TICKET = "ticket", _("Service desk ticket")
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

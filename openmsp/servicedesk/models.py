@@ -1,0 +1,309 @@
+"""Service desk: tickets, their conversation and their append-only history.
+
+SLA clocks are not stored as running timers: the pure engine (openmsp.servicedesk.sla) derives
+them from TicketEvent rows, and the due instants are written to indexed deadline columns on the
+ticket (`first_response_due`, `next_response_due`, `resolution_due`) so the scheduler finds
+breaches with one indexed query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from openmsp.tenants.models import Client, Contact, TenantOwned
+
+CLOCKS = ("first_response", "next_response", "resolution")
+
+
+class TicketStatus(models.Model):
+    """A status the MSP works with; `client` empty means MSP-wide (the seeded defaults)."""
+
+    class Category(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    code = models.SlugField(_("code"), max_length=50)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    # Which SLA clocks stop while a ticket is in this status (subset of CLOCKS).
+    pauses = models.JSONField(_("pauses clocks"), default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(client__isnull=True), name="ticketstatus_code_global"
+            ),
+            models.UniqueConstraint(
+                fields=["client", "code"],
+                condition=Q(client__isnull=False),
+                name="ticketstatus_code_per_client",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.category in (self.Category.RESOLVED, self.Category.CLOSED)
+
+
+class Team(TenantOwned):
+    name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="sd_teams")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="team_name_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(TenantOwned):
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="category_name_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(TenantOwned):
+    class Type(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        SERVICE_REQUEST = "service_request", _("Service request")
+        PROBLEM = "problem", _("Problem")
+        CHANGE = "change", _("Change")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        PORTAL = "portal", _("Portal")
+        EMAIL = "email", _("Email")
+        API = "api", _("API")
+        MONITORING = "monitoring", _("Monitoring")
+
+    class Priority(models.TextChoices):
+        P1 = "P1", _("P1 critical")
+        P2 = "P2", _("P2 high")
+        P3 = "P3", _("P3 medium")
+        P4 = "P4", _("P4 low")
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    requester_contact = models.ForeignKey(
+        Contact, verbose_name=_("requester"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    requester_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_tickets",
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices, default=Type.INCIDENT)
+    impact = models.PositiveSmallIntegerField(_("impact"), default=3)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), default=3)
+    priority = models.CharField(
+        _("priority"), max_length=2, choices=Priority.choices, default=Priority.P4
+    )
+    status = models.ForeignKey(TicketStatus, verbose_name=_("status"), on_delete=models.PROTECT)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
+    assets = models.ManyToManyField("assets.Asset", blank=True, related_name="tickets")
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices, default="web")
+    # For source=monitoring: the problem's fingerprint, so a re-firing problem annotates its ticket.
+    source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    next_response_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    sla_state = models.JSONField(default=dict, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "status"], name="ticket_client_status"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            *(
+                models.Index(fields=[f], name=f"ticket_{f}", condition=Q(**{f"{f}__isnull": False}))
+                for f in ("first_response_due", "next_response_due", "resolution_due")
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "source_ref"],
+                condition=Q(source="monitoring") & ~Q(source_ref=""),
+                name="ticket_monitoring_ref_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def requester_label(self) -> str:
+        if self.requester_user_id:
+            u: Any = self.requester_user
+            return str(u.full_name or u.email)
+        if self.requester_contact_id:
+            return str(self.requester_contact)
+        return ""
+
+
+class TicketEntry(TenantOwned):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Public reply")
+        NOTE = "note", _("Internal note")
+        SYSTEM = "system", _("System")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    author_contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField(_("message"))
+    from_customer = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketentry_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class TicketEvent(TenantOwned):
+    """Append-only: what happened to a ticket, when. The SLA engine reads these."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        PUBLIC_REPLY_BY_STAFF = "public_reply_by_staff", _("Staff replied")
+        CUSTOMER_MESSAGE = "customer_message", _("Customer wrote")
+        RESOLVED = "resolved", _("Resolved")
+        REOPENED = "reopened", _("Reopened")
+        ASSIGNED = "assigned", _("Assigned")
+        MERGED = "merged", _("Merged")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor_label = models.CharField(max_length=200, blank=True)
+    # status_changed: {"from": code, "to": code, "from_category", "to_category"};
+    # priority_changed: {"from": "P3", "to": "P1"}.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at.isoformat()}"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"{instance.client_id}/{instance.ticket_id}/{filename}"
+
+
+def attachment_storage() -> FileSystemStorage:
+    """OPENMSP_DATA_DIR/attachments, never under a served URL: files go out through a view."""
+    return FileSystemStorage(location=settings.DATA_DIR / "attachments", base_url=None)
+
+
+class Attachment(TenantOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    entry = models.ForeignKey(
+        TicketEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    file = models.FileField(upload_to=_attachment_path, storage=attachment_storage, max_length=300)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketLink(TenantOwned):
+    class Kind(models.TextChoices):
+        RELATED = "related", _("Related")
+        DUPLICATE = "duplicate", _("Duplicate of")
+        PARENT = "parent", _("Child of")
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticketlink_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class SavedView(models.Model):
+    """A technician's named queue filter (the query string of the queue page)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_views"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,169 @@
+"""Tenant-scoped reads of tickets, their conversation, attachments and the desk's lists.
+
+MSP staff see the tickets of the clients they may see (openmsp.tenants.queries); a client admin
+sees all of their client's; a client user sees the tickets they requested or watch. Internal notes
+are staff-only. A ticket the actor may not see is a NotFound (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import Q, QuerySet
+
+from openmsp.accounts.roles import Role
+from openmsp.core.actor import Actor
+from openmsp.core.errors import NotFound
+from openmsp.servicedesk.models import (
+    Attachment,
+    Category,
+    SavedView,
+    Team,
+    Ticket,
+    TicketEntry,
+    TicketEvent,
+    TicketStatus,
+)
+from openmsp.tenants.queries import scope
+
+ORDERINGS = (
+    "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
+    "number", "-number", "subject", "-subject", "resolution_due", "-resolution_due",
+)  # fmt: skip
+
+
+def is_staff(actor: Actor) -> bool:
+    return actor.user is None or actor.user.is_msp_staff
+
+
+def tickets_visible_to(actor: Actor) -> QuerySet[Ticket]:
+    qs = scope(
+        actor,
+        Ticket.objects.select_related(
+            "client", "status", "assignee", "team", "category", "requester_user",
+            "requester_contact",
+        ),
+    )  # fmt: skip
+    user = actor.user
+    if user is not None and user.role == Role.CLIENT_USER:
+        qs = qs.filter(Q(requester_user=user) | Q(watchers=user)).distinct()
+    return qs
+
+
+def get_ticket(actor: Actor, ticket_id: int | str) -> Ticket:
+    try:
+        return tickets_visible_to(actor).get(pk=ticket_id)
+    except (Ticket.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such ticket.") from None
+
+
+def get_tickets(actor: Actor, ids: Sequence[int]) -> list[Ticket]:
+    """All of them or NotFound: a bulk change never silently skips one."""
+    rows = list(tickets_visible_to(actor).filter(pk__in=list(ids)))
+    if len(rows) != len(set(ids)):
+        raise NotFound("No such ticket.")
+    return rows
+
+
+def filter_tickets(
+    qs: QuerySet[Ticket],
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    priority: str | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    team_id: int | None = None,
+    client_id: int | None = None,
+    q: str | None = None,
+    open_only: bool = False,
+) -> QuerySet[Ticket]:
+    if status:
+        qs = qs.filter(status__code=status)
+    if category:
+        qs = qs.filter(status__category=category)
+    if open_only:
+        qs = qs.exclude(status__category__in=["resolved", "closed"])
+    if priority:
+        qs = qs.filter(priority=priority)
+    if unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        qs = qs.filter(assignee_id=assignee_id)
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    if q:
+        qs = qs.filter(
+            Q(subject__icontains=q) | Q(number__iexact=q) | Q(entries__body__icontains=q)
+        )
+        qs = qs.distinct()
+    return qs
+
+
+def order_tickets(qs: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
+    if ordering not in ORDERINGS:
+        ordering = "-created_at"
+    return qs.order_by(ordering, "-pk")
+
+
+def entries_of(actor: Actor, ticket: Ticket) -> QuerySet[TicketEntry]:
+    qs = TicketEntry.objects.filter(ticket=ticket).select_related("author", "author_contact")
+    if not is_staff(actor):
+        qs = qs.exclude(kind=TicketEntry.Kind.NOTE)
+    return qs.prefetch_related("attachments").order_by("created_at", "pk")
+
+
+def events_of(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk")
+
+
+def attachments_of(actor: Actor, ticket: Ticket) -> QuerySet[Attachment]:
+    qs = Attachment.objects.filter(ticket=ticket)
+    if not is_staff(actor):
+        qs = qs.exclude(entry__kind=TicketEntry.Kind.NOTE)
+    return qs.order_by("created_at", "pk")
+
+
+def get_attachment(actor: Actor, attachment_id: int | str) -> Attachment:
+    """Through the ticket: an attachment is visible exactly when its ticket (and entry) is."""
+    try:
+        att: Attachment = Attachment.objects.select_related("ticket", "entry").get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such attachment.") from None
+    ticket = get_ticket(actor, att.ticket_id)
+    if not attachments_of(actor, ticket).filter(pk=att.pk).exists():
+        raise NotFound("No such attachment.")
+    return att
+
+
+def teams_visible_to(actor: Actor) -> QuerySet[Team]:
+    return scope(actor, Team.objects.select_related("client"))
+
+
+def categories_visible_to(actor: Actor) -> QuerySet[Category]:
+    return scope(actor, Category.objects.select_related("client"))
+
+
+def statuses_visible_to(actor: Actor) -> QuerySet[TicketStatus]:
+    from openmsp.tenants.queries import visible_client_ids
+
+    ids = visible_client_ids(actor)
+    qs = TicketStatus.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(Q(client__isnull=True) | Q(client__in=ids))
+
+
+def saved_views_of(actor: Actor) -> QuerySet[SavedView]:
+    if actor.user is None:
+        return SavedView.objects.none()
+    return SavedView.objects.filter(owner=actor.user)
+
+
+def get_saved_view(actor: Actor, view_id: int | str) -> SavedView:
+    try:
+        return saved_views_of(actor).get(pk=view_id)
+    except (SavedView.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such saved view.") from None

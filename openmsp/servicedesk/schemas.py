@@ -1,0 +1,179 @@
+"""API shapes of tickets, their conversation and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from openmsp.core.apiutils import MAX_ID, InputSchema, ListQuery, Page, omittable
+from openmsp.servicedesk.models import Ticket, TicketLink, TicketStatus
+from openmsp.servicedesk.queries import ORDERINGS
+
+Id = int
+# Ids inside lists: bounded like path ids, so `pk__in` never meets an integer SQL cannot hold.
+ListId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Level = Literal[1, 2, 3]
+Ordering = Literal[ORDERINGS]  # type: ignore[valid-type]
+
+
+class StatusOut(Schema):
+    id: int
+    client_id: int | None
+    code: str
+    name: str
+    category: str
+    pauses: list[str]
+
+
+class TicketIn(InputSchema):
+    client_id: Id = Field(ge=1, le=MAX_ID)
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field("", max_length=100_000, description="The first message.")
+    type: Ticket.Type = Ticket.Type.INCIDENT
+    impact: Level = Field(3, description="1 high, 2 medium, 3 low.")
+    urgency: Level = Field(3, description="1 high, 2 medium, 3 low.")
+    requester_contact_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    assignee_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    team_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    category_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TicketPatch(InputSchema):
+    subject: str = omittable(min_length=1, max_length=300)
+    type: Ticket.Type = omittable()
+    category_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    requester_contact_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    tags: list[str] = omittable(max_length=20)
+    watcher_ids: list[ListId] = omittable(max_length=50)
+    asset_ids: list[ListId] = omittable(max_length=50)
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    client_id: int
+    subject: str
+    type: str
+    impact: int
+    urgency: int
+    priority: str
+    status: str = Field(description="The status code.")
+    status_category: str
+    assignee_id: int | None
+    team_id: int | None
+    category_id: int | None
+    requester_user_id: int | None
+    requester_contact_id: int | None
+    tags: list[str]
+    source: str
+    source_ref: str
+    first_response_due: dt.datetime | None
+    next_response_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    resolved_at: dt.datetime | None
+    merged_into_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_status(obj: Ticket) -> str:
+        return obj.status.code
+
+    @staticmethod
+    def resolve_status_category(obj: Ticket) -> str:
+        return obj.status.category
+
+
+class TicketPage(Page[TicketOut]):
+    pass
+
+
+class TicketQuery(ListQuery):
+    status: str | None = Field(None, max_length=50, description="A status code.")
+    status_category: TicketStatus.Category | None = None
+    open: bool | None = Field(None, description="Only tickets not resolved or closed.")
+    priority: Ticket.Priority | None = None
+    assignee_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    unassigned: bool | None = None
+    team_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    client_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    q: str | None = Field(None, max_length=200, description="Subject, number or message text.")
+    ordering: Ordering = "-created_at"
+
+
+class EntryIn(InputSchema):
+    kind: Literal["reply", "note"] = "reply"
+    body: str = Field(min_length=1, max_length=100_000)
+
+
+class EntryOut(Schema):
+    id: int
+    kind: str
+    author_id: int | None
+    author_contact_id: int | None
+    body: str
+    from_customer: bool
+    created_at: dt.datetime
+
+
+class EntryPage(Page[EntryOut]):
+    pass
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    at: dt.datetime
+    actor_label: str
+    data: dict[str, object]
+
+
+class StatusIn(InputSchema):
+    status: str = Field(min_length=1, max_length=50, description="A status code.")
+
+
+class PriorityIn(InputSchema):
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority: Ticket.Priority | None = Field(None, description="Overrides the matrix.")
+
+
+class AssignIn(InputSchema):
+    assignee_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    team_id: Id | None = Field(None, ge=1, le=MAX_ID)
+
+
+class MergeIn(InputSchema):
+    target_id: Id = Field(ge=1, le=MAX_ID, description="The ticket that keeps the conversation.")
+
+
+class LinkIn(InputSchema):
+    target_id: Id = Field(ge=1, le=MAX_ID)
+    kind: TicketLink.Kind = TicketLink.Kind.RELATED
+
+
+class LinkOut(Schema):
+    id: int
+    source_id: int
+    target_id: int
+    kind: str
+
+
+class SplitIn(InputSchema):
+    entry_ids: list[ListId] = Field(min_length=1, max_length=100)
+    subject: str = Field(min_length=1, max_length=300)
+
+
+class BulkIn(InputSchema):
+    ticket_ids: list[ListId] = Field(min_length=1, max_length=200)
+    status: str | None = Field(None, min_length=1, max_length=50)
+    priority: Ticket.Priority | None = None
+    assignee_id: Id | None = Field(None, ge=0, le=MAX_ID, description="0 unassigns.")
+
+
+class BulkOut(Schema):
+    updated: int

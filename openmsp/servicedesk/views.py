@@ -1,0 +1,309 @@
+"""HTML pages of the service desk: the technician's queue (filters, sort, paging, saved views,
+bulk changes), the ticket page (conversation, reply/note, status, priority, assignee,
+attachments, SLA clocks), and the client portal (the same URLs, rendered for client users).
+
+Thin: tickets come from openmsp.servicedesk.queries (another client's ticket is a 404) and
+change through openmsp.servicedesk.actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from openmsp.accounts.queries import users_visible_to
+from openmsp.accounts.roles import Perm
+from openmsp.core.errors import OpenMSPError, ValidationFailed
+from openmsp.servicedesk import actions, queries
+from openmsp.servicedesk.forms import EntryForm, TicketForm
+from openmsp.servicedesk.models import Ticket, TicketStatus
+from openmsp.tenants.queries import clients_visible_to
+from openmsp.web.actor import actor_of
+from openmsp.web.pages import apply_error, page, require_perm
+
+GET_POST = require_http_methods(["GET", "POST"])
+PAGE_SIZE = 25
+FILTERS = ("status", "priority", "assignee", "team", "client", "q", "open", "ordering")
+
+# The seeded statuses' names, translated (a status an MSP adds shows its own name).
+STATUS_NAMES = {
+    "new": gettext_lazy("New"),
+    "open": gettext_lazy("Open"),
+    "waiting_on_customer": gettext_lazy("Waiting on customer"),
+    "waiting_on_third_party": gettext_lazy("Waiting on third party"),
+    "scheduled": gettext_lazy("Scheduled"),
+    "resolved": gettext_lazy("Resolved"),
+    "closed": gettext_lazy("Closed"),
+}
+
+
+def status_label(status: TicketStatus) -> str:
+    return (
+        str(STATUS_NAMES.get(status.code, status.name)) if status.client_id is None else status.name
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _staff(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_msp_staff", False))
+
+
+def _queue(request: HttpRequest, params: QueryDict) -> Any:
+    actor = actor_of(request)
+    assignee = params.get("assignee", "")
+    qs = queries.filter_tickets(
+        queries.tickets_visible_to(actor),
+        status=params.get("status") or None,
+        priority=params.get("priority")
+        if params.get("priority") in Ticket.Priority.values
+        else None,
+        assignee_id=request.user.pk if assignee == "me" else _int(assignee),
+        unassigned=assignee == "none",
+        team_id=_int(params.get("team")),
+        client_id=_int(params.get("client")),
+        q=params.get("q", "").strip()[:200] or None,
+        open_only=params.get("open", "1" if _staff(request) else "") == "1",
+    )
+    return queries.order_tickets(qs, params.get("ordering", "-created_at"))
+
+
+@require_GET
+@page
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    qs = _queue(request, request.GET)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(t, status_label(t.status)) for t in page_obj.object_list]
+    context: dict[str, Any] = {"page_obj": page_obj, "rows": rows, "now": timezone.now()}
+    if not _staff(request):
+        return render(request, "servicedesk/portal_list.html", context)
+    context.update(
+        filters={k: request.GET.get(k, "") for k in FILTERS},
+        open_default=request.GET.get("open", "1"),
+        statuses=[(s.code, status_label(s)) for s in actions.statuses_for(None)],
+        priorities=Ticket.Priority.choices,
+        clients=clients_visible_to(actor).only("pk", "name").order_by("name"),
+        teams=queries.teams_visible_to(actor),
+        technicians=_technicians(request),
+        saved_views=queries.saved_views_of(actor),
+        orderings=[
+            ("-created_at", _("Newest")), ("created_at", _("Oldest")),
+            ("priority", _("Priority")), ("-updated_at", _("Recently updated")),
+            ("resolution_due", _("Resolution due")),
+        ],
+        current_query=request.GET.urlencode(),
+    )  # fmt: skip
+    return render(request, "servicedesk/queue.html", context)
+
+
+def _technicians(request: HttpRequest) -> Any:
+    return (
+        users_visible_to(actor_of(request))
+        .filter(is_active=True, client__isnull=True)
+        .exclude(role="auditor")
+        .order_by("full_name", "email")
+    )
+
+
+@GET_POST
+@page
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    require_perm(request, Perm.WORK)
+    actor = actor_of(request)
+    staff = _staff(request)
+    clients = clients_visible_to(actor)
+    form = TicketForm(request.POST or None, clients=clients, staff=staff)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        client = (
+            data["client"]
+            if staff
+            else clients.filter(pk=getattr(request.user, "client_id", 0)).first()
+        )
+        try:
+            if client is None:
+                raise ValidationFailed("Choose a client.", field="client")
+            t = actions.open_ticket(
+                actor=actor, client=client, subject=data["subject"], body=data["body"],
+                type=data.get("type") or "incident", impact=data.get("impact") or 3,
+                urgency=data.get("urgency") or 3, source="web" if staff else "portal",
+            )  # fmt: skip
+        except OpenMSPError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Ticket %(number)s opened.") % {"number": t.number})
+            return redirect("ticket_detail", t.pk)
+    status = 422 if form.errors else 200
+    return render(
+        request, "servicedesk/ticket_form.html", {"form": form, "staff": staff}, status=status
+    )
+
+
+def _clock(due: Any, now: Any, paused: bool) -> dict[str, Any] | None:
+    if due is None:
+        return None
+    return {"due": due, "breached": due <= now and not paused, "paused": paused}
+
+
+@require_GET
+@page
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    t = queries.get_ticket(actor, ticket_id)
+    staff = _staff(request)
+    now = timezone.now()
+    paused = set(t.status.pauses or [])
+    context: dict[str, Any] = {
+        "ticket": t,
+        "current_client": t.client,
+        "status_label": status_label(t.status),
+        "entries": queries.entries_of(actor, t),
+        "attachments": queries.attachments_of(actor, t).filter(entry__isnull=True),
+        "form": EntryForm(),
+        "staff": staff,
+        "clocks": [
+            (_("First response"), _clock(t.first_response_due, now, "first_response" in paused)),
+            (_("Next response"), _clock(t.next_response_due, now, "next_response" in paused)),
+            (_("Resolution"), _clock(t.resolution_due, now, "resolution" in paused)),
+        ],
+    }
+    if staff:
+        context.update(
+            statuses=[(s.code, status_label(s)) for s in actions.statuses_for(t.client_id)],
+            priorities=Ticket.Priority.choices,
+            technicians=_technicians(request),
+            events=queries.events_of(t),
+        )
+    return render(request, "servicedesk/ticket_detail.html", context)
+
+
+@require_POST
+@page
+def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    t = queries.get_ticket(actor, ticket_id)
+    form = EntryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Write a message."))
+        return redirect("ticket_detail", t.pk)
+    upload: Any = request.FILES.get("file")
+    files = [upload] if upload is not None else []
+    try:
+        if form.cleaned_data.get("kind") == "note":
+            actions.note(actor=actor, ticket=t, body=form.cleaned_data["body"], files=files)
+            messages.success(request, _("Note added."))
+        else:
+            actions.reply(actor=actor, ticket=t, body=form.cleaned_data["body"], files=files)
+            messages.success(request, _("Reply sent."))
+    except ValidationFailed as exc:
+        messages.error(request, _(exc.message))
+    return redirect("ticket_detail", t.pk)
+
+
+@require_POST
+@page
+def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The status, priority and assignee controls of the ticket page."""
+    actor = actor_of(request)
+    t = queries.get_ticket(actor, ticket_id)
+    require_perm(request, Perm.WORK)
+    try:
+        if request.POST.get("status"):
+            actions.change_status(actor=actor, ticket=t, status=request.POST["status"])
+        if request.POST.get("priority"):
+            actions.change_priority(actor=actor, ticket=t, priority=request.POST["priority"])
+        if "assignee" in request.POST:
+            assignee_id = _int(request.POST.get("assignee"))
+            assignee = (
+                users_visible_to(actor).filter(pk=assignee_id).first() if assignee_id else None
+            )
+            actions.assign(actor=actor, ticket=t, assignee=assignee)
+    except ValidationFailed as exc:
+        messages.error(request, _(exc.message))
+    else:
+        messages.success(request, _("Ticket updated."))
+    return redirect("ticket_detail", t.pk)
+
+
+@require_POST
+@page
+def ticket_bulk(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_perm(request, Perm.WORK)
+    ids = [i for i in (_int(v) for v in request.POST.getlist("ticket")) if i is not None]
+    back = f"{redirect('ticket_list').url}?{request.POST.get('back', '')}"
+    if not ids:
+        messages.error(request, _("Choose tickets first."))
+        return redirect(back)
+    assignee: Any = False
+    if request.POST.get("assignee"):
+        assignee = (
+            None
+            if request.POST["assignee"] == "none"
+            else users_visible_to(actor).filter(pk=_int(request.POST["assignee"]) or 0).first()
+        )
+    try:
+        n = actions.bulk_update(
+            actor=actor, tickets=queries.get_tickets(actor, ids),
+            status=request.POST.get("status") or None,
+            priority=request.POST.get("priority") if request.POST.get("priority") in Ticket.Priority.values else None,
+            assignee=assignee,
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        messages.error(request, _(exc.message))
+    else:
+        messages.success(request, _("%(count)d tickets updated.") % {"count": n})
+    return redirect(back)
+
+
+@require_GET
+@page
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """Only through here, after the ticket's visibility check; never a public media URL.
+
+    Read whole (attachments are capped by OPENMSP_ATTACHMENT_MAX_BYTES), so no file handle
+    outlives the request whatever the server does with the response."""
+    att = queries.get_attachment(actor_of(request), attachment_id)
+    with att.file.open("rb") as fh:
+        data = fh.read()
+    response = HttpResponse(data, content_type=att.content_type or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, att.name) or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@page
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()[:100]
+    params = QueryDict(request.POST.get("query", ""))
+    query = urlencode({k: params[k] for k in FILTERS if params.get(k)})
+    if name:
+        actions.save_view(actor=actor_of(request), name=name, query=query)
+        messages.success(request, _("View saved."))
+    return redirect(f"{redirect('ticket_list').url}?{query}")
+
+
+@require_POST
+@page
+def saved_view_delete(request: HttpRequest) -> HttpResponse:
+    view = queries.get_saved_view(actor_of(request), request.POST.get("view") or 0)
+    actions.delete_view(actor=actor_of(request), view=view)
+    messages.success(request, _("View deleted."))
+    return redirect("ticket_list")

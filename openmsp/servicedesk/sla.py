@@ -96,7 +96,15 @@ class PolicyChanged:
     policy: Policy = field(default_factory=dict)  # clocks missing here keep their policy
 
 
-Event = Created | StatusChanged | CustomerMessage | StaffPublicReply | Resolved | Reopened | PolicyChanged
+Event = (
+    Created
+    | StatusChanged
+    | CustomerMessage
+    | StaffPublicReply
+    | Resolved
+    | Reopened
+    | PolicyChanged
+)
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,9 @@ class SlaEngine:
         if clock.breached_at is not None:
             due = clock.breached_at
         else:
-            due = add_working_seconds(policy.calendar, saved_last, max(policy.target_seconds - clock.used, 0))
+            due = add_working_seconds(
+                policy.calendar, saved_last, max(policy.target_seconds - clock.used, 0)
+            )
         return replace(
             base,
             state="breached" if probe.breached_at else "running",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,10 +20,12 @@ from openmsp.servicedesk.sla import (
 )
 from openmsp.tenants.calendar import CalendarSpec, WorkingInterval, working_seconds_between
 
-UTC = timezone.utc
+UTC = UTC
 BUSINESS = CalendarSpec(
     intervals=tuple(
-        WorkingInterval(day, start, end) for day in range(5) for start, end in ((540, 720), (780, 1080))
+        WorkingInterval(day, start, end)
+        for day in range(5)
+        for start, end in ((540, 720), (780, 1080))
     )
 )
 ALWAYS = CalendarSpec(always_open=True)
@@ -46,7 +48,9 @@ def histories(draw: st.DrawFn) -> list[sla.Event]:
     at = created
     for gap in gaps:
         at += timedelta(seconds=gap)
-        kind = draw(st.sampled_from(["status", "customer", "reply", "resolved", "reopened", "policy"]))
+        kind = draw(
+            st.sampled_from(["status", "customer", "reply", "resolved", "reopened", "policy"])
+        )
         if kind == "status":
             events.append(StatusChanged(at, frozenset(draw(st.sets(st.sampled_from(CLOCKS))))))
         elif kind == "customer":
@@ -74,18 +78,30 @@ def test_full_history_equals_incremental(events, policy, tail) -> None:
         assert engine.snapshot(event.at) == sla.compute(events[: i + 1], policy, event.at)
     assert engine.snapshot(now) == sla.compute(events, policy, now)
     # Events after `now` are ignored.
-    assert sla.compute(events, policy, events[0].at) == sla.compute(events[:1], policy, events[0].at)
+    assert sla.compute(events, policy, events[0].at) == sla.compute(
+        events[:1], policy, events[0].at
+    )
 
 
 @FAST
-@given(histories(), policies, st.integers(0, 5 * 24 * 3600), st.integers(0, 5 * 24 * 3600), st.sets(st.sampled_from(CLOCKS), min_size=1))
+@given(
+    histories(),
+    policies,
+    st.integers(0, 5 * 24 * 3600),
+    st.integers(0, 5 * 24 * 3600),
+    st.sets(st.sampled_from(CLOCKS), min_size=1),
+)
 def test_adding_a_pause_never_makes_a_due_earlier(events, policy, pause_at, length, paused) -> None:
     """Insert a pause [p, p+length) into a history whose statuses pause nothing: no clock's due
     instant gets earlier, and no clock that was not breached becomes breached sooner."""
     events = [e for e in events if not isinstance(e, StatusChanged)]
     p = events[0].at + timedelta(seconds=pause_at)
     paused_events = sorted(
-        [*events, StatusChanged(p, frozenset(paused)), StatusChanged(p + timedelta(seconds=length))],
+        [
+            *events,
+            StatusChanged(p, frozenset(paused)),
+            StatusChanged(p + timedelta(seconds=length)),
+        ],
         key=lambda e: e.at,
     )
     # The pause goes after same-instant events of the original history (sorted() is stable).
@@ -103,7 +119,13 @@ def test_adding_a_pause_never_makes_a_due_earlier(events, policy, pause_at, leng
 
 
 @FAST
-@given(offsets, st.integers(1, 3 * 8 * 3600), calendars, st.integers(0, 5 * 24 * 3600), st.integers(0, 5 * 24 * 3600))
+@given(
+    offsets,
+    st.integers(1, 3 * 8 * 3600),
+    calendars,
+    st.integers(0, 5 * 24 * 3600),
+    st.integers(0, 5 * 24 * 3600),
+)
 def test_due_consistent_with_working_time(created_s, target, calendar, pause_at, length) -> None:
     """With one pause of the resolution clock, working time from creation to due, minus the
     working time inside the pause, equals the target; at the due instant remaining is 0 and the
@@ -112,16 +134,27 @@ def test_due_consistent_with_working_time(created_s, target, calendar, pause_at,
     p = created + timedelta(seconds=pause_at)
     r = p + timedelta(seconds=length)
     policy = {name: ClockPolicy(target, calendar) for name in CLOCKS}
-    events = [Created(created), StatusChanged(p, frozenset({sla.RESOLUTION})), StatusChanged(r)]
+    events: list[sla.Event] = [
+        Created(created),
+        StatusChanged(p, frozenset({sla.RESOLUTION})),
+        StatusChanged(r),
+    ]
     at_resume = sla.compute(events, policy, r)[sla.RESOLUTION]
     if at_resume.state != "running":
         assert at_resume.state == "breached"  # it ran out before the pause
+        assert at_resume.breached_at is not None
         assert working_seconds_between(calendar, created, at_resume.breached_at) == target
         return
     due = at_resume.due
     assert due is not None
-    assert working_seconds_between(calendar, created, due) - working_seconds_between(calendar, p, r) == target
+    assert (
+        working_seconds_between(calendar, created, due) - working_seconds_between(calendar, p, r)
+        == target
+    )
     at_due = sla.compute(events, policy, due)[sla.RESOLUTION]
     assert (at_due.state, at_due.remaining_seconds, at_due.due) == ("running", 0, due)
     later = sla.compute(events, policy, due + timedelta(days=4))[sla.RESOLUTION]
-    assert later.state == "breached" and later.breached_at == due and later.remaining_seconds < 0
+    assert later.state == "breached"
+    assert later.breached_at == due
+    assert later.remaining_seconds is not None
+    assert later.remaining_seconds < 0

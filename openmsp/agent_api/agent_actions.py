@@ -26,6 +26,7 @@ from openmsp.agent_api.auth import Credential
 from openmsp.agent_api.batch_sql import Stored
 from openmsp.agent_api.models import Agent, AgentBatch, CommandRun, EnrollmentToken
 from openmsp.agent_api.schemas import BatchIn, CommandResultIn, EnrollIn
+from openmsp.agent_api import signals
 from openmsp.agent_api.signals import check_results_received
 from openmsp.assets import actions as asset_actions
 from openmsp.assets.models import Asset
@@ -177,13 +178,30 @@ def _reenroll(
 class BatchOutcome:
     duplicate: bool
     samples: int = 0
+    checks: dict[str, Any] | None = None  # new local-check definitions for the agent
 
     def answer(self) -> dict[str, Any]:
-        return {
+        answer = {
             "accepted": True,
             "duplicate": self.duplicate,
             "next_checkin_seconds": INTERVALS["checkin"],
         }
+        if self.checks is not None:
+            answer["checks"] = self.checks
+        return answer
+
+
+def with_check_config(
+    outcome: BatchOutcome, asset_id: int, version: str | None
+) -> BatchOutcome:
+    """Piggyback the agent's local-check definitions when they changed (one indexed query)."""
+    provider = signals.check_config_provider
+    if provider is None:
+        return outcome
+    config = provider(asset_id, version)
+    if config is None:
+        return outcome
+    return BatchOutcome(outcome.duplicate, outcome.samples, config)
 
 
 class StaleCredential(Exception):

@@ -93,15 +93,17 @@ def _check(check: Check) -> None:
             "The timeout times the attempts (retries + 1) must fit in the interval.",
             field="timeout_seconds",
         )
+    if check.runs_on == "agent" and check.asset is None:
+        raise ValidationFailed("An agent check needs the host (asset) it runs on.", field="asset")
     check.target, spec = validated_spec(check.kind, check.target, check.settings or {})
     check.settings = spec.model_dump(mode="json")
     full_clean(check, exclude=["client", "site", "asset", "settings", "tags"])
 
 
 def _schedule(check: Check, now: dt.datetime) -> None:
-    check.next_check_at = (
-        slot_after(check.pk, check.interval_seconds, now) if check.enabled else None
-    )
+    # Agent checks are scheduled by the agent: the poller's claim query never sees them.
+    due = check.enabled and check.runs_on == "poller"
+    check.next_check_at = slot_after(check.pk, check.interval_seconds, now) if due else None
 
 
 @transaction.atomic
@@ -164,6 +166,8 @@ def run_soon(*, actor: Actor, check: Check) -> Check:
     require(actor, Perm.WORK)
     if not check.enabled:
         raise ValidationFailed("The check is disabled; enable it first.", field="enabled")
+    if check.runs_on == "agent":
+        raise ValidationFailed("The host's agent runs this check on its interval.", field="kind")
     check.next_check_at = timezone.now()
     Check.objects.filter(pk=check.pk, enabled=True).update(next_check_at=check.next_check_at)
     return check

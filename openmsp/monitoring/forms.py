@@ -36,6 +36,12 @@ LABELS: dict[str, Any] = {
     "priv_protocol": _("Privacy protocol"), "priv_key": _("Privacy key"), "metric": _("Metric"),
     "if_index": _("Interface index"), "oid": _("OID"), "warning": _("Warning threshold"),
     "critical": _("Critical threshold"), "direction": _("Bad side of the thresholds"),
+    "mount": _("Mount point (disk)"), "unit": _("systemd unit"), "name": _("Process name"),
+    "min_count": _("At least this many processes"), "address": _("Local address"),
+    "path": _("Log file"), "pattern": _("Pattern (regular expression)"),
+    "warning_count": _("Warning at this many matching lines"),
+    "critical_count": _("Critical at this many matching lines"),
+    "command": _("Command (Nagios plugin)"),
 }  # fmt: skip
 SECRET_FIELDS = frozenset({"community", "auth_key", "priv_key"})
 
@@ -91,7 +97,7 @@ def _field(name: str, info: FieldInfo) -> forms.Field:
         return forms.IntegerField(label=label, required=required)
     if annotation is float:
         return forms.FloatField(label=label, required=required)
-    if typing.get_origin(annotation) is dict or name == "body":
+    if typing.get_origin(annotation) is dict or name in ("body", "command"):
         return forms.CharField(
             label=label, required=False, widget=forms.Textarea(attrs={"rows": 3})
         )

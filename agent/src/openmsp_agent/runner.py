@@ -1,8 +1,9 @@
-"""The running agent: four threads sharing one stop event.
+"""The running agent: five threads sharing one stop event.
 
 - metrics:   every ``intervals.metrics`` s, one batch of samples into the outbox;
 - inventory: every ``intervals.inventory`` s, the latest snapshot into the outbox;
 - commands:  long-polls for signed commands and runs them;
+- checks:    runs the local checks the server configured (openmsp_agent.checks);
 - sender:    drains the outbox.
 
 Schedules are ``start + k*interval + jitter`` on the monotonic clock. ``stop()`` (SIGTERM/SIGINT)
@@ -15,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from openmsp_agent.auth import CredentialStore
+from openmsp_agent.checks import CheckRunner
 from openmsp_agent.collectors import current_platform
 from openmsp_agent.collectors.inventory import collect_snapshot
 from openmsp_agent.collectors.metrics import AgentHealth, MetricsCollector
@@ -72,6 +75,9 @@ class Agent:
             checkin_seconds=self.intervals.checkin,
             backoff=backoff,
         )
+        self.checks = CheckRunner(config.state_dir, self._queue_check_results)
+        self.sender.checks_version = lambda: self.checks.version
+        self.sender.on_checks = self.checks.configure
         self.poller = CommandPoller(
             self.transport,
             self.outbox,
@@ -96,6 +102,7 @@ class Agent:
             self._thread("metrics", self._metrics_loop),
             self._thread("inventory", self._inventory_loop),
             self._thread("commands", self.poller.run),
+            self._thread("checks", self.checks.loop),
         ]
         self.stop_event.wait()
         log.info("Stopping.")
@@ -136,6 +143,10 @@ class Agent:
     def collect_metrics(self) -> None:
         samples = self.metrics.sample()
         self.outbox.put(empty_batch(samples))
+        self.sender.wake.set()
+
+    def _queue_check_results(self, batch: dict[str, Any]) -> None:
+        self.outbox.put(batch)
         self.sender.wake.set()
 
     def _inventory_loop(self, stop: threading.Event) -> None:

@@ -67,9 +67,21 @@ class CheckForm(forms.Form):
     recovery_seconds = forms.IntegerField(label=_("Recovery hold (seconds)"), initial=0, min_value=0, max_value=86400)  # fmt: skip
     flap_threshold = forms.IntegerField(label=_("Flap threshold (0: off)"), initial=0, min_value=0, max_value=100)  # fmt: skip
 
-    def __init__(self, *args: Any, clients: list[tuple[int, str]], **kwargs: Any) -> None:
+    asset = forms.TypedChoiceField(
+        label=_("Host"), coerce=int, required=False, empty_value=None,
+        help_text=_("Agent checks run on this host's agent."),
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *args: Any,
+        clients: list[tuple[int, str]],
+        assets: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = clients  # type: ignore[attr-defined]
+        self.fields["asset"].choices = [("", "—"), *(assets or [])]  # type: ignore[attr-defined]
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]

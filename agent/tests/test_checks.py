@@ -15,7 +15,6 @@ import pytest
 from openmsp_agent import checks
 from openmsp_agent.checks import CheckRunner, LogState, evaluate, parse_perfdata, split_output
 
-
 # -- perfdata ---------------------------------------------------------------------------------
 
 
@@ -31,15 +30,21 @@ def test_perfdata_several_items_quoted_label_and_missing_fields() -> None:
     assert [(i["label"], i["value"], i["uom"]) for i in items] == [
         ("disk /var", 85.0, "%"), ("load1", 0.5, ""), ("users", 3.0, ""),
     ]  # fmt: skip
-    assert items[0]["warn"] == 80 and items[0]["crit"] == 90 and items[0]["min"] is None
-    assert items[2]["warn"] is None and items[2]["min"] == 0
+    assert items[0]["warn"] == 80
+    assert items[0]["crit"] == 90
+    assert items[0]["min"] is None
+    assert items[2]["warn"] is None
+    assert items[2]["min"] == 0
 
 
 def test_perfdata_skips_unknown_and_garbage_and_reads_ranges() -> None:
     items = parse_perfdata("a=U b= c=abc d=-1.5e3KB;10:;~:20 =5 'it''s'=1")
     assert [(i["label"], i["value"]) for i in items] == [("d", -1500.0), ("it's", 1.0)]
-    assert items[0]["uom"] == "KB" and items[0]["warn"] == 10.0 and items[0]["crit"] == 20.0
-    assert parse_perfdata("") == [] and parse_perfdata("no equals sign here") == []
+    assert items[0]["uom"] == "KB"
+    assert items[0]["warn"] == 10.0
+    assert items[0]["crit"] == 20.0
+    assert parse_perfdata("") == []
+    assert parse_perfdata("no equals sign here") == []
 
 
 def test_output_split_at_the_first_pipe_and_long_output_perfdata() -> None:
@@ -75,7 +80,8 @@ def test_nagios_exit_codes(code: int, status: str) -> None:
 def test_script_timeout_is_unknown_and_the_process_is_killed(tmp_path: Path) -> None:
     marker = tmp_path / "survived"
     result = _script(f"sleep 30; touch {marker}", timeout=0.5)
-    assert result.status == "unknown" and result.details == {"timed_out": True}
+    assert result.status == "unknown"
+    assert result.details == {"timed_out": True}
     assert "timed out" in result.summary
     assert not marker.exists()
 
@@ -85,7 +91,8 @@ def test_script_that_cannot_start_is_unknown() -> None:
         {"id": 1, "kind": "agent_script", "settings": {"command": ["/nonexistent/plugin"]}},
         LogState(None),
     )
-    assert result.status == "unknown" and "cannot run" in result.summary
+    assert result.status == "unknown"
+    assert "cannot run" in result.summary
 
 
 # -- process, port, metric --------------------------------------------------------------------
@@ -96,12 +103,14 @@ def test_process_present_and_absent() -> None:
     proc = subprocess.Popen(["sleep", "30"])
     try:
         result = checks.check_process({"name": name, "min_count": 1}, 5)
-        assert result.status == "ok" and result.details["count"] >= 1
+        assert result.status == "ok"
+        assert result.details["count"] >= 1
     finally:
         proc.kill()
         proc.wait()
     missing = checks.check_process({"name": "no-such-process-xyz"}, 5)
-    assert missing.status == "critical" and missing.details["count"] == 0
+    assert missing.status == "critical"
+    assert missing.details["count"] == 0
 
 
 def test_port_listening_and_not() -> None:
@@ -115,9 +124,11 @@ def test_port_listening_and_not() -> None:
 
 def test_metric_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     real = checks.check_metric({"metric": "memory"}, 5)
-    assert real.status == "ok" and 0 < real.details["value"] <= 100
+    assert real.status == "ok"
+    assert 0 < real.details["value"] <= 100
     disk = checks.check_metric({"metric": "disk", "mount": "/", "warning": 0}, 5)
-    assert disk.status == "warning" and "on /" in disk.summary
+    assert disk.status == "warning"
+    assert "on /" in disk.summary
     values = iter([50.0, 85.0, 95.0])
     monkeypatch.setattr(checks, "metric_value", lambda metric, mount="/": next(values))
     levels = {"metric": "cpu", "warning": 80, "critical": 90}
@@ -130,7 +141,8 @@ def test_metric_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_load_metric_is_read() -> None:
     result = checks.check_metric({"metric": "load5", "critical": 1e9}, 5)
-    assert result.status == "ok" and result.details["value"] >= 0
+    assert result.status == "ok"
+    assert result.details["value"] >= 0
 
 
 # -- systemd through a fake systemctl on PATH ------------------------------------------------
@@ -150,14 +162,18 @@ def _fake_systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return bindir
 
 
-def test_systemd_service_active_and_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_systemd_service_active_and_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bindir = _fake_systemctl(tmp_path, monkeypatch)
     (bindir / "state-nginx.service").write_text("active\n")
     ok = checks.check_service({"unit": "nginx.service"}, 5)
-    assert ok.status == "ok" and ok.details["state"] == "active"
+    assert ok.status == "ok"
+    assert ok.details["state"] == "active"
     (bindir / "state-nginx.service").write_text("failed\n")
     down = checks.check_service({"unit": "nginx.service"}, 5)
-    assert down.status == "critical" and down.summary == "nginx.service is failed"
+    assert down.status == "critical"
+    assert down.summary == "nginx.service is failed"
     assert checks.check_service({"unit": "other.service"}, 5).status == "critical"
 
 
@@ -183,7 +199,8 @@ def test_log_counts_only_new_lines_and_survives_a_restart(tmp_path: Path) -> Non
     with path.open("a") as f:
         f.write("info\nERROR one\nERROR two\nERROR partial")
     result = _log(path, state, warning_count=1, critical_count=3)
-    assert result.status == "warning" and result.details["matches"] == 2
+    assert result.status == "warning"
+    assert result.details["matches"] == 2
     assert "ERROR one" in result.summary
     with path.open("a") as f:
         f.write(" line\n")
@@ -200,12 +217,14 @@ def test_log_rotation_and_truncation_read_from_the_start(tmp_path: Path) -> None
     path.rename(tmp_path / "app.log.1")  # logrotate: a new file under the old name
     path.write_text("ERROR after rotation\n")
     rotated = _log(path, state)
-    assert rotated.details == {"matches": 1, "rotated": True} and rotated.status == "critical"
+    assert rotated.details == {"matches": 1, "rotated": True}
+    assert rotated.status == "critical"
     with path.open("r+") as f:  # copytruncate: same inode, shorter
         f.truncate(0)
     path.write_text("ERROR x\n")
     truncated = _log(path, state)
-    assert truncated.details["matches"] == 1 and truncated.details["rotated"] is True
+    assert truncated.details["matches"] == 1
+    assert truncated.details["rotated"] is True
     assert _log(path, state).details == {"matches": 0, "rotated": False}
 
 
@@ -219,7 +238,9 @@ def test_log_file_missing_is_unknown(tmp_path: Path) -> None:
 def test_runner_keeps_config_runs_due_checks_and_batches_results(tmp_path: Path) -> None:
     now = [1000.0]
     queued: list[dict[str, Any]] = []
-    runner = CheckRunner(tmp_path, queued.append, clock=lambda: now[0], wall=lambda: 1.8e9)
+    runner = CheckRunner(
+        tmp_path, queued.append, verify=lambda c: True, clock=lambda: now[0], wall=lambda: 1.8e9
+    )
     items = [
         {"id": 1, "kind": "agent_script", "settings": {"command": "echo hi '|' x=1; exit 1"},
          "interval_seconds": 30, "timeout_seconds": 5, "retries": 0},
@@ -241,12 +262,24 @@ def test_runner_keeps_config_runs_due_checks_and_batches_results(tmp_path: Path)
     ]  # fmt: skip
     now[0] += 30
     assert runner.run_due() == 1  # only the 30 s one
-    restarted = CheckRunner(tmp_path, queued.append, clock=lambda: now[0])
-    assert restarted.version == "v1" and len(restarted.items) == 2
+    restarted = CheckRunner(tmp_path, queued.append, verify=lambda c: True, clock=lambda: now[0])
+    assert restarted.version == "v1"
+    assert len(restarted.items) == 2
     restarted.configure({"version": "v1", "items": []})  # same version: nothing changes
     assert len(restarted.items) == 2
     restarted.configure({"version": "v2", "items": []})
-    assert restarted.items == [] and CheckRunner(tmp_path, queued.append).version == "v2"
+    assert restarted.items == []
+    assert CheckRunner(tmp_path, queued.append, verify=lambda c: False).version == "v2"
+
+
+def test_runner_refuses_definitions_that_fail_verification(tmp_path: Path) -> None:
+    runner = CheckRunner(tmp_path, [].append, verify=lambda c: c.get("signature") == "good")
+    items = [{"id": 1, "kind": "agent_script", "settings": {"command": "true"}}]
+    runner.configure({"version": "v1", "items": items, "signature": "forged"})
+    assert runner.version is None and runner.items == []
+    assert not (tmp_path / "checks.json").exists()
+    runner.configure({"version": "v1", "items": items, "signature": "good"})
+    assert runner.version == "v1" and len(runner.items) == 1
 
 
 def test_retries_repeat_a_failing_check(tmp_path: Path) -> None:

@@ -20,13 +20,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from openmsp.agent_api import batch_sql, crypto
+from openmsp.agent_api import batch_sql, crypto, signals
 from openmsp.agent_api.actions import command_payload, hash_enrollment_token
 from openmsp.agent_api.auth import Credential
 from openmsp.agent_api.batch_sql import Stored
 from openmsp.agent_api.models import Agent, AgentBatch, CommandRun, EnrollmentToken
 from openmsp.agent_api.schemas import BatchIn, CommandResultIn, EnrollIn
-from openmsp.agent_api import signals
 from openmsp.agent_api.signals import check_results_received
 from openmsp.assets import actions as asset_actions
 from openmsp.assets.models import Asset
@@ -192,15 +191,20 @@ class BatchOutcome:
 
 
 def with_check_config(
-    outcome: BatchOutcome, asset_id: int, version: str | None
+    outcome: BatchOutcome, credential: Credential, version: str | None
 ) -> BatchOutcome:
-    """Piggyback the agent's local-check definitions when they changed (one indexed query)."""
+    """Piggyback the agent's local-check definitions when they changed (one indexed query).
+
+    Script checks run code on the host, so the block is signed like a command (Ed25519 over the
+    canonical JSON without `signature`, addressed to the agent): the agent refuses it otherwise."""
     provider = signals.check_config_provider
     if provider is None:
         return outcome
-    config = provider(asset_id, version)
+    config = provider(credential.asset_id, version)
     if config is None:
         return outcome
+    config = {**config, "agent_id": str(credential.agent_id)}
+    config["signature"] = crypto.sign_command(config)
     return BatchOutcome(outcome.duplicate, outcome.samples, config)
 
 

@@ -100,6 +100,12 @@ def _check(check: Check) -> None:
     full_clean(check, exclude=["client", "site", "asset", "settings", "tags"])
 
 
+def _may_run_code(actor: Actor, kind: str) -> None:
+    """A script check runs a command on the host, as the agent: only who may run commands."""
+    if kind == Check.Kind.AGENT_SCRIPT:
+        require(actor, Perm.COMMAND_RUN)
+
+
 def _schedule(check: Check, now: dt.datetime) -> None:
     # Agent checks are scheduled by the agent: the poller's claim query never sees them.
     due = check.enabled and check.runs_on == "poller"
@@ -114,6 +120,7 @@ def create_check(
     tags = clean_tags(fields.pop("tags", None) or [])
     if kind not in Check.Kind.values:
         raise ValidationFailed(f"'{kind}' is not a kind of check.", field="kind")
+    _may_run_code(actor, kind)
     check = Check(client=client, kind=kind, name=name, target=target, tags=tags)
     apply_changes(check, fields, EDITABLE_FIELDS)
     _check(check)
@@ -129,6 +136,7 @@ def update_check(*, actor: Actor, check: Check, changes: Mapping[str, Any]) -> C
     """Only the given fields change; `settings`, when given, replaces all settings (a masked
     secret sent back unchanged keeps the stored one); `tags` replaces all tags."""
     require(actor, Perm.WORK)
+    _may_run_code(actor, check.kind)
     changes = dict(changes)
     before = _state(check)
     if "tags" in changes:
@@ -157,6 +165,7 @@ def update_check(*, actor: Actor, check: Check, changes: Mapping[str, Any]) -> C
 def delete_check(*, actor: Actor, check: Check) -> None:
     """The check and its result history go; problems it opened resolve by their own rules."""
     require(actor, Perm.WORK)
+    _may_run_code(actor, check.kind)
     audit.record(actor=actor, action="check.deleted", obj=check, before=_state(check))
     check.delete()
 

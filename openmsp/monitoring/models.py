@@ -116,7 +116,7 @@ class Check(TenantOwned):
 
     @property
     def runs_on(self) -> str:
-        """"agent" for checks the host's agent evaluates, "poller" for synthetic ones."""
+        """ "agent" for checks the host's agent evaluates, "poller" for synthetic ones."""
         return "agent" if self.kind.startswith("agent_") else "poller"
 
 

@@ -175,7 +175,9 @@ def check_test(request: HttpRequest) -> HttpResponse:
             request, "monitoring/includes/test_result.html", {"error": _("Choose a kind.")}
         )
     if kind in AGENT_KINDS:
-        message = _("The host's agent runs this check; its first result arrives within the interval.")
+        message = _(
+            "The host's agent runs this check; its first result arrives within the interval."
+        )
         return render(request, "monitoring/includes/test_result.html", {"error": message})
     check_id = _int(request.POST.get("check"))
     check = queries.get_check(actor_of(request), check_id) if check_id else None

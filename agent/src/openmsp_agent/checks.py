@@ -1,7 +1,9 @@
 """Local checks: definitions learnt from the server, evaluated on this host, results batched.
 
 The server sends the definitions in a batch answer (``checks``: ``{"version", "items"}``) when the
-version the agent last reported (``checks_version`` in every batch) differs; the agent keeps them
+version the agent last reported (``checks_version`` in every batch) differs. The block is signed
+like a command (script checks run code): a bad signature or another agent's id is refused. The
+agent keeps them
 in ``state-dir/checks.json`` so a restart runs them at once. Each check runs on its interval at a
 stable phase derived from its id (a host's checks are spread over the interval); the results of
 one pass go into the outbox as one batch (``check_results``, plus perfdata as samples).
@@ -11,6 +13,7 @@ Evaluators are plain functions ``(settings, timeout) -> Result`` so each is unit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -274,10 +277,8 @@ def check_script(settings: dict[str, Any], timeout: float) -> Result:
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
         proc.communicate()
         return Result("unknown", f"timed out after {timeout:g} s", {"timed_out": True})
     text = out[:OUTPUT_CAP].decode("utf-8", "replace")
@@ -339,12 +340,14 @@ class CheckRunner:
         state_dir: Path | None,
         put: Callable[[dict[str, Any]], None],
         *,
+        verify: Callable[[dict[str, Any]], bool],
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.path = state_dir / "checks.json" if state_dir else None
         self.logs = LogState(state_dir / "logstate.json" if state_dir else None)
         self.put = put
+        self.verify = verify
         self._clock = clock
         self._wall = wall
         self._lock = threading.Lock()
@@ -377,6 +380,9 @@ class CheckRunner:
             return
         version = str(config.get("version") or "")
         if version == self.version:
+            return
+        if not self.verify(config):
+            log.error("Refusing local checks %s: not signed by the server for this agent.", version)
             return
         self._set(version, config["items"])
         log.info("Now running %d local check(s) (config %s).", len(self.items), version)

@@ -26,10 +26,12 @@ from openmsp_agent.collectors.metrics import AgentHealth, MetricsCollector
 from openmsp_agent.collectors.platform import Platform
 from openmsp_agent.commands import CommandPoller, ExecutedLog
 from openmsp_agent.config import AgentConfig, Credentials
+from openmsp_agent.encoding import canonical_json
 from openmsp_agent.executor import KILL_GRACE
 from openmsp_agent.inventory_state import InventoryState
 from openmsp_agent.outbox import Outbox
 from openmsp_agent.sender import FLUSH_SECONDS, Sender, empty_batch
+from openmsp_agent.signatures import VerificationUnavailable, verify_in_child
 from openmsp_agent.timing import Backoff, Schedule
 from openmsp_agent.transport import HttpTransport, Transport, make_ssl_context
 
@@ -75,7 +77,9 @@ class Agent:
             checkin_seconds=self.intervals.checkin,
             backoff=backoff,
         )
-        self.checks = CheckRunner(config.state_dir, self._queue_check_results)
+        self.checks = CheckRunner(
+            config.state_dir, self._queue_check_results, verify=self._authentic_checks
+        )
         self.sender.checks_version = lambda: self.checks.version
         self.sender.on_checks = self.checks.configure
         self.poller = CommandPoller(
@@ -144,6 +148,19 @@ class Agent:
         samples = self.metrics.sample()
         self.outbox.put(empty_batch(samples))
         self.sender.wake.set()
+
+    def _authentic_checks(self, config: dict[str, Any]) -> bool:
+        creds = self.credentials.current()
+        if config.get("agent_id") != creds.agent_id or not isinstance(config.get("signature"), str):
+            return False
+        unsigned = {k: v for k, v in config.items() if k != "signature"}
+        try:
+            return verify_in_child(
+                creds.command_public_key, canonical_json(unsigned), config["signature"]
+            )
+        except VerificationUnavailable:
+            log.exception("Cannot verify the local checks' signature; keeping the old ones.")
+            return False
 
     def _queue_check_results(self, batch: dict[str, Any]) -> None:
         self.outbox.put(batch)

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_checks'),
+        ("monitoring", "0001_checks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='check',
-            name='kind',
-            field=models.CharField(choices=[('icmp', 'Ping (ICMP)'), ('tcp', 'TCP port'), ('http', 'HTTP(S)'), ('tls', 'TLS certificate'), ('dns', 'DNS record'), ('snmp', 'SNMP'), ('agent_metric', 'Agent: metric threshold'), ('agent_service', 'Agent: systemd service running'), ('agent_process', 'Agent: process present'), ('agent_port', 'Agent: TCP port listening'), ('agent_log', 'Agent: log file pattern'), ('agent_script', 'Agent: script (Nagios plugin)')], max_length=20, verbose_name='kind'),
+            model_name="check",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("icmp", "Ping (ICMP)"),
+                    ("tcp", "TCP port"),
+                    ("http", "HTTP(S)"),
+                    ("tls", "TLS certificate"),
+                    ("dns", "DNS record"),
+                    ("snmp", "SNMP"),
+                    ("agent_metric", "Agent: metric threshold"),
+                    ("agent_service", "Agent: systemd service running"),
+                    ("agent_process", "Agent: process present"),
+                    ("agent_port", "Agent: TCP port listening"),
+                    ("agent_log", "Agent: log file pattern"),
+                    ("agent_script", "Agent: script (Nagios plugin)"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -178,7 +178,9 @@ class Levels(Spec):
     @model_validator(mode="after")
     def _order(self) -> Levels:
         if self.warning is not None and self.critical is not None and self.warning > self.critical:
-            raise SpecError("The warning level must not be above the critical one.", field="warning")
+            raise SpecError(
+                "The warning level must not be above the critical one.", field="warning"
+            )
         return self
 
 

@@ -3,14 +3,17 @@ batch answer (only when changed), and its results become check states and Proble
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.test import Client as HttpClient
 
 from openmsp.accounts.models import User
+from openmsp.agent_api.crypto import canonical_json
 from openmsp.agent_api.tests.agents import SignedAgent, enroll_new, iso
 from openmsp.alerts.models import Problem
 from openmsp.monitoring.models import Check, CheckResult
@@ -53,10 +56,16 @@ def test_an_agent_learns_its_checks_once_and_reports_problems(
     created = _create(api, asset.pk, asset.client_id)
     assert created.status_code == 201, created.content
     check = Check.objects.get(pk=created.json()["id"])
-    assert check.runs_on == "agent" and check.next_check_at is None  # never the poller's
+    assert check.runs_on == "agent"
+    assert check.next_check_at is None
 
     first = agent_a.batch().json()
     config = first["checks"]
+    # Signed like a command, for this agent (script checks run code on the host).
+    unsigned = {k: v for k, v in config.items() if k != "signature"}
+    assert unsigned["agent_id"] == agent_a.agent_id
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(agent_a.public_key))
+    key.verify(base64.b64decode(config["signature"]), canonical_json(unsigned))
     assert [i["id"] for i in config["items"]] == [check.pk]
     assert config["items"][0]["settings"] == {"name": "nginx", "min_count": 1}
     assert "checks" not in agent_a.batch(checks_version=config["version"]).json()
@@ -68,7 +77,8 @@ def test_an_agent_learns_its_checks_once_and_reports_problems(
     check.refresh_from_db()
     assert check.last_status == "critical"
     problem = Problem.objects.get(object_id=str(check.pk), source="check")
-    assert problem.state == Problem.State.FIRING and problem.asset_id == asset.pk
+    assert problem.state == Problem.State.FIRING
+    assert problem.asset_id == asset.pk
 
     # A result claimed for this check by another host's agent changes nothing.
     with django_capture_on_commit_callbacks(execute=True):
@@ -103,7 +113,6 @@ def test_agent_check_settings_are_validated_naming_the_field(
         ({"kind": "agent_service", "settings": {"unit": "--help"}}, "settings.unit"),
         ({"kind": "agent_port", "settings": {"port": 22, "address": "8.8.8.8"}},
          "settings.address"),
-        ({"kind": "agent_script", "settings": {}}, "settings.command"),
     ]  # fmt: skip
     for body, field in [*cases, ({"kind": "agent_process"}, "asset")]:
         host = None if field == "asset" else asset.pk
@@ -118,7 +127,10 @@ def test_agent_check_settings_are_validated_naming_the_field(
 
 
 def test_the_host_page_lists_its_agent_checks(
-    agent_a: SignedAgent, alice: User, charlie: User, web_as: Callable[[User], HttpClient],
+    agent_a: SignedAgent,
+    alice: User,
+    charlie: User,
+    web_as: Callable[[User], HttpClient],
     api_as: Callable[..., HttpClient],
 ) -> None:
     asset = agent_a.agent.asset
@@ -126,5 +138,19 @@ def test_the_host_page_lists_its_agent_checks(
     page = web_as(alice).get(f"/assets/{asset.pk}/checks/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "sshd present" in text and f"asset={asset.pk}" in text
+    assert "sshd present" in text
+    assert f"asset={asset.pk}" in text
     assert web_as(charlie).get(f"/assets/{asset.pk}/checks/").status_code == 404
+
+
+def test_script_checks_need_the_right_to_run_commands(
+    agent_a: SignedAgent, alice: User, msp_owner: User, api_as: Callable[..., HttpClient]
+) -> None:
+    asset = agent_a.agent.asset
+    body = {"kind": "agent_script", "settings": {"command": "/usr/lib/nagios/plugins/check_users"}}
+    refused = _create(api_as(alice), asset.pk, asset.client_id, **body)
+    assert refused.status_code == 403, refused.content
+    owner = api_as(msp_owner)
+    assert _create(owner, asset.pk, asset.client_id, kind="agent_script",
+                   settings={}).status_code == 422  # fmt: skip
+    assert _create(owner, asset.pk, asset.client_id, **body).status_code == 201

@@ -273,13 +273,16 @@ def test_runner_keeps_config_runs_due_checks_and_batches_results(tmp_path: Path)
 
 
 def test_runner_refuses_definitions_that_fail_verification(tmp_path: Path) -> None:
-    runner = CheckRunner(tmp_path, [].append, verify=lambda c: c.get("signature") == "good")
+    queued: list[dict[str, Any]] = []
+    runner = CheckRunner(tmp_path, queued.append, verify=lambda c: c.get("signature") == "good")
     items = [{"id": 1, "kind": "agent_script", "settings": {"command": "true"}}]
     runner.configure({"version": "v1", "items": items, "signature": "forged"})
-    assert runner.version is None and runner.items == []
+    assert runner.version is None
+    assert runner.items == []
     assert not (tmp_path / "checks.json").exists()
     runner.configure({"version": "v1", "items": items, "signature": "good"})
-    assert runner.version == "v1" and len(runner.items) == 1
+    assert runner.version == "v1"
+    assert len(runner.items) == 1
 
 
 def test_retries_repeat_a_failing_check(tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ class BatchOutcome:
     checks: dict[str, Any] | None = None  # new local-check definitions for the agent
 
     def answer(self) -> dict[str, Any]:
-        answer = {
+        answer: dict[str, Any] = {
             "accepted": True,
             "duplicate": self.duplicate,
             "next_checkin_seconds": INTERVALS["checkin"],

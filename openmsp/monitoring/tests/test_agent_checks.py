@@ -105,7 +105,7 @@ def test_agent_check_settings_are_validated_naming_the_field(
 ) -> None:
     api = api_as(alice)
     asset = agent_a.agent.asset
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"kind": "agent_log", "settings": {"path": "/var/log/x", "pattern": "("}},
          "settings.pattern"),
         ({"kind": "agent_metric", "settings": {"metric": "cpu", "warning": 90, "critical": 80}},

@@ -50,6 +50,8 @@ def version_of(items: list[dict[str, Any]]) -> str:
 def config_for(asset_id: int, agent_version: str | None) -> dict[str, Any] | None:
     """The `checks` block of a batch answer: None when the agent already runs this version."""
     items = definitions(asset_id)
+    if not items and agent_version is None:
+        return None  # nothing to run, and the agent runs nothing: say nothing
     version = version_of(items)
     if version == agent_version:
         return None

@@ -154,3 +154,26 @@ def test_script_checks_need_the_right_to_run_commands(
     assert _create(owner, asset.pk, asset.client_id, kind="agent_script",
                    settings={}).status_code == 422  # fmt: skip
     assert _create(owner, asset.pk, asset.client_id, **body).status_code == 201
+
+
+def test_the_editor_offers_the_agent_kinds_for_a_host_and_saves_one(
+    agent_a: SignedAgent, alice: User, web_as: Callable[[User], HttpClient]
+) -> None:
+    asset = agent_a.agent.asset
+    web = web_as(alice)
+    kinds = web.get(f"/checks/new/?client={asset.client_id}&asset={asset.pk}").content.decode()
+    assert 'data-kind="agent_port"' in kinds and 'data-kind="http"' not in kinds
+    url = f"/checks/new/?kind=agent_port&client={asset.client_id}&asset={asset.pk}"
+    form = web.get(url).content.decode()
+    assert 'name="asset"' in form and f'value="{asset.pk}" selected' in form
+    posted = web.post(url, {
+        "client": asset.client_id, "asset": asset.pk, "name": "ssh listening", "target": "sshd",
+        "interval_seconds": 60, "timeout_seconds": 5, "retries": 1, "enabled": "on",
+        "failures_to_fire": 1, "hold_down_seconds": 0, "successes_to_recover": 1,
+        "recovery_seconds": 0, "flap_threshold": 0, "s-port": 22, "s-address": "127.0.0.1",
+    })  # fmt: skip
+    assert posted.status_code == 302, posted.content.decode()[:3000]
+    check = Check.objects.get(name="ssh listening")
+    assert check.asset_id == asset.pk and check.settings == {"port": 22, "address": "127.0.0.1"}
+    tab = web.get(f"/assets/{asset.pk}/checks/").content.decode()
+    assert "ssh listening" in tab

@@ -178,6 +178,7 @@ class BatchOutcome:
     duplicate: bool
     samples: int = 0
     checks: dict[str, Any] | None = None  # new local-check definitions for the agent
+    checks_fingerprint: str | None = None  # read by the hot path's statement, when it ran
 
     def answer(self) -> dict[str, Any]:
         answer: dict[str, Any] = {
@@ -200,7 +201,7 @@ def with_check_config(
     provider = signals.check_config_provider
     if provider is None:
         return outcome
-    config = provider(credential.asset_id, version)
+    config = provider(credential.asset_id, version, outcome.checks_fingerprint)
     if config is None:
         return outcome
     config = {**config, "agent_id": str(credential.agent_id)}
@@ -224,7 +225,8 @@ def accept_batch(
     samples = [SampleIn(s.m, s.l, s.t, s.v) for s in batch.samples]
     if batch_sql.eligible(batch):
         health = None if batch.agent is None else json.dumps(storable_json(batch.agent))
-        stored = batch_sql.store(credential, batch, samples, health=health, now=now)
+        out: dict[str, Any] = {}
+        stored = batch_sql.store(credential, batch, samples, health=health, now=now, out=out)
         if stored is Stored.STALE_CREDENTIAL:
             raise StaleCredential
         if stored is Stored.DUPLICATE:
@@ -232,7 +234,8 @@ def accept_batch(
         if stored in (Stored.NEW, Stored.NEW_NOT_ONLINE):
             if stored is Stored.NEW_NOT_ONLINE:
                 asset_actions.check_in(Asset.objects.get(pk=credential.asset_id), at=now)
-            return BatchOutcome(duplicate=False, samples=len(samples))
+            fingerprint = out.get("checks_fingerprint")
+            return BatchOutcome(False, len(samples), checks_fingerprint=fingerprint)
     return _accept_in_full(credential, batch, samples, now)
 
 

@@ -15,6 +15,6 @@ from django.dispatch import Signal
 
 check_results_received = Signal()
 
-# The monitoring capability sets this: (asset id, the version the agent runs) -> the `checks`
-# block of a batch answer, or None when the agent's definitions are current.
-check_config_provider: Callable[[int, str | None], dict[str, Any] | None] | None = None
+# The monitoring capability sets this: (asset id, the version the agent runs, the fingerprint
+# the hot path read or None) -> the `checks` block of a batch answer, or None when current.
+check_config_provider: Callable[[int, str | None, str | None], dict[str, Any] | None] | None = None

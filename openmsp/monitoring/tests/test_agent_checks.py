@@ -87,7 +87,15 @@ def test_an_agent_learns_its_checks_once_and_reports_problems(
     assert problem.state == Problem.State.FIRING
 
     with django_capture_on_commit_callbacks(execute=True):
-        agent_a.batch(check_results=[_result(check.pk, "ok"), {"check_id": "x"}])
+        answer = agent_a.batch(
+            checks_version=config["version"],
+            check_results=[_result(check.pk, "ok"), {"check_id": "x"}],
+        ).json()
+    # The general path (results) and the one-statement path (samples only, on PostgreSQL)
+    # compute the same version: neither resends an unchanged config.
+    assert "checks" not in answer
+    sample = {"t": iso(dt.datetime.now(dt.UTC)), "m": "cpu.percent", "v": 1.0, "l": {}}
+    assert "checks" not in agent_a.batch(checks_version=config["version"], samples=[sample]).json()
     problem.refresh_from_db()
     assert problem.state == Problem.State.RESOLVED
     assert CheckResult.objects.filter(for_check=check).count() == 2
@@ -162,10 +170,12 @@ def test_the_editor_offers_the_agent_kinds_for_a_host_and_saves_one(
     asset = agent_a.agent.asset
     web = web_as(alice)
     kinds = web.get(f"/checks/new/?client={asset.client_id}&asset={asset.pk}").content.decode()
-    assert 'data-kind="agent_port"' in kinds and 'data-kind="http"' not in kinds
+    assert 'data-kind="agent_port"' in kinds
+    assert 'data-kind="http"' not in kinds
     url = f"/checks/new/?kind=agent_port&client={asset.client_id}&asset={asset.pk}"
     form = web.get(url).content.decode()
-    assert 'name="asset"' in form and f'value="{asset.pk}" selected' in form
+    assert 'name="asset"' in form
+    assert f'value="{asset.pk}" selected' in form
     posted = web.post(url, {
         "client": asset.client_id, "asset": asset.pk, "name": "ssh listening", "target": "sshd",
         "interval_seconds": 60, "timeout_seconds": 5, "retries": 1, "enabled": "on",
@@ -174,6 +184,7 @@ def test_the_editor_offers_the_agent_kinds_for_a_host_and_saves_one(
     })  # fmt: skip
     assert posted.status_code == 302, posted.content.decode()[:3000]
     check = Check.objects.get(name="ssh listening")
-    assert check.asset_id == asset.pk and check.settings == {"port": 22, "address": "127.0.0.1"}
+    assert check.asset_id == asset.pk
+    assert check.settings == {"port": 22, "address": "127.0.0.1"}
     tab = web.get(f"/assets/{asset.pk}/checks/").content.decode()
     assert "ssh listening" in tab

@@ -132,6 +132,9 @@ def test_agent_check_settings_are_validated_naming_the_field(
     assert ok.status_code == 201, ok.content
     run = api.post(f"/api/v1/checks/{ok.json()['id']}/run")
     assert run.status_code == 422
+    tried = api.post(f"/api/v1/checks/{ok.json()['id']}/test")
+    assert tried.status_code == 200, tried.content
+    assert tried.json()["status"] == "unknown"
 
 
 def test_the_host_page_lists_its_agent_checks(

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from openmsp.agent_api import batch_sql, crypto
+from openmsp.agent_api import batch_sql, crypto, signals
 from openmsp.agent_api.actions import command_payload, hash_enrollment_token
 from openmsp.agent_api.auth import Credential
 from openmsp.agent_api.batch_sql import Stored
@@ -177,13 +177,36 @@ def _reenroll(
 class BatchOutcome:
     duplicate: bool
     samples: int = 0
+    checks: dict[str, Any] | None = None  # new local-check definitions for the agent
+    checks_fingerprint: str | None = None  # read by the hot path's statement, when it ran
 
     def answer(self) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "accepted": True,
             "duplicate": self.duplicate,
             "next_checkin_seconds": INTERVALS["checkin"],
         }
+        if self.checks is not None:
+            answer["checks"] = self.checks
+        return answer
+
+
+def with_check_config(
+    outcome: BatchOutcome, credential: Credential, version: str | None
+) -> BatchOutcome:
+    """Piggyback the agent's local-check definitions when they changed (one indexed query).
+
+    Script checks run code on the host, so the block is signed like a command (Ed25519 over the
+    canonical JSON without `signature`, addressed to the agent): the agent refuses it otherwise."""
+    provider = signals.check_config_provider
+    if provider is None:
+        return outcome
+    config = provider(credential.asset_id, version, outcome.checks_fingerprint)
+    if config is None:
+        return outcome
+    config = {**config, "agent_id": str(credential.agent_id)}
+    config["signature"] = crypto.sign_command(config)
+    return BatchOutcome(outcome.duplicate, outcome.samples, config)
 
 
 class StaleCredential(Exception):
@@ -202,7 +225,8 @@ def accept_batch(
     samples = [SampleIn(s.m, s.l, s.t, s.v) for s in batch.samples]
     if batch_sql.eligible(batch):
         health = None if batch.agent is None else json.dumps(storable_json(batch.agent))
-        stored = batch_sql.store(credential, batch, samples, health=health, now=now)
+        out: dict[str, Any] = {}
+        stored = batch_sql.store(credential, batch, samples, health=health, now=now, out=out)
         if stored is Stored.STALE_CREDENTIAL:
             raise StaleCredential
         if stored is Stored.DUPLICATE:
@@ -210,7 +234,8 @@ def accept_batch(
         if stored in (Stored.NEW, Stored.NEW_NOT_ONLINE):
             if stored is Stored.NEW_NOT_ONLINE:
                 asset_actions.check_in(Asset.objects.get(pk=credential.asset_id), at=now)
-            return BatchOutcome(duplicate=False, samples=len(samples))
+            fingerprint = out.get("checks_fingerprint")
+            return BatchOutcome(False, len(samples), checks_fingerprint=fingerprint)
     return _accept_in_full(credential, batch, samples, now)
 
 

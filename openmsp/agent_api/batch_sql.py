@@ -10,6 +10,8 @@ For those, one data-modifying CTE does what the general path does in about ten r
 - inserts the raw samples, moves the agent's `last_batch_seq` and health, and checks the asset in
   when it is online (the deadline computed from the asset's own offline period, as
   `assets.actions.check_in` does);
+- reads the fingerprint of the host's agent checks (the version of their definitions), so an
+  unchanged config costs no further statement;
 
 each part conditional on the parts before, so a refused or duplicate batch writes nothing.
 It runs after the shared rollup lock, in its own statement so that its snapshot is taken after
@@ -33,6 +35,7 @@ from openmsp.assets.models import DEFAULT_OFFLINE_SECONDS, Asset
 from openmsp.metrics import rollups, storage
 from openmsp.metrics.ingest import SampleIn, raw_rows_if_fresh
 from openmsp.metrics.models import RollupWatermark
+from openmsp.monitoring.models import Check
 
 
 class Stored(Enum):
@@ -50,6 +53,7 @@ class _Tables:
     asset: str = Asset._meta.db_table
     marks: str = RollupWatermark._meta.db_table
     raw: str = storage.RAW_TABLE
+    check: str = Check._meta.db_table
 
 
 _T = _Tables()
@@ -84,7 +88,10 @@ WITH ok AS (
     RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM ok), (SELECT same FROM marks), EXISTS (SELECT 1 FROM b),
-       EXISTS (SELECT 1 FROM st)
+       EXISTS (SELECT 1 FROM st),
+       (SELECT count(*) || '.' || COALESCE(max(id), 0) || '.'
+               || COALESCE((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)
+        FROM {_T.check} WHERE asset_id = %(asset)s AND left(kind, 6) = 'agent_')
 """  # noqa: S608 (table names are model constants)
 
 
@@ -105,6 +112,7 @@ def store(
     *,
     health: str | None,
     now: dt.datetime,
+    out: dict[str, Any] | None = None,
 ) -> Stored | None:
     """Store the batch in one statement, or None when it needs the general path (nothing was
     written then). Runs inside the caller's transaction; *health* is the agent's health as
@@ -132,7 +140,9 @@ def store(
     }
     with connection.cursor() as cursor:
         cursor.execute(_SQL, params)
-        agent_ok, marks_ok, inserted, online = cursor.fetchone()
+        agent_ok, marks_ok, inserted, online, checks_fingerprint = cursor.fetchone()
+    if out is not None:  # the host's agent-check fingerprint (monitoring.agent_checks), free here
+        out["checks_fingerprint"] = checks_fingerprint
     if not agent_ok:
         return Stored.STALE_CREDENTIAL
     if not marks_ok:

@@ -88,3 +88,5 @@ class BatchIn(AgentSchema):
     check_results: list[Any] = Field(default_factory=list)
     command_results: list[BatchCommandResultIn] = Field(default_factory=list)
     agent: dict[str, Any] | None = None
+    # The version of the local-check definitions the agent runs (None: it has none yet).
+    checks_version: str | None = Field(None, max_length=100)

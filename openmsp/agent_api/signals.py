@@ -8,6 +8,13 @@ kept (agents only send them for local checks the server configured).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.dispatch import Signal
 
 check_results_received = Signal()
+
+# The monitoring capability sets this: (asset id, the version the agent runs, the fingerprint
+# the hot path read or None) -> the `checks` block of a batch answer, or None when current.
+check_config_provider: Callable[[int, str | None, str | None], dict[str, Any] | None] | None = None

@@ -157,6 +157,7 @@ def batches(request: HttpRequest) -> HttpResponse:
     _check_sample_times(batch)
     try:
         outcome = _accept(request, body, credential, batch)
+        outcome = agent_actions.with_check_config(outcome, credential, batch.checks_version)
     except InventoryMismatch:
         raise Refusal(409, "inventory base mismatch", need_full=True) from None
     except InventoryFormatError as exc:

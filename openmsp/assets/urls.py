@@ -6,6 +6,7 @@ from django.urls import path
 
 from openmsp.agent_api import views_ui
 from openmsp.assets import views
+from openmsp.monitoring import views as monitoring_views
 
 urlpatterns = [
     path("", views.asset_list, name="asset_list"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("<int:asset_id>/changes/", views.asset_changes, name="asset_changes"),
     path("<int:asset_id>/status/", views.asset_status_history, name="asset_status_history"),
     path("<int:asset_id>/commands/", views_ui.asset_commands, name="asset_commands"),
+    path("<int:asset_id>/checks/", monitoring_views.asset_checks, name="asset_checks"),
     path(
         "<int:asset_id>/commands/<uuid:run_id>/",
         views_ui.command_run_output,

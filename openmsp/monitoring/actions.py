@@ -93,15 +93,23 @@ def _check(check: Check) -> None:
             "The timeout times the attempts (retries + 1) must fit in the interval.",
             field="timeout_seconds",
         )
+    if check.runs_on == "agent" and check.asset is None:
+        raise ValidationFailed("An agent check needs the host (asset) it runs on.", field="asset")
     check.target, spec = validated_spec(check.kind, check.target, check.settings or {})
     check.settings = spec.model_dump(mode="json")
     full_clean(check, exclude=["client", "site", "asset", "settings", "tags"])
 
 
+def _may_run_code(actor: Actor, kind: str) -> None:
+    """A script check runs a command on the host, as the agent: only who may run commands."""
+    if kind == Check.Kind.AGENT_SCRIPT:
+        require(actor, Perm.COMMAND_RUN)
+
+
 def _schedule(check: Check, now: dt.datetime) -> None:
-    check.next_check_at = (
-        slot_after(check.pk, check.interval_seconds, now) if check.enabled else None
-    )
+    # Agent checks are scheduled by the agent: the poller's claim query never sees them.
+    due = check.enabled and check.runs_on == "poller"
+    check.next_check_at = slot_after(check.pk, check.interval_seconds, now) if due else None
 
 
 @transaction.atomic
@@ -112,6 +120,7 @@ def create_check(
     tags = clean_tags(fields.pop("tags", None) or [])
     if kind not in Check.Kind.values:
         raise ValidationFailed(f"'{kind}' is not a kind of check.", field="kind")
+    _may_run_code(actor, kind)
     check = Check(client=client, kind=kind, name=name, target=target, tags=tags)
     apply_changes(check, fields, EDITABLE_FIELDS)
     _check(check)
@@ -127,6 +136,7 @@ def update_check(*, actor: Actor, check: Check, changes: Mapping[str, Any]) -> C
     """Only the given fields change; `settings`, when given, replaces all settings (a masked
     secret sent back unchanged keeps the stored one); `tags` replaces all tags."""
     require(actor, Perm.WORK)
+    _may_run_code(actor, check.kind)
     changes = dict(changes)
     before = _state(check)
     if "tags" in changes:
@@ -155,6 +165,7 @@ def update_check(*, actor: Actor, check: Check, changes: Mapping[str, Any]) -> C
 def delete_check(*, actor: Actor, check: Check) -> None:
     """The check and its result history go; problems it opened resolve by their own rules."""
     require(actor, Perm.WORK)
+    _may_run_code(actor, check.kind)
     audit.record(actor=actor, action="check.deleted", obj=check, before=_state(check))
     check.delete()
 
@@ -164,6 +175,8 @@ def run_soon(*, actor: Actor, check: Check) -> Check:
     require(actor, Perm.WORK)
     if not check.enabled:
         raise ValidationFailed("The check is disabled; enable it first.", field="enabled")
+    if check.runs_on == "agent":
+        raise ValidationFailed("The host's agent runs this check on its interval.", field="kind")
     check.next_check_at = timezone.now()
     Check.objects.filter(pk=check.pk, enabled=True).update(next_check_at=check.next_check_at)
     return check

@@ -5,3 +5,12 @@ class MonitoringConfig(AppConfig):
     name = "openmsp.monitoring"
     label = "monitoring"
     verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        from openmsp.agent_api import signals
+        from openmsp.monitoring import agent_checks
+
+        signals.check_results_received.connect(
+            agent_checks.on_check_results, dispatch_uid="monitoring.agent_checks"
+        )
+        signals.check_config_provider = agent_checks.config_for

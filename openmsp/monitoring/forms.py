@@ -36,6 +36,12 @@ LABELS: dict[str, Any] = {
     "priv_protocol": _("Privacy protocol"), "priv_key": _("Privacy key"), "metric": _("Metric"),
     "if_index": _("Interface index"), "oid": _("OID"), "warning": _("Warning threshold"),
     "critical": _("Critical threshold"), "direction": _("Bad side of the thresholds"),
+    "mount": _("Mount point (disk)"), "unit": _("systemd unit"), "name": _("Process name"),
+    "min_count": _("At least this many processes"), "address": _("Local address"),
+    "path": _("Log file"), "pattern": _("Pattern (regular expression)"),
+    "warning_count": _("Warning at this many matching lines"),
+    "critical_count": _("Critical at this many matching lines"),
+    "command": _("Command (Nagios plugin)"),
 }  # fmt: skip
 SECRET_FIELDS = frozenset({"community", "auth_key", "priv_key"})
 
@@ -61,9 +67,21 @@ class CheckForm(forms.Form):
     recovery_seconds = forms.IntegerField(label=_("Recovery hold (seconds)"), initial=0, min_value=0, max_value=86400)  # fmt: skip
     flap_threshold = forms.IntegerField(label=_("Flap threshold (0: off)"), initial=0, min_value=0, max_value=100)  # fmt: skip
 
-    def __init__(self, *args: Any, clients: list[tuple[int, str]], **kwargs: Any) -> None:
+    asset = forms.TypedChoiceField(
+        label=_("Host"), coerce=int, required=False, empty_value=None,
+        help_text=_("Agent checks run on this host's agent."),
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *args: Any,
+        clients: list[tuple[int, str]],
+        assets: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = clients  # type: ignore[attr-defined]
+        self.fields["asset"].choices = [("", "—"), *(assets or [])]  # type: ignore[attr-defined]
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
@@ -91,7 +109,7 @@ def _field(name: str, info: FieldInfo) -> forms.Field:
         return forms.IntegerField(label=label, required=required)
     if annotation is float:
         return forms.FloatField(label=label, required=required)
-    if typing.get_origin(annotation) is dict or name == "body":
+    if typing.get_origin(annotation) is dict or name in ("body", "command"):
         return forms.CharField(
             label=label, required=False, widget=forms.Textarea(attrs={"rows": 3})
         )

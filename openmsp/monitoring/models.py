@@ -39,6 +39,13 @@ class Check(TenantOwned):
         TLS = "tls", _("TLS certificate")
         DNS = "dns", _("DNS record")
         SNMP = "snmp", _("SNMP")
+        # Evaluated on the host by its agent (runs_on == "agent"), results arrive in batches.
+        AGENT_METRIC = "agent_metric", _("Agent: metric threshold")
+        AGENT_SERVICE = "agent_service", _("Agent: systemd service running")
+        AGENT_PROCESS = "agent_process", _("Agent: process present")
+        AGENT_PORT = "agent_port", _("Agent: TCP port listening")
+        AGENT_LOG = "agent_log", _("Agent: log file pattern")
+        AGENT_SCRIPT = "agent_script", _("Agent: script (Nagios plugin)")
 
     site = models.ForeignKey(
         Site, verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL
@@ -52,7 +59,7 @@ class Check(TenantOwned):
         related_name="checks",
     )
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     target = models.CharField(_("target"), max_length=2000)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     interval_seconds = models.PositiveIntegerField(
@@ -106,6 +113,11 @@ class Check(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def runs_on(self) -> str:
+        """ "agent" for checks the host's agent evaluates, "poller" for synthetic ones."""
+        return "agent" if self.kind.startswith("agent_") else "poller"
 
 
 class CheckResult(models.Model):

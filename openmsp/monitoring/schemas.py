@@ -18,9 +18,8 @@ from openmsp.monitoring.models import (
     Check,
     CheckStatus,
 )
-from openmsp.monitoring.probes.specs import masked
+from openmsp.monitoring.probes.specs import Kind, masked
 
-Kind = Literal["icmp", "tcp", "http", "tls", "dns", "snmp"]
 SETTINGS_DOC = (
     "Kind-specific settings (see docs/checks.md): tcp {port}; http {method, expected_status, "
     "expected_text, follow_redirects, max_redirects, headers, body, verify_tls}; tls {port, "

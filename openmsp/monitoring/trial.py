@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 
 from openmsp.monitoring.probes import run_probe
 from openmsp.monitoring.probes.base import ProbeResult
-from openmsp.monitoring.probes.specs import Spec
+from openmsp.monitoring.probes.specs import AGENT_KINDS, Spec
 
 MAX_TRIAL_TIMEOUT = 10.0
 
@@ -26,5 +26,7 @@ def try_check(
     timeout: float,
     state: Mapping[str, Any] | None = None,
 ) -> ProbeResult:
+    if kind in AGENT_KINDS:  # evaluated on the host only; the server cannot run it
+        return ProbeResult("unknown", "The host's agent runs this check on its interval.")
     run = async_to_sync(run_probe)
     return run(kind, target, spec, min(timeout, MAX_TRIAL_TIMEOUT), state)

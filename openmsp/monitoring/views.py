@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openmsp.accounts.roles import Perm
+from openmsp.assets import queries as asset_queries
+from openmsp.assets.queries import assets_visible_to
 from openmsp.core.actor import Actor
 from openmsp.core.errors import OpenMSPError
 from openmsp.monitoring import actions, forms, queries
 from openmsp.monitoring.models import Check
-from openmsp.monitoring.probes.specs import unmask
+from openmsp.monitoring.probes.specs import AGENT_KINDS, unmask
 from openmsp.monitoring.trial import try_check
 from openmsp.tenants.queries import clients_visible_to
 from openmsp.web.actor import actor_of
@@ -79,21 +81,36 @@ def _forms(
 ) -> tuple[forms.CheckForm, django_forms.Form]:
     actor = actor_of(request)
     data = request.POST if request.method == "POST" else None
-    initial: dict[str, Any] = {"client": _int(request.GET.get("client"))}
+    initial: dict[str, Any] = {
+        "client": _int(request.GET.get("client")),
+        "asset": _int(request.GET.get("asset")),
+    }
     settings_initial = forms.settings_defaults(kind)
     if check is not None:
         initial = {name: getattr(check, name) for name in COMMON}
-        initial.update({"client": check.client_id, "tags": ", ".join(check.tags or [])})
+        initial.update({"client": check.client_id, "tags": ", ".join(check.tags or []),
+                        "asset": check.asset_id})  # fmt: skip
         settings_initial = forms.settings_initial(kind, check.settings or {})
-    common = forms.CheckForm(data, initial=initial, clients=_client_choices(actor))
+    hosts = _host_choices(actor) if kind in AGENT_KINDS else None
+    common = forms.CheckForm(data, initial=initial, clients=_client_choices(actor), assets=hosts)
     spec_form = forms.settings_form_class(kind)(data, initial=settings_initial, prefix="s")
     if check is not None:
         common.fields["client"].disabled = True
     return common, spec_form
 
 
-def _values(common: forms.CheckForm, spec_form: django_forms.Form, kind: str) -> dict[str, Any]:
+def _host_choices(actor: Actor) -> list[tuple[int, str]]:
+    hosts = assets_visible_to(actor).select_related("client").order_by("client__name", "name")
+    return [(a.pk, f"{a.client.name} — {a.name}") for a in hosts[:1000]]
+
+
+def _values(
+    common: forms.CheckForm, spec_form: django_forms.Form, kind: str, actor: Actor | None = None
+) -> dict[str, Any]:
     values = {name: common.cleaned_data[name] for name in COMMON}
+    if kind in AGENT_KINDS and actor is not None:
+        asset_id = common.cleaned_data.get("asset")
+        values["asset"] = assets_visible_to(actor).filter(pk=asset_id).first() if asset_id else None
     values["tags"] = common.cleaned_data["tags"]
     values["settings"] = forms.settings_from(kind, spec_form.cleaned_data)
     return values
@@ -103,7 +120,7 @@ def _editor(request: HttpRequest, kind: str, check: Check | None) -> HttpRespons
     actor = actor_of(request)
     common, spec_form = _forms(request, kind, check)
     if request.method == "POST" and common.is_valid() and spec_form.is_valid():
-        values = _values(common, spec_form, kind)
+        values = _values(common, spec_form, kind, actor)
         try:
             if check is None:
                 client = clients_visible_to(actor).get(pk=common.cleaned_data["client"])
@@ -119,7 +136,8 @@ def _editor(request: HttpRequest, kind: str, check: Check | None) -> HttpRespons
             return redirect("check_detail", check.pk)
     title = _("Edit check") if check else _("New check")
     context = {"common": common, "spec_form": spec_form, "kind": kind, "check": check,
-               "title": title, "kind_label": Check.Kind(kind).label}  # fmt: skip
+               "title": title, "kind_label": Check.Kind(kind).label,
+               "agent_kind": kind in AGENT_KINDS}  # fmt: skip
     return render(request, "monitoring/check_form.html", context)
 
 
@@ -129,7 +147,11 @@ def check_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.WORK)
     kind = request.GET.get("kind", "")
     if kind not in Check.Kind.values:
-        context = {"kinds": Check.Kind.choices, "client": request.GET.get("client", "")}
+        kinds = Check.Kind.choices
+        if request.GET.get("asset"):  # from a host page: what its agent can check
+            kinds = [(v, label) for v, label in kinds if v in AGENT_KINDS]
+        context = {"kinds": kinds, "client": _int(request.GET.get("client")) or "",
+                   "asset": _int(request.GET.get("asset")) or ""}  # fmt: skip
         return render(request, "monitoring/check_kind.html", context)
     return _editor(request, kind, None)
 
@@ -152,6 +174,11 @@ def check_test(request: HttpRequest) -> HttpResponse:
         return render(
             request, "monitoring/includes/test_result.html", {"error": _("Choose a kind.")}
         )
+    if kind in AGENT_KINDS:
+        message = _(
+            "The host's agent runs this check; its first result arrives within the interval."
+        )
+        return render(request, "monitoring/includes/test_result.html", {"error": message})
     check_id = _int(request.POST.get("check"))
     check = queries.get_check(actor_of(request), check_id) if check_id else None
     common, spec_form = _forms(request, kind, check)
@@ -213,3 +240,22 @@ def check_latency_data(request: HttpRequest, check_id: int) -> JsonResponse:
         "unit": "ms",
         "series": [{"label": _("Latency (ms)"), "points": points}],
     })  # fmt: skip
+
+
+@require_GET
+@page
+def asset_checks(request: HttpRequest, asset_id: int) -> HttpResponse:
+    """The host page's Checks tab: the checks of this host (its agent's and synthetic ones)."""
+    from openmsp.assets.views import render_tab
+
+    actor = actor_of(request)
+    asset = asset_queries.get_asset(actor, asset_id)
+    checks = queries.filter_checks(
+        queries.checks_visible_to(actor), queries.CheckFilters(asset_id=asset.pk)
+    ).order_by("name", "pk")
+    context = {
+        "checks": list(checks[:200]),
+        "agent_kinds": AGENT_KINDS,
+        "can_edit": request.user.has_perm_to(Perm.WORK),  # type: ignore[union-attr]
+    }
+    return render_tab(request, asset, "checks", context)

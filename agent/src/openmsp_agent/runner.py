@@ -1,8 +1,9 @@
-"""The running agent: four threads sharing one stop event.
+"""The running agent: five threads sharing one stop event.
 
 - metrics:   every ``intervals.metrics`` s, one batch of samples into the outbox;
 - inventory: every ``intervals.inventory`` s, the latest snapshot into the outbox;
 - commands:  long-polls for signed commands and runs them;
+- checks:    runs the local checks the server configured (openmsp_agent.checks);
 - sender:    drains the outbox.
 
 Schedules are ``start + k*interval + jitter`` on the monotonic clock. ``stop()`` (SIGTERM/SIGINT)
@@ -15,18 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from openmsp_agent.auth import CredentialStore
+from openmsp_agent.checks import CheckRunner
 from openmsp_agent.collectors import current_platform
 from openmsp_agent.collectors.inventory import collect_snapshot
 from openmsp_agent.collectors.metrics import AgentHealth, MetricsCollector
 from openmsp_agent.collectors.platform import Platform
 from openmsp_agent.commands import CommandPoller, ExecutedLog
 from openmsp_agent.config import AgentConfig, Credentials
+from openmsp_agent.encoding import canonical_json
 from openmsp_agent.executor import KILL_GRACE
 from openmsp_agent.inventory_state import InventoryState
 from openmsp_agent.outbox import Outbox
 from openmsp_agent.sender import FLUSH_SECONDS, Sender, empty_batch
+from openmsp_agent.signatures import VerificationUnavailable, verify_in_child
 from openmsp_agent.timing import Backoff, Schedule
 from openmsp_agent.transport import HttpTransport, Transport, make_ssl_context
 
@@ -72,6 +77,11 @@ class Agent:
             checkin_seconds=self.intervals.checkin,
             backoff=backoff,
         )
+        self.checks = CheckRunner(
+            config.state_dir, self._queue_check_results, verify=self._authentic_checks
+        )
+        self.sender.checks_version = lambda: self.checks.version
+        self.sender.on_checks = self.checks.configure
         self.poller = CommandPoller(
             self.transport,
             self.outbox,
@@ -96,6 +106,7 @@ class Agent:
             self._thread("metrics", self._metrics_loop),
             self._thread("inventory", self._inventory_loop),
             self._thread("commands", self.poller.run),
+            self._thread("checks", self.checks.loop),
         ]
         self.stop_event.wait()
         log.info("Stopping.")
@@ -136,6 +147,23 @@ class Agent:
     def collect_metrics(self) -> None:
         samples = self.metrics.sample()
         self.outbox.put(empty_batch(samples))
+        self.sender.wake.set()
+
+    def _authentic_checks(self, config: dict[str, Any]) -> bool:
+        creds = self.credentials.current()
+        if config.get("agent_id") != creds.agent_id or not isinstance(config.get("signature"), str):
+            return False
+        unsigned = {k: v for k, v in config.items() if k != "signature"}
+        try:
+            return verify_in_child(
+                creds.command_public_key, canonical_json(unsigned), config["signature"]
+            )
+        except VerificationUnavailable:
+            log.exception("Cannot verify the local checks' signature; keeping the old ones.")
+            return False
+
+    def _queue_check_results(self, batch: dict[str, Any]) -> None:
+        self.outbox.put(batch)
         self.sender.wake.set()
 
     def _inventory_loop(self, stop: threading.Event) -> None:

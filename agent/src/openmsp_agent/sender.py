@@ -76,6 +76,10 @@ class Sender:
         self._failure_reason: str | None = None
         self._last_error = ""
         self.delivered = 0  # batches and results delivered by this process
+        # Local checks (openmsp_agent.checks): the config version reported in every batch, and
+        # what to do with the `checks` block of an answer.
+        self.checks_version: Callable[[], str | None] = lambda: None
+        self.on_checks: Callable[[Any], None] = lambda config: None
 
     @property
     def batch_failures(self) -> int:
@@ -168,6 +172,7 @@ class Sender:
             "sent_at": rfc3339(self._wall()),
             **content,
             "agent": self.health.block(),
+            "checks_version": self.checks_version(),
         }
 
     def _maybe_check_in(self) -> None:
@@ -263,6 +268,8 @@ class Sender:
                 and next_checkin > 0
             ):
                 self.checkin_seconds = float(next_checkin)
+            if data.get("checks") is not None:
+                self.on_checks(data["checks"])
 
     def _idle_seconds(self) -> float:
         now = self._clock()

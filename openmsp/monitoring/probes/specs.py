@@ -14,8 +14,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-KINDS = ("icmp", "tcp", "http", "tls", "dns", "snmp")
-Kind = Literal["icmp", "tcp", "http", "tls", "dns", "snmp"]
+AGENT_KINDS = (
+    "agent_metric", "agent_service", "agent_process", "agent_port", "agent_log", "agent_script",
+)  # fmt: skip
+KINDS = ("icmp", "tcp", "http", "tls", "dns", "snmp", *AGENT_KINDS)
+Kind = Literal[
+    "icmp", "tcp", "http", "tls", "dns", "snmp",
+    "agent_metric", "agent_service", "agent_process", "agent_port", "agent_log", "agent_script",
+]  # fmt: skip
 _HOST = re.compile(
     r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
 )
@@ -159,6 +165,81 @@ class SnmpSpec(Spec):
             raise SpecError("The v3 privacy key needs at least 8 characters.", field="priv_key")
 
 
+# --- Agent checks: evaluated by the host's agent (openmsp_agent.checks), target is descriptive ---
+
+_UNIT = re.compile(r"^[A-Za-z0-9:_.@\-\\]{1,200}$")
+_PROCESS = re.compile(r"^[^\x00-\x1f/]{1,100}$")
+
+
+class Levels(Spec):
+    warning: float | None = Field(None, ge=0)
+    critical: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Levels:
+        if self.warning is not None and self.critical is not None and self.warning > self.critical:
+            raise SpecError(
+                "The warning level must not be above the critical one.", field="warning"
+            )
+        return self
+
+
+class AgentMetricSpec(Levels):
+    metric: Literal["cpu", "memory", "disk", "load1", "load5", "load15"]
+    mount: str = Field("/", max_length=500, pattern=r"^/[^\x00-\x1f]*$")
+
+
+class AgentServiceSpec(Spec):
+    unit: str = Field(max_length=200)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        if not _UNIT.match(value) or value.startswith("-"):
+            raise ValueError("Give a systemd unit name such as nginx.service.")
+        return value
+
+
+class AgentProcessSpec(Spec):
+    name: str = Field(max_length=100, pattern=_PROCESS.pattern)
+    min_count: int = Field(1, ge=1, le=10_000)
+
+
+class AgentPortSpec(Spec):
+    port: int = Field(ge=1, le=65535)
+    address: str = Field("127.0.0.1", max_length=100)
+
+    @field_validator("address")
+    @classmethod
+    def _local(cls, value: str) -> str:
+        try:
+            if not ipaddress.ip_address(value).is_loopback and value not in ("0.0.0.0", "::"):  # noqa: S104 - where the agent connects on its own host
+                raise ValueError
+        except ValueError:
+            raise ValueError("Give a local address such as 127.0.0.1 or ::1.") from None
+        return value
+
+
+class AgentLogSpec(Spec):
+    path: str = Field(max_length=1000, pattern=r"^/[^\x00-\x1f]*$")
+    pattern: str = Field(min_length=1, max_length=1000)
+    warning_count: int | None = Field(None, ge=1)
+    critical_count: int | None = Field(1, ge=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"Not a regular expression: {exc}.") from None
+        return value
+
+
+class AgentScriptSpec(Spec):
+    command: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
+
+
 SPECS: dict[str, type[Spec]] = {
     "icmp": IcmpSpec,
     "tcp": TcpSpec,
@@ -166,6 +247,12 @@ SPECS: dict[str, type[Spec]] = {
     "tls": TlsSpec,
     "dns": DnsSpec,
     "snmp": SnmpSpec,
+    "agent_metric": AgentMetricSpec,
+    "agent_service": AgentServiceSpec,
+    "agent_process": AgentProcessSpec,
+    "agent_port": AgentPortSpec,
+    "agent_log": AgentLogSpec,
+    "agent_script": AgentScriptSpec,
 }
 
 
@@ -204,6 +291,10 @@ def is_host(text: str) -> bool:
 def check_target(kind: str, target: str) -> str:
     """The target normalised for its kind: a URL for http, a host name or IP for the others."""
     target = target.strip()
+    if kind in AGENT_KINDS:  # what the check watches, for people; the agent reads the settings
+        if len(target) > 200 or any(ord(c) < 32 for c in target):
+            raise SpecError("At most 200 printable characters.", field="target")
+        return target
     if kind == "http":
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -216,6 +307,8 @@ def check_target(kind: str, target: str) -> str:
 
 def target_hosts(kind: str, target: str, spec: Spec) -> list[str]:
     """Every host a check of this kind will connect to (for the private-address rule)."""
+    if kind in AGENT_KINDS:
+        return []
     if kind == "http":
         return [urlsplit(target).hostname or ""]
     if isinstance(spec, DnsSpec):

@@ -9,6 +9,7 @@ from the layer's start, because "every 12 hours" is a duration, not a time of da
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -164,7 +165,7 @@ def shifts(
         cuts |= {o.start, o.end}
     points = sorted(c.astimezone(dt.UTC) for c in cuts if start <= c <= end)
     result: list[Shift] = []
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in itertools.pairwise(points):
         if a == b:
             continue
         who = on_call_at(layers, overrides, a)

@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,11 +25,11 @@ WEEKDAYS = frozenset(range(5))
 
 
 def kst(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SEOUL)  # type: ignore[misc]
+    return dt.datetime(*args, tzinfo=SEOUL)  # type: ignore[arg-type,misc]
 
 
 def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return dt.datetime(*args, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
 
 WEEKLY_SEOUL = Layer(users=("a", "b", "c"), start=kst(2026, 12, 7, 9), kind=WEEKLY)
@@ -174,8 +175,9 @@ def test_full_coverage_layer_has_exactly_one_person_everywhere(
     end = instant + dt.timedelta(minutes=span)
     result = shifts([layer], [], instant, end)
     # Contiguous, non-overlapping, covering the whole range, agreeing with the point query.
-    assert result[0].start == instant and result[-1].end == end
-    for a, b in zip(result, result[1:], strict=False):
+    assert result[0].start == instant
+    assert result[-1].end == end
+    for a, b in itertools.pairwise(result):
         assert a.end == b.start
     for s in result:
         assert layer_user_at(layer, s.start) == s.user

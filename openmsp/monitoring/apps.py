@@ -14,3 +14,8 @@ class MonitoringConfig(AppConfig):
             agent_checks.on_check_results, dispatch_uid="monitoring.agent_checks"
         )
         signals.check_config_provider = agent_checks.config_for
+
+        from openmsp.core import metrics_endpoint
+        from openmsp.monitoring import metrics
+
+        metrics_endpoint.register("monitoring", metrics.collect)

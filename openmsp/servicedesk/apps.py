@@ -1,6 +1,19 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
 class ServicedeskConfig(AppConfig):
     name = "openmsp.servicedesk"
     label = "servicedesk"
+
+    def ready(self) -> None:
+        from openmsp.core.scheduler import Periodic, register
+
+        register(
+            Periodic(
+                "servicedesk.sla_deadlines",
+                "openmsp.servicedesk.jobs:sla_deadlines",
+                every=dt.timedelta(seconds=30),
+            )
+        )

@@ -1,8 +1,5 @@
-"""Where the SLA integration plugs in: called after every change that can move a clock.
-
-The SLA engine (openmsp.servicedesk.sla) recomputes the due columns from the ticket's events; until
-it is wired, this does nothing. Kept as one function so actions never import the engine directly.
-"""
+"""Where the SLA clocks plug in: called by the actions after every change that can move a clock,
+inside the action's transaction. Kept as one function so actions never import the engine."""
 
 from __future__ import annotations
 
@@ -13,5 +10,7 @@ if TYPE_CHECKING:
 
 
 def changed(ticket: Ticket) -> None:
-    """Recompute the ticket's SLA deadlines (wired by the SLA integration)."""
-    return None
+    """Recompute the ticket's SLA clocks and due columns from its history."""
+    from openmsp.servicedesk import clocks
+
+    clocks.recompute(ticket)

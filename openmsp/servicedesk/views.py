@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -155,10 +156,20 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _clock(due: Any, now: Any, paused: bool) -> dict[str, Any] | None:
-    if due is None:
+def _clock(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One clock of the ticket's stored `sla_state` (openmsp.servicedesk.clocks), for display."""
+    if not state:
         return None
-    return {"due": due, "breached": due <= now and not paused, "paused": paused}
+    shown = state.get("breached_at") or state.get("due") or state.get("stopped_at")
+    remaining = state.get("remaining_seconds")
+    return {
+        "state": state.get("state"),
+        "due": parse_datetime(shown) if shown else None,
+        "breached": state.get("state") == "breached" or state.get("met") is False,
+        "paused": state.get("state") == "paused",
+        "met": state.get("met") is True,
+        "remaining_minutes": remaining // 60 if isinstance(remaining, int) else None,
+    }
 
 
 @require_GET
@@ -167,8 +178,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     actor = actor_of(request)
     t = queries.get_ticket(actor, ticket_id)
     staff = _staff(request)
-    now = timezone.now()
-    paused = set(t.status.pauses or [])
+    sla_state = t.sla_state or {}
     context: dict[str, Any] = {
         "ticket": t,
         "current_client": t.client,
@@ -178,9 +188,9 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "form": EntryForm(),
         "staff": staff,
         "clocks": [
-            (_("First response"), _clock(t.first_response_due, now, "first_response" in paused)),
-            (_("Next response"), _clock(t.next_response_due, now, "next_response" in paused)),
-            (_("Resolution"), _clock(t.resolution_due, now, "resolution" in paused)),
+            (_("First response"), _clock(sla_state.get("first_response"))),
+            (_("Next response"), _clock(sla_state.get("next_response"))),
+            (_("Resolution"), _clock(sla_state.get("resolution"))),
         ],
     }
     if staff:

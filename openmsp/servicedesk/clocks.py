@@ -1,0 +1,166 @@
+"""The SLA clocks of stored tickets: the pure engine (sla.py) fed from a ticket's event history.
+
+Which targets apply: the client's active contract (newest start first) and its SLA target for the
+ticket's priority; the clocks run on the contract's business calendar, or around the clock when
+the target says so ("P1 24x7") or the contract's support hours are 24x7. A priority change is a
+policy change at its instant, so time already used keeps the calendar it was measured on.
+
+What is stored: per clock its state, due time, working time used and left, in `sla_state`, and
+the due time of each *running* clock in its indexed column (`first_response_due` …), so the
+deadline job finds the tickets whose clock is about to run out without scanning the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from openmsp.servicedesk import sla
+from openmsp.servicedesk.models import Ticket, TicketEvent, TicketStatus
+from openmsp.tenants import calendar as workcal
+from openmsp.tenants.models import Contract, SlaTarget
+
+AROUND_THE_CLOCK = workcal.CalendarSpec(always_open=True, holiday_country=None)
+DUE_COLUMN = {
+    sla.FIRST_RESPONSE: "first_response_due",
+    sla.NEXT_RESPONSE: "next_response_due",
+    sla.RESOLUTION: "resolution_due",
+}
+DEADLINE_BATCH = 10_000  # tickets per deadline-job run; the next run takes the rest
+
+
+def active_contract(client_id: int, on: dt.date) -> Contract | None:
+    rows = Contract.objects.filter(client_id=client_id, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on)
+    )
+    return rows.select_related("calendar").order_by("-start_date", "-pk").first()
+
+
+def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
+    """The clocks' targets for this priority under this contract, and why (shown on the ticket)."""
+    if contract is None:
+        return {}, {"reason": "no_contract"}
+    target = SlaTarget.objects.filter(contract=contract, priority=priority).first()
+    why: dict[str, Any] = {
+        "contract_id": contract.pk,
+        "contract": contract.name,
+        "priority": priority,
+    }
+    if target is None:
+        return {}, {**why, "reason": "no_target"}
+    if target.always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
+        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
+    elif contract.calendar is not None:
+        spec, why["calendar"] = contract.calendar.to_spec(), contract.calendar.name
+    else:  # business hours without a calendar: nothing says when the desk is closed
+        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
+    policy = {
+        sla.FIRST_RESPONSE: sla.ClockPolicy(target.first_response_minutes * 60, spec),
+        sla.RESOLUTION: sla.ClockPolicy(target.resolution_minutes * 60, spec),
+    }
+    if target.next_response_minutes:
+        policy[sla.NEXT_RESPONSE] = sla.ClockPolicy(target.next_response_minutes * 60, spec)
+    why["targets_minutes"] = {k: v.target_seconds // 60 for k, v in policy.items()}
+    return policy, {**why, "reason": "contract_target"}
+
+
+def _pauses(client_id: int, code: str, cache: dict[str, frozenset[str]]) -> frozenset[str]:
+    if code not in cache:
+        row = (
+            TicketStatus.objects.filter(code=code)
+            .filter(Q(client_id=client_id) | Q(client__isnull=True))
+            .order_by(F("client_id").asc(nulls_last=True))  # the client's own first
+            .first()
+        )
+        cache[code] = frozenset(row.pauses or []) if row else frozenset()
+    return cache[code]
+
+
+def engine_events(
+    ticket: Ticket, contract: Contract | None
+) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
+    """The ticket's history as the engine's events, the starting policy, and why it applies."""
+    rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
+    first_priority = next(
+        (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
+        ticket.priority,
+    )
+    policy, why = policy_for(contract, str(first_priority))
+    pauses: dict[str, frozenset[str]] = {}
+    events: list[sla.Event] = []
+    K = TicketEvent.Kind
+    for r in rows:
+        if r.kind == K.CREATED:
+            events.append(sla.Created(r.at))
+        elif r.kind == K.STATUS_CHANGED:
+            code = str(r.data.get("to", ""))
+            events.append(sla.StatusChanged(r.at, _pauses(ticket.client_id, code, pauses)))
+        elif r.kind == K.PUBLIC_REPLY_BY_STAFF:
+            events.append(sla.StaffPublicReply(r.at))
+        elif r.kind == K.CUSTOMER_MESSAGE:
+            events.append(sla.CustomerMessage(r.at))
+        elif r.kind == K.RESOLVED:
+            events.append(sla.Resolved(r.at))
+        elif r.kind == K.REOPENED:
+            events.append(sla.Reopened(r.at))
+        elif r.kind == K.PRIORITY_CHANGED:
+            changed, why = policy_for(contract, str(r.data.get("to", ticket.priority)))
+            events.append(sla.PolicyChanged(r.at, changed))
+    if not any(isinstance(e, sla.Created) for e in events):
+        events.insert(0, sla.Created(ticket.created_at))
+    return events, policy, why
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Derive the clocks from the history and store them; returns the stored `sla_state`."""
+    now = now or timezone.now()
+    contract = active_contract(ticket.client_id, timezone.localdate(ticket.created_at))
+    events, policy, why = engine_events(ticket, contract)
+    results = sla.compute(events, policy, now) if policy else {}
+    state: dict[str, Any] = {"policy": why, "computed_at": now.isoformat()}
+    columns: dict[str, dt.datetime | None] = dict.fromkeys(DUE_COLUMN.values())
+    for name, result in results.items():
+        state[name] = {
+            "state": result.state,
+            "due": _iso(result.due),
+            "target_seconds": result.target_seconds,
+            "elapsed_seconds": result.elapsed_seconds,
+            "remaining_seconds": result.remaining_seconds,
+            "breached_at": _iso(result.breached_at),
+            "stopped_at": _iso(result.stopped_at),
+            "met": result.met,
+        }
+        if result.state == "running" and result.due is not None:
+            columns[DUE_COLUMN[name]] = result.due
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=state, **columns)
+    ticket.sla_state = state
+    for column, value in columns.items():
+        setattr(ticket, column, value)
+    return state
+
+
+def due_tickets(now: dt.datetime) -> list[int]:
+    """Tickets with a running clock whose due time has come (the three partial indexes)."""
+    ids: set[int] = set()
+    for column in DUE_COLUMN.values():
+        rows = Ticket.objects.filter(**{f"{column}__lte": now}).order_by(column)
+        ids.update(rows.values_list("pk", flat=True)[:DEADLINE_BATCH])
+    return sorted(ids)[:DEADLINE_BATCH]
+
+
+def run_deadlines(now: dt.datetime | None = None) -> int:
+    """Recompute every ticket whose clock ran out: it is marked breached (its due column
+    cleared, the breach kept in `sla_state`), so it is not found again. Returns how many."""
+    now = now or timezone.now()
+    done = 0
+    for ticket in Ticket.objects.filter(pk__in=due_tickets(now)):
+        recompute(ticket, now)
+        done += 1
+    return done

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -74,6 +74,10 @@ class TicketOut(Schema):
     first_response_due: dt.datetime | None
     next_response_due: dt.datetime | None
     resolution_due: dt.datetime | None
+    sla: dict[str, Any] = Field(
+        description="Each SLA clock (first_response, next_response, resolution): state, due, "
+        "working seconds used and left, breach instant; and `policy`: which contract target applied."
+    )
     resolved_at: dt.datetime | None
     merged_into_id: int | None
     created_at: dt.datetime
@@ -82,6 +86,10 @@ class TicketOut(Schema):
     @staticmethod
     def resolve_status(obj: Ticket) -> str:
         return obj.status.code
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> dict[str, Any]:
+        return dict(obj.sla_state or {})
 
     @staticmethod
     def resolve_status_category(obj: Ticket) -> str:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.utils import timezone
-from django_tasks import task
 
 from openmsp.agent_api.actions import expire_command_runs
 from openmsp.agent_api.models import AgentBatch
+from openmsp.core.jobs import periodic_task
 
 BATCH_MEMORY = dt.timedelta(hours=72)  # agents retry a batch for at most 24 h (outbox)
-
-
-def periodic_task(fn: Callable[..., Any]) -> Any:
-    """django_tasks' @task() (untyped to mypy), typed at one place."""
-    return task()(fn)
 
 
 @periodic_task

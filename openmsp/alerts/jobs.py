@@ -3,17 +3,8 @@ that recovered before their hold-down completed resolve. Both walk an indexed de
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django_tasks import task
-
 from openmsp.alerts import actions
-
-
-def periodic_task(fn: Callable[..., Any]) -> Any:
-    """django_tasks' @task() (untyped to mypy), typed at one place."""
-    return task()(fn)
+from openmsp.core.jobs import periodic_task
 
 
 @periodic_task

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openmsp.heartbeats.jobs import periodic_task
+from openmsp.core.jobs import periodic_task
 from openmsp.interfaces import evaluation
 
 

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_tasks import task
-
+from openmsp.core.jobs import periodic_task
 from openmsp.servicedesk import clocks
 
 
-def _task(fn: Any) -> Any:
-    return task()(fn)
-
-
-@_task
+@periodic_task
 def sla_deadlines() -> int:
     return clocks.run_deadlines()

@@ -189,6 +189,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OPENMSP_MAX_REQUEST_BYTES", 1_048_576, mi
 # --- Audit ----------------------------------------------------------------------------------
 # PIPA (Korea) asks for access records kept at least 2 years and permission changes 3 years.
 OPENMSP_AUDIT_RETENTION_DAYS = env_int("OPENMSP_AUDIT_RETENTION_DAYS", 730, minimum=730)
+# Telemetry history (openmsp.core.retention), pruned daily. Availability and SLA reports read
+# problems and tickets, not these rows; interface runs feed the weekday/hour traffic baseline.
+OPENMSP_RETENTION_CHECK_RESULTS_DAYS = env_int(
+    "OPENMSP_RETENTION_CHECK_RESULTS_DAYS", 90, minimum=1
+)
+OPENMSP_RETENTION_NOTIFICATIONS_DAYS = env_int(
+    "OPENMSP_RETENTION_NOTIFICATIONS_DAYS", 180, minimum=1
+)
+OPENMSP_RETENTION_INTERFACE_RUNS_DAYS = env_int(
+    "OPENMSP_RETENTION_INTERFACE_RUNS_DAYS", 400, minimum=35
+)
 OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS = env_int(
     "OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS", 1095, minimum=1095
 )

@@ -40,3 +40,11 @@ def prune_task_results() -> int:
     cutoff = timezone.now() - dt.timedelta(days=7)
     deleted: int = DBTaskResult.objects.filter(finished_at__lt=cutoff).delete()[0]
     return deleted
+
+
+@periodic_task
+def prune_history() -> dict[str, int]:
+    """Telemetry history past its retention (openmsp.core.retention)."""
+    from openmsp.core import retention
+
+    return retention.prune()

@@ -61,6 +61,7 @@ register(
     )
 )
 register(Periodic("tasks.prune", "openmsp.core.jobs:prune_task_results", cron="41 3 * * *"))
+register(Periodic("history.prune", "openmsp.core.jobs:prune_history", cron="53 3 * * *"))
 
 
 def ensure_rows(now: dt.datetime) -> None:

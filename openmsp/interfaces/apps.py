@@ -8,6 +8,19 @@ class InterfacesConfig(AppConfig):
     label = "interfaces"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from openmsp.core import retention
+        from openmsp.interfaces.models import InterfaceRun
+
+        retention.register(
+            retention.Rule(
+                "interface_runs",
+                lambda: settings.OPENMSP_RETENTION_INTERFACE_RUNS_DAYS,
+                lambda cutoff: InterfaceRun.objects.filter(started_at__lt=cutoff),
+            )
+        )
+
         from openmsp.core.scheduler import Periodic, register
 
         # A late batch is noticed within this period of its deadline.

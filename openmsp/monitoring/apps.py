@@ -7,6 +7,19 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from openmsp.core import retention
+        from openmsp.monitoring.models import CheckResult
+
+        retention.register(
+            retention.Rule(
+                "check_results",
+                lambda: settings.OPENMSP_RETENTION_CHECK_RESULTS_DAYS,
+                lambda cutoff: CheckResult.objects.filter(at__lt=cutoff),
+            )
+        )
+
         from openmsp.agent_api import signals
         from openmsp.monitoring import agent_checks
 

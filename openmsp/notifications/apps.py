@@ -8,6 +8,29 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from openmsp.core import retention
+        from openmsp.notifications.models import ChangeRecord, OutboxMessage
+
+        finished = [OutboxMessage.Status.SENT, OutboxMessage.Status.FAILED]
+        retention.register(
+            retention.Rule(
+                "notification_changes",
+                lambda: settings.OPENMSP_RETENTION_NOTIFICATIONS_DAYS,
+                lambda cutoff: ChangeRecord.objects.filter(at__lt=cutoff),
+            )
+        )
+        retention.register(
+            retention.Rule(
+                "notification_outbox",
+                lambda: settings.OPENMSP_RETENTION_NOTIFICATIONS_DAYS,
+                lambda cutoff: OutboxMessage.objects.filter(
+                    status__in=finished, created_at__lt=cutoff
+                ),
+            )
+        )
+
         from openmsp.core import metrics_endpoint, spine
         from openmsp.core.scheduler import Periodic, register
         from openmsp.notifications import metrics

@@ -58,6 +58,7 @@ def _require_staff(actor: Actor) -> None:
 
 def status_by_code(client: Client, code: str) -> TicketStatus:
     """A client's own status of that code, else the MSP-wide one."""
+    ensure_default_statuses()
     rows = list(TicketStatus.objects.filter(code=code, client__in=[client]).order_by("pk")) or list(
         TicketStatus.objects.filter(code=code, client__isnull=True)
     )
@@ -66,7 +67,34 @@ def status_by_code(client: Client, code: str) -> TicketStatus:
     return rows[0]
 
 
+# The MSP-wide statuses a new installation starts with (the first migration seeds the same):
+# code, name, category, the clocks it pauses.
+DEFAULT_STATUSES = [
+    ("new", "New", "new", []),
+    ("open", "Open", "open", []),
+    ("waiting_on_customer", "Waiting on customer", "pending", ["next_response", "resolution"]),
+    ("waiting_on_third_party", "Waiting on third party", "pending", ["next_response"]),
+    ("scheduled", "Scheduled", "pending", ["next_response", "resolution"]),
+    ("resolved", "Resolved", "resolved", ["first_response", "next_response", "resolution"]),
+    ("closed", "Closed", "closed", ["first_response", "next_response", "resolution"]),
+]
+
+
+def ensure_default_statuses() -> None:
+    """Put the default MSP-wide statuses back when there are none at all (a database emptied
+    after migrating, as test flushes do); never touches statuses that exist."""
+    if TicketStatus.objects.filter(client__isnull=True).exists():
+        return
+    for position, (code, name, category, pauses) in enumerate(DEFAULT_STATUSES):
+        TicketStatus.objects.get_or_create(
+            client=None,
+            code=code,
+            defaults={"name": name, "category": category, "pauses": pauses, "position": position},
+        )
+
+
 def statuses_for(client_id: int | None) -> list[TicketStatus]:
+    ensure_default_statuses()
     own = {s.code: s for s in TicketStatus.objects.filter(client_id=client_id)} if client_id else {}
     rows = [own.pop(s.code, s) for s in TicketStatus.objects.filter(client__isnull=True)]
     return rows + list(own.values())

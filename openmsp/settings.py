@@ -216,6 +216,7 @@ EMAIL_HOST_PASSWORD = env_secret("OPENMSP_SMTP_PASSWORD") or ""
 EMAIL_USE_SSL = env_bool("OPENMSP_SMTP_SSL", False)
 EMAIL_USE_TLS = env_bool("OPENMSP_SMTP_STARTTLS", True) and not EMAIL_USE_SSL
 EMAIL_TIMEOUT = env_int("OPENMSP_SMTP_TIMEOUT", 30, minimum=1)
+OPENMSP_SMTP_CA_FILE = env_str("OPENMSP_SMTP_CA_FILE", "")
 DEFAULT_FROM_EMAIL = env_str("OPENMSP_EMAIL_FROM", "OpenMSP <openmsp@localhost>")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
@@ -43,6 +44,7 @@ class SmtpServer:
     sender: str
     timeout: float
     file_dir: str
+    ca_file: str = ""  # verify the server against this CA bundle instead of the system's
 
     @classmethod
     def from_settings(cls) -> SmtpServer:
@@ -56,7 +58,13 @@ class SmtpServer:
             sender=settings.DEFAULT_FROM_EMAIL,
             timeout=float(settings.EMAIL_TIMEOUT or 30),
             file_dir=settings.EMAIL_FILE_PATH,
+            ca_file=getattr(settings, "OPENMSP_SMTP_CA_FILE", ""),
         )
+
+    def tls_context(self) -> SSLContext:
+        """Certificate and host name always verified; against OPENMSP_SMTP_CA_FILE when set
+        (an internal mail relay with the MSP's own CA), else the system's CAs."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 class MailTransport(Protocol):
@@ -72,12 +80,10 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         s = self.server
         if s.ssl:
-            return smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
-            )
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
         conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         if s.starttls:
-            conn.starttls(context=ssl.create_default_context())
+            conn.starttls(context=s.tls_context())
         return conn
 
     def send(self, message: EmailMessage) -> str:
@@ -159,6 +165,12 @@ class SmtpNotifier(Notifier):
             raise DeliveryFailed("The message has no recipients.", retryable=False)
         try:
             return DeliveryResult(self._transport().send(message))
+        except smtplib.SMTPAuthenticationError as exc:
+            # The relay's credentials are wrong or expired: an operator fixes the setting and the
+            # message must still go, so it stays for the next attempt instead of failing for good.
+            raise DeliveryFailed(
+                f"SMTP {exc.smtp_code}: authentication refused: {exc.smtp_error!r}", retryable=True
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryFailed(f"every recipient refused: {exc}", retryable=False) from None
         except smtplib.SMTPResponseException as exc:

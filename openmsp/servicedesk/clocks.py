@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from openmsp.servicedesk import sla
-from openmsp.servicedesk.models import Ticket, TicketEvent, TicketStatus
+from openmsp.servicedesk import actions, sla
+from openmsp.servicedesk.models import Ticket, TicketEvent
 from openmsp.tenants import calendar as workcal
 from openmsp.tenants.models import Contract, SlaTarget
 
@@ -67,18 +67,6 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     return policy, {**why, "reason": "contract_target"}
 
 
-def _pauses(client_id: int, code: str, cache: dict[str, frozenset[str]]) -> frozenset[str]:
-    if code not in cache:
-        row = (
-            TicketStatus.objects.filter(code=code)
-            .filter(Q(client_id=client_id) | Q(client__isnull=True))
-            .order_by(F("client_id").asc(nulls_last=True))  # the client's own first
-            .first()
-        )
-        cache[code] = frozenset(row.pauses or []) if row else frozenset()
-    return cache[code]
-
-
 def engine_events(
     ticket: Ticket, contract: Contract | None
 ) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
@@ -89,7 +77,8 @@ def engine_events(
         ticket.priority,
     )
     policy, why = policy_for(contract, str(first_priority))
-    pauses: dict[str, frozenset[str]] = {}
+    # The client's own statuses over the MSP-wide ones, by the rule the actions use.
+    pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(ticket.client_id)}
     events: list[sla.Event] = []
     K = TicketEvent.Kind
     for r in rows:
@@ -97,7 +86,7 @@ def engine_events(
             events.append(sla.Created(r.at))
         elif r.kind == K.STATUS_CHANGED:
             code = str(r.data.get("to", ""))
-            events.append(sla.StatusChanged(r.at, _pauses(ticket.client_id, code, pauses)))
+            events.append(sla.StatusChanged(r.at, pauses.get(code, frozenset())))
         elif r.kind == K.PUBLIC_REPLY_BY_STAFF:
             events.append(sla.StaffPublicReply(r.at))
         elif r.kind == K.CUSTOMER_MESSAGE:

@@ -123,6 +123,7 @@ class Load:
         self.samples_acked = 0
         self.acked_batches: list[str] = []
         self.errors = 0
+        self.error_kinds: dict[str, int] = {}
 
     def body(self, seq: int, batch_id: str) -> bytes:
         now = dt.datetime.now(dt.UTC).isoformat()
@@ -148,8 +149,10 @@ class Load:
                 status, _answer = await http.request(
                     "POST", "/agent/v1/batches", signed(agent_id, secret, body), body
                 )
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 self.errors += 1
+                kind = f"{type(exc).__name__}: {exc}"[:80]
+                self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
             else:
                 self.latencies.append(time.perf_counter() - began)
                 self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -269,6 +272,7 @@ def main() -> None:
         "requests": len(load.latencies),
         "statuses": load.statuses,
         "transport_errors": load.errors,
+        "transport_errors_by_kind": load.error_kinds,
         "latency_p50_ms": round(common.percentile(load.latencies, 50) * 1000, 1),
         "latency_p99_ms": round(common.percentile(load.latencies, 99) * 1000, 1),
         "web_cpu_percent_of_one_core": round(100 * web_cpu / elapsed, 1),

@@ -165,16 +165,18 @@ class KeepAlive:
 
         conn = await self.free.get()
         try:
+            answer = None
             if conn is not None:
                 try:
-                    return await self._exchange(conn, method, path, headers or {}, body)
+                    answer = await self._exchange(conn, method, path, headers or {}, body)
                 except (OSError, asyncio.IncompleteReadError):
                     # A kept-alive connection the server closed while idle (uvicorn: after
                     # 5 s): try once on a new one, as HTTP clients do.
                     conn[1].close()
                     conn = None
-            conn = await asyncio.open_connection(self.host, self.port)
-            answer = await self._exchange(conn, method, path, headers or {}, body)
+            if answer is None:
+                conn = await asyncio.open_connection(self.host, self.port)
+                answer = await self._exchange(conn, method, path, headers or {}, body)
         except BaseException:
             if conn is not None:
                 conn[1].close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 # Request id and client IP (audit records name them); nothing that needs a session or a cookie.
 AGENT_MIDDLEWARE = ["openmsp.core.middleware.RequestContextMiddleware"]
@@ -19,3 +21,12 @@ class AgentASGIHandler(ASGIHandler):
             super().load_middleware(is_async=is_async)
         finally:
             settings.MIDDLEWARE = full
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        # The full stack's CommonMiddleware sets Content-Length; without it uvicorn answers every
+        # agent request chunked, which costs the agent's HTTP client a chunk parser and the
+        # server a chunk per write for bodies it has whole anyway.
+        response = await super().get_response_async(request)
+        if not response.streaming and not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
+        return response

@@ -109,7 +109,7 @@ def update_article(*, actor: Actor, article: Article, changes: Mapping[str, Any]
     a.revision += 1
     _revise(actor, a)
     audit.record(
-        actor=actor, action="kb.article_changed", obj=a, client_id=a.client_id or before["client"],
+        actor=actor, action="kb.article_changed", obj=a, client_id=a.client_id or before.get("client_id"),
         before=before, after=audit.snapshot(a),
     )  # fmt: skip
     return a

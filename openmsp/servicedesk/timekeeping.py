@@ -118,7 +118,7 @@ def delete_entry(*, actor: Actor, entry: TimeEntry) -> None:
     before = audit.snapshot(entry)
     entry.delete()
     audit.record(
-        actor=actor, action="ticket.time_deleted", client_id=before["client"],
+        actor=actor, action="ticket.time_deleted", client_id=before["client_id"],
         object_type="servicedesk.timeentry", object_id=before["id"], before=before,
     )  # fmt: skip
 
@@ -157,8 +157,8 @@ class Total:
 
 
 def _sums(qs: QuerySet[TimeEntry]) -> dict[str, int]:
-    row = qs.aggregate(minutes=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
-    return {"minutes": row["minutes"] or 0, "billable_minutes": row["billable"] or 0}
+    row = qs.aggregate(total=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
+    return {"minutes": row["total"] or 0, "billable_minutes": row["billable"] or 0}
 
 
 def totals_per_client(

@@ -95,8 +95,8 @@ def _mount() -> None:
     from openmsp.monitoring.api import router as monitoring_router
     from openmsp.notifications.api import router as notifications_router
     from openmsp.servicedesk.api import router as servicedesk_router
-    from openmsp.servicedesk.time_api import router as time_router
     from openmsp.servicedesk.csat_api import router as csat_router
+    from openmsp.servicedesk.time_api import router as time_router
     from openmsp.tenants.api import router as tenants_router
 
     api.add_router("/", tenants_router)

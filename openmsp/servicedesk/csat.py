@@ -69,9 +69,8 @@ def update_setting(
     if not 0 <= sample_percent <= 100:
         raise ValidationFailed("Sampling is a percentage from 0 to 100.", field="sample_percent")
     if not 0 <= delay_minutes <= 60 * 24 * 30:
-        raise ValidationFailed(
-            "The delay is 0 to 43200 minutes (30 days).", field="delay_minutes"
-        )
+        raise ValidationFailed("The delay is 0 to 43200 minutes (30 days).", field="delay_minutes")
+    row: CsatSetting
     row, _created = CsatSetting.objects.select_for_update().get_or_create(client=client)
     before = audit.snapshot(row)
     row.enabled, row.sample_percent, row.delay_minutes = enabled, sample_percent, delay_minutes
@@ -231,10 +230,12 @@ def results(actor: Actor, *, client_id: int | None = None, since: dt.date | None
         qs = qs.filter(answered_at__date__gte=since)
     tally = {"good": Count("pk", filter=Q(rating="good")), "bad": Count("pk", filter=Q(rating="bad"))}  # fmt: skip
     out = Results()
-    for r in qs.values("technician_id", "technician__email", "technician__full_name").annotate(**tally).order_by("technician__email"):  # fmt: skip
+    rows: Any = qs.values("technician_id", "technician__email", "technician__full_name")
+    for r in rows.annotate(**tally).order_by("technician__email"):
         name = r["technician__full_name"] or r["technician__email"] or _("Unassigned")
         out.by_technician.append({"id": r["technician_id"], "name": name, "good": r["good"], "bad": r["bad"], "score": _score(r["good"], r["bad"])})  # fmt: skip
-    for r in qs.values("client_id", "client__name").annotate(**tally).order_by("client__name"):
+    rows = qs.values("client_id", "client__name")
+    for r in rows.annotate(**tally).order_by("client__name"):
         out.by_client.append({"id": r["client_id"], "name": r["client__name"], "good": r["good"], "bad": r["bad"], "score": _score(r["good"], r["bad"])})  # fmt: skip
     weeks: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for at, rating in qs.values_list("answered_at", "rating").order_by("answered_at")[:20000]:

@@ -63,7 +63,7 @@ def log_time(
     actor: Actor,
     ticket: Ticket,
     minutes: int,
-    date: dt.date,
+    date: dt.date | None,
     work_type: str,
     billable: bool = True,
     note: str = "",
@@ -71,6 +71,7 @@ def log_time(
 ) -> TimeEntry:
     user = _writer(actor)
     clean_entry(minutes=minutes, date=date, work_type=work_type, note=note)
+    assert date is not None  # clean_entry refused it otherwise
     entry = TimeEntry.objects.create(
         client_id=ticket.client_id, ticket=ticket, technician=user, date=date, minutes=minutes,
         work_type=work_type, billable=billable, note=(note or "").strip(), started_at=started_at,
@@ -176,8 +177,7 @@ def totals_per_client(
         .order_by("client__name")
     )
     return [
-        Total(r["client_id"], r["client__name"], r["total"] or 0, r["billable"] or 0)
-        for r in rows
+        Total(r["client_id"], r["client__name"], r["total"] or 0, r["billable"] or 0) for r in rows
     ]
 
 

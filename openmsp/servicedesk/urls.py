@@ -12,9 +12,7 @@ urlpatterns = [
     path("views/delete/", views.saved_view_delete, name="ticket_view_delete"),
     path("time/", time_views.time_totals, name="time_totals"),
     path("satisfaction/", csat_views.csat_results, name="csat_results"),
-    path(
-        "satisfaction/settings/<int:client_id>/", csat_views.csat_settings, name="csat_settings"
-    ),
+    path("satisfaction/settings/<int:client_id>/", csat_views.csat_settings, name="csat_settings"),
     path("<int:ticket_id>/time/", time_views.time_log, name="ticket_time_log"),
     path("<int:ticket_id>/timer/", time_views.timer, name="ticket_timer"),
     path("<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),

@@ -81,7 +81,7 @@ def test_a_suggestion_while_typing_time_logged_and_a_csat_click_recorded(live_se
     assert csat.send_due(now=timezone.now()) == 1
     assert outbox.deliver_due(worker="browser-test") == (1, 0)
     [mail] = smtp.messages
-    good = re.search(r"https?://\S+/csat/\S+/good", mail.get_content()).group(0)  # type: ignore[attr-defined,union-attr]
+    good = re.search(r"https?://\S+/csat/\S+/good", mail.get_content()).group(0)  # type: ignore[union-attr]
     page.context.clear_cookies()
     page.goto(good)
     expect(page.locator("#csat-recorded")).to_have_attribute("data-rating", "good")

@@ -10,7 +10,8 @@ from openmsp.knowledge import queries, search
 
 def test_terms_are_lowercased_deduplicated_and_short_noise_is_dropped():
     assert search.terms("VPN  vpn a 프린터가, ERP!") == ["프린터가", "erp", "vpn"]
-    assert search.terms("") == [] and search.terms(None) == []
+    assert search.terms("") == []
+    assert search.terms(None) == []
     assert len(search.terms(" ".join(f"w{i:02d}" for i in range(20)))) == search.MAX_TERMS
 
 
@@ -27,7 +28,9 @@ def test_every_term_must_match_and_title_matches_rank_first(write, msp_owner):
     actor = Actor(user=msp_owner)
     found = [a.title for a in queries.search_articles(queries.articles_visible_to(actor), "outlook password")]  # fmt: skip
     assert found == ["Outlook keeps asking for a password", "Mail setup"]
-    assert not queries.search_articles(queries.articles_visible_to(actor), "outlook printer").exists()
+    assert not queries.search_articles(
+        queries.articles_visible_to(actor), "outlook printer"
+    ).exists()
 
 
 def test_suggestions_leave_out_drafts_internal_and_other_clients_articles(bob, msp_owner, library):
@@ -39,15 +42,21 @@ def test_suggestions_leave_out_drafts_internal_and_other_clients_articles(bob, m
 def test_the_htmx_suggestion_fragment_lists_matches_for_the_typed_subject(web_as, bob, library):
     r = web_as(bob).get("/kb/suggest/", {"subject": "printer 프린터"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200
-    assert r.content.decode().strip() == ""  # both terms must match: "printer" is not in the Korean one
+    assert (
+        r.content.decode().strip() == ""
+    )  # both terms must match: "printer" is not in the Korean one
     body = web_as(bob).get("/kb/suggest/", {"subject": "프린터 인쇄"}).content.decode()
-    assert "프린터가 인쇄되지 않을 때" in body and f"/kb/{library['public_ko'].pk}/" in body
-    assert "Saebom" not in web_as(bob).get("/kb/suggest/", {"subject": "VPN profile"}).content.decode()
+    assert "프린터가 인쇄되지 않을 때" in body
+    assert f"/kb/{library['public_ko'].pk}/" in body
+    assert (
+        "Saebom" not in web_as(bob).get("/kb/suggest/", {"subject": "VPN profile"}).content.decode()
+    )
 
 
 def test_the_new_ticket_form_asks_for_suggestions_as_the_subject_is_typed(web_as, bob):
     body = web_as(bob).get("/tickets/new/").content.decode()
-    assert 'hx-get="/kb/suggest/"' in body and 'id="kb-suggestions"' in body
+    assert 'hx-get="/kb/suggest/"' in body
+    assert 'id="kb-suggestions"' in body
 
 
 def test_api_search_and_suggest(api_as, bob, library):

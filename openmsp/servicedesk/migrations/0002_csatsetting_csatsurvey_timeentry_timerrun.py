@@ -6,89 +6,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicedesk', '0001_initial'),
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("servicedesk", "0001_initial"),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CsatSetting',
+            name="CsatSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('enabled', models.BooleanField(default=False, verbose_name='send surveys')),
-                ('sample_percent', models.PositiveSmallIntegerField(default=100, verbose_name='sampling (%)')),
-                ('delay_minutes', models.PositiveIntegerField(default=60, verbose_name='delay after resolution (minutes)')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("enabled", models.BooleanField(default=False, verbose_name="send surveys")),
+                (
+                    "sample_percent",
+                    models.PositiveSmallIntegerField(default=100, verbose_name="sampling (%)"),
+                ),
+                (
+                    "delay_minutes",
+                    models.PositiveIntegerField(
+                        default=60, verbose_name="delay after resolution (minutes)"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('client',), name='csat_setting_per_client')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("client",), name="csat_setting_per_client")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CsatSurvey',
+            name="CsatSurvey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('status', models.CharField(choices=[('pending', 'Scheduled'), ('sent', 'Sent'), ('answered', 'Answered'), ('cancelled', 'Cancelled'), ('skipped', 'No address')], default='pending', max_length=10)),
-                ('send_after', models.DateTimeField()),
-                ('recipient', models.EmailField(blank=True, max_length=254)),
-                ('language', models.CharField(default='ko', max_length=8)),
-                ('token_hash', models.CharField(blank=True, max_length=64)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('rating', models.CharField(blank=True, choices=[('good', 'Good'), ('bad', 'Bad')], max_length=4)),
-                ('comment', models.TextField(blank=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('technician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='csat_surveys', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surveys', to='servicedesk.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Scheduled"),
+                            ("sent", "Sent"),
+                            ("answered", "Answered"),
+                            ("cancelled", "Cancelled"),
+                            ("skipped", "No address"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("send_after", models.DateTimeField()),
+                ("recipient", models.EmailField(blank=True, max_length=254)),
+                ("language", models.CharField(default="ko", max_length=8)),
+                ("token_hash", models.CharField(blank=True, max_length=64)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True, choices=[("good", "Good"), ("bad", "Bad")], max_length=4
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="csat_surveys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="surveys",
+                        to="servicedesk.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['send_after'], name='csat_survey_due'), models.Index(fields=['client', 'answered_at'], name='csat_survey_client_answered')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('token_hash', ''), _negated=True), fields=('token_hash',), name='csat_token_unique')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["send_after"],
+                        name="csat_survey_due",
+                    ),
+                    models.Index(
+                        fields=["client", "answered_at"], name="csat_survey_client_answered"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("token_hash", ""), _negated=True),
+                        fields=("token_hash",),
+                        name="csat_token_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TimeEntry',
+            name="TimeEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('date', models.DateField(verbose_name='date')),
-                ('minutes', models.PositiveIntegerField(verbose_name='minutes')),
-                ('work_type', models.CharField(max_length=50, verbose_name='work type')),
-                ('billable', models.BooleanField(default=True, verbose_name='billable')),
-                ('note', models.CharField(blank=True, max_length=1000, verbose_name='note')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('technician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_entries', to='servicedesk.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("date", models.DateField(verbose_name="date")),
+                ("minutes", models.PositiveIntegerField(verbose_name="minutes")),
+                ("work_type", models.CharField(max_length=50, verbose_name="work type")),
+                ("billable", models.BooleanField(default=True, verbose_name="billable")),
+                ("note", models.CharField(blank=True, max_length=1000, verbose_name="note")),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="time_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_entries",
+                        to="servicedesk.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-pk'],
-                'indexes': [models.Index(fields=['client', 'date'], name='timeentry_client_date'), models.Index(fields=['ticket', 'date'], name='timeentry_ticket_date')],
+                "ordering": ["-date", "-pk"],
+                "indexes": [
+                    models.Index(fields=["client", "date"], name="timeentry_client_date"),
+                    models.Index(fields=["ticket", "date"], name="timeentry_ticket_date"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TimerRun',
+            name="TimerRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
-                ('technician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_timers', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timers', to='servicedesk.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ticket_timers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timers",
+                        to="servicedesk.ticket",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('ticket', 'technician'), name='timer_per_tech_ticket')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("ticket", "technician"), name="timer_per_tech_ticket"
+                    )
+                ],
             },
         ),
     ]

@@ -26,7 +26,11 @@ def ticket(open_as, bob, client_a):
 
 def test_a_technician_logs_time_and_it_is_audited(tech_a, ticket):
     entry = timekeeping.log_time(actor=Actor(user=tech_a), ticket=ticket, minutes=45, date=timezone.localdate(), work_type="onsite", billable=False, note="swapped toner")  # fmt: skip
-    assert (entry.client_id, entry.technician_id, entry.billable) == (ticket.client_id, tech_a.pk, False)
+    assert (entry.client_id, entry.technician_id, entry.billable) == (
+        ticket.client_id,
+        tech_a.pk,
+        False,
+    )
     assert AuditRecord.objects.filter(action="ticket.time_logged", object_id=str(entry.pk)).exists()
 
 
@@ -55,7 +59,8 @@ def test_the_timer_runs_once_per_technician_and_stopping_logs_rounded_up_minutes
         timekeeping.start_timer(actor=Actor(user=tech_a), ticket=ticket)
     time_machine.move_to(dt.datetime(2026, 3, 2, 1, 12, 5, tzinfo=dt.UTC), tick=False)
     entry = timekeeping.stop_timer(actor=Actor(user=tech_a), ticket=ticket, work_type="remote")
-    assert entry.minutes == 13 and entry.started_at == dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    assert entry.minutes == 13
+    assert entry.started_at == dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
     assert entry.date == dt.date(2026, 3, 2)
     with pytest.raises(Conflict):
         timekeeping.stop_timer(actor=Actor(user=tech_a), ticket=ticket, work_type="remote")
@@ -80,7 +85,9 @@ def test_totals_per_client_and_per_contract_period(tech_a, ticket, client_a):
     assert per_contract.contract_id == contract.pk
     assert (per_contract.minutes, per_contract.billable_minutes) == (50, 30)
     assert (per_contract.start, per_contract.end) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
-    [ranged] = timekeeping.totals_per_client(tech, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+    [ranged] = timekeeping.totals_per_client(
+        tech, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31)
+    )
     assert ranged.minutes == 30
 
 
@@ -94,7 +101,8 @@ def test_client_users_never_see_time(bob, alice, ticket, tech_a, api_as, web_as)
         assert http.post(f"/api/v1/tickets/{ticket.pk}/timer/start").status_code == 404
         assert http.get("/api/v1/time/totals").status_code == 403
         page = web_as(who).get(f"/tickets/{ticket.pk}/").content.decode()
-        assert "secret-note-42" not in page and 'id="time-panel"' not in page
+        assert "secret-note-42" not in page
+        assert 'id="time-panel"' not in page
         assert web_as(who).post(f"/tickets/{ticket.pk}/time/", {"minutes": 5}).status_code == 404
         assert web_as(who).get("/tickets/time/").status_code == 404
     assert TimeEntry.objects.count() == 1
@@ -106,11 +114,13 @@ def test_the_api_logs_times_and_reports_totals(api_as, tech_a, ticket, client_a)
     r = http.post(f"/api/v1/tickets/{ticket.pk}/time-entries", {"minutes": 25, "date": day, "work_type": "remote"}, content_type=JSON)  # fmt: skip
     assert r.status_code == 201, r.content
     r = http.post(f"/api/v1/tickets/{ticket.pk}/time-entries", {"minutes": 5, "date": day, "work_type": "yoga"}, content_type=JSON)  # fmt: skip
-    assert r.status_code == 422 and r.json()["field"] == "work_type"
+    assert r.status_code == 422
+    assert r.json()["field"] == "work_type"
     assert http.post(f"/api/v1/tickets/{ticket.pk}/timer/start").status_code == 201
     assert http.post(f"/api/v1/tickets/{ticket.pk}/timer/start").status_code == 409
     r = http.post(f"/api/v1/tickets/{ticket.pk}/timer/stop", {"work_type": "remote"}, content_type=JSON)  # fmt: skip
-    assert r.status_code == 201 and r.json()["minutes"] >= 1
+    assert r.status_code == 201
+    assert r.json()["minutes"] >= 1
     assert len(http.get(f"/api/v1/tickets/{ticket.pk}/time-entries").json()) == 2
     totals = http.get("/api/v1/time/totals", {"client_id": client_a.pk}).json()
     assert totals["per_client"][0]["minutes"] == 25 + r.json()["minutes"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
@@ -128,3 +129,12 @@ def create_category(*, actor: Actor, name: str, position: int = 0) -> KbCategory
         raise Conflict(f"There is already a category '{name}'.", field="name") from None
     audit.record(actor=actor, action="kb.category_created", obj=c, after=audit.snapshot(c))
     return c
+
+
+# Sentences above that the UI shows translated (openmsp.web.pages.apply_error).
+UI_MESSAGES = (
+    gettext_noop("Only the MSP's staff write knowledge-base articles."),
+    gettext_noop("A title of 1-200 characters is needed."),
+    gettext_noop("Write the article's text."),
+    gettext_noop("Choose the client this article is for."),
+)

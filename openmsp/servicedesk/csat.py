@@ -27,6 +27,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
@@ -245,3 +246,12 @@ def results(actor: Actor, *, client_id: int | None = None, since: dt.date | None
     out.weeks = [{"week": w.isoformat(), "good": g, "bad": b, "score": _score(g, b)} for w, (g, b) in sorted(weeks.items())]  # fmt: skip
     out.recent = list(qs.select_related("ticket", "client", "technician").order_by("-answered_at")[:20])  # fmt: skip
     return out
+
+
+# Sentences above that the UI shows translated.
+UI_MESSAGES = (
+    gettext_noop("Sampling is a percentage from 0 to 100."),
+    gettext_noop("The delay is 0 to 43200 minutes (30 days)."),
+    gettext_noop("Write a comment, or just close this page."),
+    gettext_noop("Only the MSP's staff change survey settings."),
+)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
@@ -194,3 +195,12 @@ def totals_per_contract(actor: Actor, *, client_id: int | None = None) -> list[T
         sums = _sums(TimeEntry.objects.filter(client_id=c.client_id, date__range=(c.start_date, end)))  # fmt: skip
         out.append(Total(c.client_id, c.client.name, sums["minutes"], sums["billable_minutes"], c.pk, c.name, c.start_date, end))  # fmt: skip
     return out
+
+
+# Sentences above that the UI shows translated.
+UI_MESSAGES = (
+    gettext_noop("Your timer on this ticket is already running."),
+    gettext_noop("Your timer on this ticket is not running."),
+    gettext_noop("Give the date the work was done."),
+    gettext_noop("Time cannot be logged for a future date."),
+)

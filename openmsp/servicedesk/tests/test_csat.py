@@ -82,11 +82,13 @@ def test_a_resolved_ticket_is_surveyed_after_the_delay_and_one_click_records_the
     assert (survey.status, survey.rating) == ("answered", "good")
     assert client.get("/" + path.replace("/good", "/bad")).status_code == 410  # works once
     token = LINK.search(links["good"]).group(1)  # type: ignore[union-attr]
+    assert client.post(f"/csat/{token}/comment/", {"comment": "  "}).status_code == 422
     assert (
         client.post(f"/csat/{token}/comment/", {"comment": "빠른 처리 감사합니다"}).status_code
         == 200
     )
     assert client.post(f"/csat/{token}/comment/", {"comment": "again"}).status_code == 410
+    assert client.post("/csat/unknown-token/comment/", {"comment": "hi"}).status_code == 410
     survey.refresh_from_db()
     assert survey.comment == "빠른 처리 감사합니다"
     assert survey.rating == "good"

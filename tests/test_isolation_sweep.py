@@ -70,6 +70,8 @@ PARAM_KIND: dict[str, str] = {
     "alertmanager_token_id": "alertmanager_token",
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
+    "article_id": "kb_article",
+    "time_entry_id": "time_entry",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -282,7 +284,31 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     desk_actions.note(actor=SYSTEM, ticket=ticket, body=f"note {MARK}")
     upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
     attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
-    return {"ticket": ticket, "ticket_attachment": attachment}
+    return {"ticket": ticket, "ticket_attachment": attachment, **_build_desk_extras(ticket)}
+
+
+def _build_desk_extras(ticket: Any) -> dict[str, Any]:
+    """A's client-only KB article, a time entry and an answered-to-be survey on A's ticket."""
+    from conftest import make_user
+    from openmsp.accounts.roles import Role
+    from openmsp.knowledge import actions as kb_actions
+    from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk import csat, timekeeping
+
+    tech = make_user(f"sweep-tech-{ticket.pk}@msp.example", Role.TECHNICIAN)
+    article = kb_actions.create_article(
+        actor=Actor(user=tech), title=f"VPN howto {MARK}", body=f"Reconnect {MARK}",
+        language="en", visibility="client", client=ticket.client, status="published",
+    )  # fmt: skip
+    entry = timekeeping.log_time(
+        actor=Actor(user=tech), ticket=ticket, minutes=30, date=ticket.created_at.date(),
+        work_type="remote", note=f"fixed {MARK}",
+    )  # fmt: skip
+    csat.update_setting(
+        actor=SYSTEM, client=ticket.client, enabled=True, sample_percent=100, delay_minutes=0
+    )
+    desk_actions.change_status(actor=SYSTEM, ticket=ticket, status="resolved")
+    return {"kb_article": article, "time_entry": entry}
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ NAV: list[NavItem] = [
     NavItem(_("Problems"), "problem_board"),
     NavItem(_("Tickets"), "ticket_list"),
     NavItem(_("Maintenance"), "maintenance_list"),
+    NavItem(_("On-call"), "oncall_schedule_list", staff_only=True),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),
     NavItem(_("Users"), "user_list", perm=(Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)),
     NavItem(_("Audit log"), "audit_list", perm=Perm.AUDIT_VIEW),

@@ -293,7 +293,13 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
     # On-call schedules (more in openmsp/oncall/tests/test_schedule_api.py).
     ("POST", "/api/v1/oncall/schedules", {"name": ""}, 422, "name"),
-    ("POST", "/api/v1/oncall/schedules", {"name": "x", "time_zone": "Nowhere/City"}, 422, "time_zone"),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "time_zone": "Nowhere/City"},
+        422,
+        "time_zone",
+    ),
     ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": HUGE}, 422, "client_id"),
     ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": 999_999}, 422, "client_id"),
     (

@@ -96,7 +96,11 @@ def clean_windows(raw: Any, field: str) -> list[dict[str, Any]]:
                 field=where,
             )
         out.append(
-            {"weekdays": sorted(set(days)), "start": f"{times[0]:%H:%M}", "end": f"{times[1]:%H:%M}"}
+            {
+                "weekdays": sorted(set(days)),
+                "start": f"{times[0]:%H:%M}",
+                "end": f"{times[1]:%H:%M}",
+            }
         )
     return out
 

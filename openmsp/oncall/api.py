@@ -175,9 +175,7 @@ def list_overrides(request: HttpRequest, schedule_id: int) -> list[Override]:
 
 
 @endpoint(router, "POST", "/oncall/schedules/{schedule_id}/overrides", "Add an override", tag=TAG, ok={201: OverrideOut}, errors=WRITE)  # fmt: skip
-def add_override(
-    request: HttpRequest, schedule_id: int, payload: OverrideIn
-) -> Status[Override]:
+def add_override(request: HttpRequest, schedule_id: int, payload: OverrideIn) -> Status[Override]:
     """`user_id` covers [start, end); it wins over every layer, and over older overrides."""
     actor = actor_from(request)
     schedule = _one(actor, schedule_id)

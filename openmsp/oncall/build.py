@@ -99,7 +99,7 @@ def layer_shifts(
     schedule: Schedule, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[Layer, list[Shift]]]:
     """Each layer on its own (no overrides, no layers above), for the calendar's rows."""
-    out = []
+    out: list[tuple[Layer, list[Shift]]] = []
     for row in schedule.layers.prefetch_related("members").order_by("position"):
         if not row.members.all():
             out.append((row, []))

@@ -71,13 +71,19 @@ class LayerMember(models.Model):
             models.UniqueConstraint(fields=["layer", "position"], name="oncall_member_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.layer_id}#{self.position}: {self.user_id}"
+
 
 class Override(TimestampedModel):
     """`user` covers [start, end); among overlapping overrides the latest created wins."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("person"),
     )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))

@@ -8,14 +8,24 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from openmsp.core.apiutils import MAX_ID, InputSchema, Instant, ListQuery, Page, QuerySchema, omittable
+from openmsp.core.apiutils import (
+    MAX_ID,
+    InputSchema,
+    Instant,
+    ListQuery,
+    Page,
+    QuerySchema,
+    omittable,
+)
 from openmsp.oncall.models import Layer
 
 
 class WindowIn(InputSchema):
     weekdays: list[int] = Field(min_length=1, max_length=7, description="0 = Monday … 6 = Sunday.")
     start: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local HH:MM.")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local HH:MM; before start = crosses midnight.")
+    end: str = Field(
+        pattern=r"^\d{2}:\d{2}$", description="Local HH:MM; before start = crosses midnight."
+    )
 
 
 class LayerIn(InputSchema):
@@ -23,7 +33,9 @@ class LayerIn(InputSchema):
     kind: Layer.Kind = Field(Layer.Kind.WEEKLY, description="daily, weekly or custom.")
     hours: int = Field(0, ge=0, le=24 * 365, description="Rotation length for custom.")
     start: Instant = Field(description="The first hand-off; its local time is the hand-off time.")
-    member_ids: list[int] = Field(min_length=1, max_length=50, description="Staff, in rotation order.")
+    member_ids: list[int] = Field(
+        min_length=1, max_length=50, description="Staff, in rotation order."
+    )
     restrictions: list[WindowIn] = Field(default_factory=list, max_length=20)
 
 
@@ -108,7 +120,9 @@ class ShiftOut(Schema):
 
 class ShiftsQuery(QuerySchema):
     start: Instant | None = Field(None, description="Default: now.")
-    end: Instant | None = Field(None, description="Default: start + 14 days; at most 92 days later.")
+    end: Instant | None = Field(
+        None, description="Default: start + 14 days; at most 92 days later."
+    )
 
 
 class ShiftsOut(Schema):

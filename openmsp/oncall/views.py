@@ -133,10 +133,12 @@ def layer_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         existing = [
-            {**{k: v for k, v in layer.items() if k != "members"},
-             "members": [m.user for m in row.members.select_related("user")]}
+            {
+                **{k: v for k, v in layer.items() if k != "members"},
+                "members": [m.user for m in row.members.select_related("user")],
+            }
             for row, layer in _layer_specs(schedule)
-        ]  # fmt: skip
+        ]
         try:
             actions.update_schedule(
                 actor=actor,
@@ -151,15 +153,21 @@ def layer_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
             messages.success(request, _("Layer added."))
             return redirect("oncall_schedule_detail", schedule.pk)
     context = {"form": form, "schedule": schedule, "title": _("Add a layer")}
-    return render(
-        request, "oncall/schedule_form.html", context, status=422 if form.errors else 200
-    )
+    return render(request, "oncall/schedule_form.html", context, status=422 if form.errors else 200)
 
 
 def _layer_specs(schedule: Schedule) -> list[tuple[Any, dict[str, Any]]]:
     return [
-        (row, {"name": row.name, "kind": row.kind, "hours": row.hours, "start": row.start,
-               "restrictions": row.restrictions})  # fmt: skip
+        (
+            row,
+            {
+                "name": row.name,
+                "kind": row.kind,
+                "hours": row.hours,
+                "start": row.start,
+                "restrictions": row.restrictions,
+            },
+        )
         for row in schedule.layers.order_by("position")
     ]
 
@@ -199,9 +207,7 @@ def override_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
             messages.success(request, _("Override added."))
             return redirect("oncall_schedule_detail", schedule.pk)
     context = {"form": form, "schedule": schedule, "title": _("Add an override")}
-    return render(
-        request, "oncall/override_form.html", context, status=422 if form.errors else 200
-    )
+    return render(request, "oncall/override_form.html", context, status=422 if form.errors else 200)
 
 
 @require_POST

@@ -4,26 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_channel_kind_ticket'),
-        ('oncall', '0001_initial'),
+        ("notifications", "0002_channel_kind_ticket"),
+        ("oncall", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='escalationstep',
-            name='oncall_schedules',
-            field=models.ManyToManyField(blank=True, related_name='+', to='oncall.schedule'),
+            model_name="escalationstep",
+            name="oncall_schedules",
+            field=models.ManyToManyField(blank=True, related_name="+", to="oncall.schedule"),
         ),
         migrations.AddField(
-            model_name='route',
-            name='oncall_schedules',
-            field=models.ManyToManyField(blank=True, related_name='+', to='oncall.schedule'),
+            model_name="route",
+            name="oncall_schedules",
+            field=models.ManyToManyField(blank=True, related_name="+", to="oncall.schedule"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='origin',
-            field=models.CharField(choices=[('group', 'Grouped notification'), ('escalation', 'Escalation'), ('test', 'Test'), ('page', 'On-call page')], max_length=20),
+            model_name="outboxmessage",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("group", "Grouped notification"),
+                    ("escalation", "Escalation"),
+                    ("test", "Test"),
+                    ("page", "On-call page"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -6,78 +6,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('time_zone', models.CharField(default='Asia/Seoul', max_length=64, verbose_name='time zone')),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "time_zone",
+                    models.CharField(default="Asia/Seoul", max_length=64, verbose_name="time zone"),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Layer',
+            name="Layer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('daily', 'Daily'), ('weekly', 'Weekly'), ('custom', 'Every N hours')], max_length=10, verbose_name='rotation')),
-                ('hours', models.PositiveIntegerField(default=0, verbose_name='hours')),
-                ('start', models.DateTimeField(verbose_name='first hand-off')),
-                ('restrictions', models.JSONField(blank=True, default=list, verbose_name='restriction windows')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='layers', to='oncall.schedule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("daily", "Daily"),
+                            ("weekly", "Weekly"),
+                            ("custom", "Every N hours"),
+                        ],
+                        max_length=10,
+                        verbose_name="rotation",
+                    ),
+                ),
+                ("hours", models.PositiveIntegerField(default=0, verbose_name="hours")),
+                ("start", models.DateTimeField(verbose_name="first hand-off")),
+                (
+                    "restrictions",
+                    models.JSONField(blank=True, default=list, verbose_name="restriction windows"),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="layers",
+                        to="oncall.schedule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['schedule', 'position'],
+                "ordering": ["schedule", "position"],
             },
         ),
         migrations.CreateModel(
-            name='LayerMember',
+            name="LayerMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('layer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='oncall.layer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "layer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="oncall.layer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['layer', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('layer', 'position'), name='oncall_member_once')],
+                "ordering": ["layer", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("layer", "position"), name="oncall_member_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Override',
+            name="Override",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('start', models.DateTimeField(verbose_name='start')),
-                ('end', models.DateTimeField(verbose_name='end')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='overrides', to='oncall.schedule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("start", models.DateTimeField(verbose_name="start")),
+                ("end", models.DateTimeField(verbose_name="end")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="overrides",
+                        to="oncall.schedule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['schedule', 'start', 'pk'],
-                'indexes': [models.Index(fields=['schedule', 'end'], name='oncall_override_end')],
+                "ordering": ["schedule", "start", "pk"],
+                "indexes": [models.Index(fields=["schedule", "end"], name="oncall_override_end")],
             },
         ),
         migrations.AddConstraint(
-            model_name='layer',
-            constraint=models.UniqueConstraint(fields=('schedule', 'position'), name='oncall_layer_once'),
+            model_name="layer",
+            constraint=models.UniqueConstraint(
+                fields=("schedule", "position"), name="oncall_layer_once"
+            ),
         ),
     ]

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 
 from conftest import make_user
-from openmsp.notifications.tests.conftest import smtp_peer  # noqa: F401  (the real SMTP peer)
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import Role
+from openmsp.notifications.tests.conftest import smtp_peer  # noqa: F401  (the real SMTP peer)
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def park(db: None) -> User:
     return make_user("park@msp.example", Role.TECHNICIAN, full_name="Park Tech", all_clients=True)
 
 
-def weekly(*members: User, start: str = "2026-03-02T09:00:00+09:00", **extra: Any) -> dict[str, Any]:
+def weekly(
+    *members: User, start: str = "2026-03-02T09:00:00+09:00", **extra: Any
+) -> dict[str, Any]:
     return {"kind": "weekly", "start": start, "member_ids": [m.pk for m in members], **extra}
 
 

@@ -34,7 +34,8 @@ def noc(kim, lee):
 def test_the_list_and_the_dashboard_show_who_is_on_call_now(web_as, msp_owner, noc, kim):
     http = web_as(msp_owner)
     page = http.get("/oncall/").content.decode()
-    assert "NOC" in page and "Kim Tech" in page
+    assert "NOC" in page
+    assert "Kim Tech" in page
     assert "Kim Tech" in http.get("/").content.decode()
 
 
@@ -75,7 +76,9 @@ def test_staff_create_a_schedule_and_add_an_override_through_the_forms(
     })  # fmt: skip
     assert response.status_code == 302
     assert Override.objects.get().start == dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-    assert 'data-testid="oncall-now">Park Tech' in http.get(f"/oncall/{schedule.pk}/").content.decode()
+    assert (
+        'data-testid="oncall-now">Park Tech' in http.get(f"/oncall/{schedule.pk}/").content.decode()
+    )
 
 
 def test_a_bad_override_is_shown_on_the_form(web_as, msp_owner, noc, park):

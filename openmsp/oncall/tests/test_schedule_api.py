@@ -37,6 +37,7 @@ def test_it_creates_a_schedule_with_an_ordered_layer_and_audits_it(schedule, kim
     assert schedule["time_zone"] == "Asia/Seoul"
     assert schedule["layers"][0]["member_ids"] == [kim.pk, lee.pk]
     record = AuditRecord.objects.get(action="oncall_schedule.created")
+    assert record.after is not None
     assert record.after["layers"][0]["members"] == [kim.pk, lee.pk]
 
 
@@ -62,8 +63,12 @@ def test_shifts_list_the_hand_offs_of_a_period(owner, schedule, kim, lee):
 @time_machine.travel("2026-03-10T12:00:00+09:00", tick=False)
 def test_an_override_wins_and_can_be_removed(owner, schedule, park):
     url = f"{BASE}/{schedule['id']}/overrides"
-    body = {"user_id": park.pk, "start": "2026-03-10T10:00:00+09:00",
-            "end": "2026-03-10T20:00:00+09:00", "reason": "swap"}  # fmt: skip
+    body = {
+        "user_id": park.pk,
+        "start": "2026-03-10T10:00:00+09:00",
+        "end": "2026-03-10T20:00:00+09:00",
+        "reason": "swap",
+    }
     created = post(owner, url, body)
     assert created.status_code == 201, created.content
     now = owner.get(f"{BASE}/{schedule['id']}/now").json()
@@ -93,23 +98,71 @@ def test_patch_replaces_layers_and_delete_removes_the_schedule(owner, schedule, 
     ("body", "field"),
     [
         ({"name": "X", "time_zone": "Mars/Olympus"}, "time_zone"),
-        ({"name": "X", "layers": [{"kind": "weekly", "start": "2026-03-02T09:00:00",
-                                   "member_ids": [1]}]}, "layers.0.start"),  # fmt: skip
-        ({"name": "X", "layers": [{"kind": "custom", "hours": 0,
-                                   "start": "2026-03-02T09:00:00Z", "member_ids": []}]},
-         "layers.0.member_ids"),  # fmt: skip
-        ({"name": "X", "layers": [{"kind": "hourly", "start": "2026-03-02T09:00:00Z",
-                                   "member_ids": [1]}]}, "layers.0.kind"),  # fmt: skip
-        ({"name": "X", "layers": [{"kind": "weekly", "start": "2026-03-02T09:00:00Z",
-                                   "member_ids": [987654]}]}, "layers.0.member_ids"),  # fmt: skip
-        ({"name": "X", "layers": [{"kind": "daily", "start": "2026-03-02T09:00:00Z",
-                                   "member_ids": [1], "restrictions": [
-                                       {"weekdays": [9], "start": "09:00", "end": "18:00"}]}]},
-         "layers.0.restrictions.0.weekdays"),  # fmt: skip
-        ({"name": "X", "layers": [{"kind": "daily", "start": "2026-03-02T09:00:00Z",
-                                   "member_ids": [1], "restrictions": [
-                                       {"weekdays": [0], "start": "09:00", "end": "09:00"}]}]},
-         "layers.0.restrictions.0"),  # fmt: skip
+        (
+            {
+                "name": "X",
+                "layers": [{"kind": "weekly", "start": "2026-03-02T09:00:00", "member_ids": [1]}],
+            },
+            "layers.0.start",
+        ),
+        (
+            {
+                "name": "X",
+                "layers": [
+                    {
+                        "kind": "custom",
+                        "hours": 0,
+                        "start": "2026-03-02T09:00:00Z",
+                        "member_ids": [],
+                    }
+                ],
+            },
+            "layers.0.member_ids",
+        ),
+        (
+            {
+                "name": "X",
+                "layers": [{"kind": "hourly", "start": "2026-03-02T09:00:00Z", "member_ids": [1]}],
+            },
+            "layers.0.kind",
+        ),
+        (
+            {
+                "name": "X",
+                "layers": [
+                    {"kind": "weekly", "start": "2026-03-02T09:00:00Z", "member_ids": [987654]}
+                ],
+            },
+            "layers.0.member_ids",
+        ),
+        (
+            {
+                "name": "X",
+                "layers": [
+                    {
+                        "kind": "daily",
+                        "start": "2026-03-02T09:00:00Z",
+                        "member_ids": [1],
+                        "restrictions": [{"weekdays": [9], "start": "09:00", "end": "18:00"}],
+                    }
+                ],
+            },
+            "layers.0.restrictions.0.weekdays",
+        ),
+        (
+            {
+                "name": "X",
+                "layers": [
+                    {
+                        "kind": "daily",
+                        "start": "2026-03-02T09:00:00Z",
+                        "member_ids": [1],
+                        "restrictions": [{"weekdays": [0], "start": "09:00", "end": "09:00"}],
+                    }
+                ],
+            },
+            "layers.0.restrictions.0",
+        ),
         ({"name": "X", "colour": "red"}, "colour"),
     ],
 )
@@ -149,8 +202,11 @@ def test_a_duplicate_name_is_a_409(owner, schedule):
 )
 def test_bad_overrides_are_refused(owner, schedule, park, start, end, status, field):
     url = f"{BASE}/{schedule['id']}/overrides"
-    first = {"user_id": park.pk, "start": "2026-03-11T10:00:00+09:00",
-             "end": "2026-03-11T12:00:00+09:00"}  # fmt: skip
+    first = {
+        "user_id": park.pk,
+        "start": "2026-03-11T10:00:00+09:00",
+        "end": "2026-03-11T12:00:00+09:00",
+    }
     assert post(owner, url, first).status_code == 201
     response = post(owner, url, {"user_id": park.pk, "start": start, "end": end})
     assert response.status_code == status, response.content
@@ -165,9 +221,12 @@ def test_an_override_for_an_unknown_user_is_a_422(owner, schedule):
 
 @pytest.mark.parametrize(
     "query",
-    ["?start=2026-03-02T00:00:00Z&end=2026-03-01T00:00:00Z",
-     "?start=2026-01-01T00:00:00Z&end=2026-06-01T00:00:00Z",
-     "?start=yesterday", "?colour=red"],  # fmt: skip
+    [
+        "?start=2026-03-02T00:00:00Z&end=2026-03-01T00:00:00Z",
+        "?start=2026-01-01T00:00:00Z&end=2026-06-01T00:00:00Z",
+        "?start=yesterday",
+        "?colour=red",
+    ],
 )
 def test_bad_shift_ranges_are_refused(owner, schedule, query):
     response = owner.get(f"{BASE}/{schedule['id']}/shifts{query}")
@@ -199,5 +258,7 @@ def test_a_client_scoped_schedule_is_hidden_from_staff_of_other_clients(
     http = api_as(tech_b)
     assert http.get(f"{BASE}/{created['id']}").status_code == 404
     assert http.get(BASE).json()["count"] == 0
-    response = post(owner, BASE, {"name": "B", "client_id": client_a.pk, "layers": [weekly(tech_b)]})
+    response = post(
+        owner, BASE, {"name": "B", "client_id": client_a.pk, "layers": [weekly(tech_b)]}
+    )
     assert (response.status_code, response.json()["field"]) == (422, "layers.0.member_ids")

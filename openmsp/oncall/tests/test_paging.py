@@ -134,3 +134,27 @@ def test_a_p1_page_follows_an_override(settings, client_a, noc, park):
     )
     desk_actions.open_ticket(actor=SYSTEM, client=client_a, subject="Down", impact=1, urgency=1)
     assert [p.recipients for p in _pages()] == [[park.email]]
+
+
+def test_staff_name_a_schedule_on_a_route_through_the_api_and_client_admins_cannot(
+    client_a, noc, alice, msp_owner, api_as
+):
+    import json
+
+    url = f"/api/v1/clients/{client_a.pk}/notification-routes"
+    body = {"name": "Pager", "steps": [{"after_minutes": 5, "oncall_schedule_ids": [noc.pk]}]}
+    refused = api_as(alice).post(url, json.dumps(body), content_type="application/json")
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "steps.0.oncall_schedule_ids"
+    made = api_as(msp_owner).post(
+        url, json.dumps({**body, "oncall_schedule_ids": [noc.pk]}), content_type="application/json"
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["oncall_schedule_ids"] == [noc.pk]
+    assert made.json()["steps"][0]["oncall_schedule_ids"] == [noc.pk]
+    unknown = api_as(msp_owner).post(
+        url,
+        json.dumps({"name": "X", "oncall_schedule_ids": [987654]}),
+        content_type="application/json",
+    )
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "oncall_schedule_ids")

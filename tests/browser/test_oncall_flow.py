@@ -52,6 +52,7 @@ def test_an_owner_builds_a_schedule_sees_the_calendar_and_an_override_takes_over
     expect(calendar.locator('[data-row="layer"] .oncall-bar[data-person="Kim Tech"]')).not_to_have_count(0)  # fmt: skip
     expect(calendar.locator('[data-row="final"] .oncall-bar[data-person="Lee Tech"]')).not_to_have_count(0)  # fmt: skip
     expect(final.first).to_have_attribute("data-person", "Kim Tech")
+    _assert_bars_tile_the_track(page)
 
     # Park covers from an hour ago for three hours.
     page.select_option("#id_user", str(park.pk))
@@ -66,6 +67,24 @@ def test_an_owner_builds_a_schedule_sees_the_calendar_and_an_override_takes_over
     expect(override_bar).to_have_count(1)
     expect(override_bar).to_have_attribute("data-person", "Park Tech")
     expect(page.locator("#override-table")).to_contain_text("Kim at the dentist")
+    _assert_bars_tile_the_track(page)
 
     page.locator(".shell-nav a", has_text="Dashboard").click()
     expect(page.locator("#oncall-now")).to_contain_text("Park Tech")
+
+
+def _assert_bars_tile_the_track(page) -> None:
+    """The final row's bars sit side by side across the whole track (drawn, not just listed)."""
+    expect(page.locator("#oncall-calendar")).to_have_attribute("data-placed", "true")
+    track = page.locator('#oncall-calendar [data-row="final"] .oncall-track').bounding_box()
+    boxes = [
+        b.bounding_box()
+        for b in page.locator('#oncall-calendar [data-row="final"] .oncall-bar').all()
+    ]
+    assert track is not None
+    assert all(b is not None for b in boxes)
+    lefts = [b["x"] for b in boxes if b]
+    assert lefts == sorted(lefts)
+    assert len(set(lefts)) == len(lefts), "bars overlap: not positioned"
+    right = max(b["x"] + b["width"] for b in boxes if b)
+    assert abs(right - (track["x"] + track["width"])) < 2, (right, track)

@@ -47,7 +47,7 @@ def page_for_ticket(ticket: Ticket) -> OutboxMessage | None:
         return None
     now = timezone.now()
     who = build.on_call(schedule, now).user
-    if who is None or not who.is_active:
+    if who is None or not (who.is_active and who.is_msp_staff):
         log.warning("P1 paging: nobody on call in %r for ticket %s", schedule.name, ticket.number)
         return None
     client = ticket.client

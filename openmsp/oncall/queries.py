@@ -58,10 +58,12 @@ def upcoming_overrides(schedule: Schedule, now: dt.datetime) -> QuerySet[Overrid
 
 
 def eligible_people(client: Client | None) -> QuerySet[User]:
-    """Active MSP staff who may be on call for a schedule of *client* (None: any client)."""
-    from openmsp.accounts.roles import STAFF_ROLES
+    """Active MSP staff who may be on call for a schedule of *client* (None: any client).
+    Auditors only read, so they are never on call."""
+    from openmsp.accounts.roles import STAFF_ROLES, Role
 
-    qs = User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("email")
+    roles = STAFF_ROLES - {Role.AUDITOR}
+    qs = User.objects.filter(is_active=True, role__in=roles).order_by("email")
     if client is not None:
         qs = qs.filter(Q(all_clients=True) | Q(assigned_clients=client) | ~Q(role="technician"))
     return qs.distinct()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "openmsp.interfaces",
     "openmsp.servicedesk",
     "openmsp.knowledge",
+    "openmsp.oncall",
     "openmsp.web",
 ]
 
@@ -232,6 +233,9 @@ EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 OPENMSP_NOTIFY_LEASE_SECONDS = env_int("OPENMSP_NOTIFY_LEASE_SECONDS", 120, minimum=1)
 OPENMSP_NOTIFY_MAX_ATTEMPTS = env_int("OPENMSP_NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
 OPENMSP_METRICS_TOKEN = env_secret("OPENMSP_METRICS_TOKEN") or ""
+# The on-call schedule (by name) whose on-call person is paged when a P1 ticket is opened; empty:
+# nobody is paged. A schedule limited to one client pages only for that client's tickets.
+OPENMSP_ONCALL_P1_SCHEDULE = env_str("OPENMSP_ONCALL_P1_SCHEDULE", "")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = env_choice("OPENMSP_LANGUAGE", "ko", ["ko", "en"])

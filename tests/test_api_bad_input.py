@@ -320,6 +320,33 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("PUT", "/api/v1/clients/{client}/csat-settings", {"enabled": "perhaps"}, 422, "enabled"),
     ("PUT", "/api/v1/clients/{client}/csat-settings", {"enabled": True, "delay_minutes": 10**6}, 422, "delay_minutes"),
     ("GET", "/api/v1/csat/results?since=last-week", None, 422, "since"),
+    # On-call schedules (more in openmsp/oncall/tests/test_schedule_api.py).
+    ("POST", "/api/v1/oncall/schedules", {"name": ""}, 422, "name"),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "time_zone": "Nowhere/City"},
+        422,
+        "time_zone",
+    ),
+    ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": HUGE}, 422, "client_id"),
+    ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": 999_999}, 422, "client_id"),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "layers": [{"start": "2026-03-02T09:00:00Z", "member_ids": [999_999]}]},
+        422,
+        "layers.0.member_ids",
+    ),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "layers": [{"start": "not a date", "member_ids": [1]}]},
+        422,
+        "layers.0.start",
+    ),
+    ("GET", "/api/v1/oncall/schedules/999999/now", None, 404, ""),
+    ("GET", "/api/v1/oncall/now?colour=red", None, 422, "colour"),
 ]  # fmt: skip
 
 

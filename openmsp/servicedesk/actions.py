@@ -230,6 +230,7 @@ def open_ticket(
         t.watchers.add(actor.user)
     audit.record(actor=actor, action="ticket.created", obj=t, after=_state(t))
     hooks.changed(t)
+    hooks.opened(t)
     return t
 
 

@@ -42,6 +42,7 @@ NAV: list[NavItem] = [
     NavItem(_("Time"), "time_totals", perm=Perm.WORK, staff_only=True),
     NavItem(_("Satisfaction"), "csat_results", staff_only=True),
     NavItem(_("Maintenance"), "maintenance_list"),
+    NavItem(_("On-call"), "oncall_schedule_list", staff_only=True),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),
     NavItem(_("Users"), "user_list", perm=(Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)),
     NavItem(_("Audit log"), "audit_list", perm=Perm.AUDIT_VIEW),

@@ -71,7 +71,9 @@ for i in itertools.count():
 
 def _python(db: Database, code: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
     env = db.env() | {"DJANGO_SETTINGS_MODULE": "openmsp.settings"}
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=stdout, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, stdout=stdout, text=True
+    )
 
 
 def _run(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,7 +119,9 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
             backup_output = openmsp(db, "backup", "--output", str(archive))
             # The writer was still appending after the snapshot: the source has moved on.
             wait_for(
-                lambda: _count(db, "core_auditrecord") > _manifest(archive)["audit_head"]["last_seq"],
+                lambda: (
+                    _count(db, "core_auditrecord") > _manifest(archive)["audit_head"]["last_seq"]
+                ),
                 60,
                 "the writer to append past the snapshot",
             )

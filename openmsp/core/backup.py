@@ -4,7 +4,7 @@ Archive (tar.gz, mode 0600 — it holds SECRET_KEY and the command-signing key):
 
     database/openmsp.sqlite3   SQLite, copied with the online backup API (one read transaction)
     database/openmsp.pgdump    PostgreSQL, `pg_dump --format=custom` of an exported snapshot
-    files/<path>               every file under OPENMSP_DATA_DIR except the database and static/
+    files/<path>               every file under OPENMSP_DATA_DIR but the database, static/, backups/
     manifest.json              last: format, versions, engine, migrations, sha256 of every member
 
 Ordering: the database snapshot is taken FIRST, the files are copied after it. Stored files are
@@ -44,8 +44,9 @@ DB_MEMBER = {"sqlite": "database/openmsp.sqlite3", "postgresql": "database/openm
 FILES_PREFIX = "files/"
 STAGING_PREFIX = ".openmsp-"  # backup and restore scratch directories; never backed up
 # Under OPENMSP_DATA_DIR but not user data: the database itself (copied through its engine),
-# the test runner's database, static files rebuilt from the code.
-EXCLUDED_TOP = {"static"}
+# the test runner's database, static files rebuilt from the code, and backups/ (a place for local
+# archives that must not swallow each other).
+EXCLUDED_TOP = {"static", "backups"}
 EXCLUDED_FILE = re.compile(r"^(test-)?openmsp\.sqlite3(-wal|-shm|-journal)?$")
 CHUNK = 1024 * 1024
 
@@ -168,7 +169,8 @@ def pg_tool(name: str) -> str:
 
 
 def pg_tool_major(name: str) -> int:
-    out = subprocess.run([pg_tool(name), "--version"], capture_output=True, text=True, check=True)
+    tool = pg_tool(name)
+    out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)  # noqa: S603 - our own argv, no shell
     found = re.search(r"\s(\d+)(?:\.\d+)?", out.stdout)
     if not found:
         raise BackupError(f"Could not read the version of {name} from {out.stdout.strip()!r}.")
@@ -194,7 +196,7 @@ def run_pg_tool(name: str, args: list[str], *, with_dbname: bool) -> None:
     cmd = [pg_tool(name), *args]
     if with_dbname:
         cmd.append(f"--dbname={settings.DATABASES['default']['NAME']}")
-    done = subprocess.run(cmd, env=pg_env(), capture_output=True, text=True)
+    done = subprocess.run(cmd, env=pg_env(), capture_output=True, text=True)  # noqa: S603 - no shell
     if done.returncode != 0:
         raise BackupError(f"{name} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
 
@@ -237,7 +239,7 @@ def _add(tar: tarfile.TarFile, path: Path, arcname: str) -> dict[str, Any]:
         info.mtime = int(stat.st_mtime)
         info.mode = stat.st_mode & 0o777
         reader = _HashingReader(raw)
-        tar.addfile(info, reader)  # type: ignore[arg-type]
+        tar.addfile(info, reader)
     return {"path": arcname, "size": info.size, "sha256": reader.sha.hexdigest()}
 
 

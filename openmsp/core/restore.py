@@ -136,7 +136,9 @@ def _parse_manifest(body: bytes, path: Path) -> dict[str, Any]:
 
 
 def _compare(manifest: dict[str, Any], digests: dict[str, tuple[int, str]]) -> None:
-    expected = {e["path"]: (e["size"], e["sha256"]) for e in [manifest["database"], *manifest["files"]]}
+    expected = {
+        e["path"]: (e["size"], e["sha256"]) for e in [manifest["database"], *manifest["files"]]
+    }
     actual = {k: v for k, v in digests.items() if k != MANIFEST}
     problems = [f"{p} is missing" for p in sorted(expected.keys() - actual.keys())]
     problems += [f"{p} is not in the manifest" for p in sorted(actual.keys() - expected.keys())]
@@ -156,13 +158,17 @@ def _compare(manifest: dict[str, Any], digests: dict[str, tuple[int, str]]) -> N
 
 
 # --- checks on the target -------------------------------------------------------------------
+def _count_sql(table: str) -> str:
+    return f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}"  # noqa: S608 - names are DATA_TABLES'
+
+
 def existing_data() -> dict[str, int]:
     tables = set(connection.introspection.table_names())
     found: dict[str, int] = {}
     with connection.cursor() as cursor:
         for table, label in DATA_TABLES.items():
             if table in tables:
-                cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+                cursor.execute(_count_sql(table))
                 count = cursor.fetchone()[0]
                 if count:
                     found[label] = count
@@ -211,7 +217,9 @@ def _check_compatible(manifest: dict[str, Any], kind: str) -> None:
 
 
 # --- restoring ------------------------------------------------------------------------------
-def restore(path: Path, *, force: bool = False, say: Callable[[str], None] = print) -> RestoreResult:
+def restore(
+    path: Path, *, force: bool = False, say: Callable[[str], None] = print
+) -> RestoreResult:
     kind = backup.engine()
     _check_empty(force)
     data_dir = Path(settings.DATA_DIR)
@@ -219,7 +227,9 @@ def restore(path: Path, *, force: bool = False, say: Callable[[str], None] = pri
     staging = Path(tempfile.mkdtemp(prefix=backup.STAGING_PREFIX + "restore-", dir=data_dir))
     try:
         manifest = read_archive(path.expanduser().resolve(), staging)
-        say(f"Archive verified: {len(manifest['files'])} files and the database match the manifest.")
+        say(
+            f"Archive verified: {len(manifest['files'])} files and the database match the manifest."
+        )
         _check_compatible(manifest, kind)
         result = RestoreResult(manifest)
         dump = staging / DB_MEMBER[kind]
@@ -302,5 +312,5 @@ def _verify(result: RestoreResult) -> None:
             result.missing_attachments.append(att.file.name)
     with connection.cursor() as cursor:
         for table, label in DATA_TABLES.items():
-            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            cursor.execute(_count_sql(table))
             result.counts[label] = cursor.fetchone()[0]

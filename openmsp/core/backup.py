@@ -202,9 +202,8 @@ def run_pg_tool(name: str, args: list[str], *, with_dbname: bool) -> None:
 
 
 # --- stored files -----------------------------------------------------------------------------
-def data_files(data_dir: Path, exclude: set[Path]) -> Iterator[tuple[Path, str]]:
+def data_files(data_dir: Path, exclude: set[Path], db_name: str) -> Iterator[tuple[Path, str]]:
     """(absolute path, path relative to the data dir) of every stored file worth keeping."""
-    db_name = str(settings.DATABASES["default"]["NAME"])
     exclude = exclude | {Path(db_name + suffix) for suffix in ("", "-wal", "-shm", "-journal")}
     for root, dirs, files in os.walk(data_dir):
         here = Path(root)
@@ -251,7 +250,9 @@ def _write_archive(
         database = _add(tar, db_file, DB_MEMBER[kind])
         files = [
             _add(tar, path, FILES_PREFIX + rel)
-            for path, rel in data_files(Path(settings.DATA_DIR), exclude)
+            for path, rel in data_files(
+                Path(settings.DATA_DIR), exclude, str(settings.DATABASES["default"]["NAME"])
+            )
         ]
         manifest = {
             "format_version": FORMAT_VERSION,

@@ -117,10 +117,12 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
             )
             archive = base / "openmsp-backup.tar.gz"
             backup_output = openmsp(db, "backup", "--output", str(archive))
-            # The writer was still appending after the snapshot: the source has moved on.
+            # The writer was still appending after the snapshot: the source has moved on (by more
+            # than the backup's own record).
             wait_for(
                 lambda: (
-                    _count(db, "core_auditrecord") > _manifest(archive)["audit_head"]["last_seq"]
+                    _count(db, "core_auditrecord")
+                    > _manifest(archive)["audit_head"]["last_seq"] + 1
                 ),
                 60,
                 "the writer to append past the snapshot",
@@ -151,6 +153,13 @@ def test_the_archive_holds_database_files_and_a_manifest_of_them(source: Source)
     assert attachment["sha256"] == source.seeded["sha256"]
     assert source.archive.stat().st_mode & 0o077 == 0, "the archive holds secrets: mode 0600"
     assert "Backup written:" in source.backup_output
+    # The backup is an export of everything: audited, after (so outside) its own snapshot.
+    recorded = source.db.query(
+        "SELECT seq, category FROM core_auditrecord WHERE action = 'backup.created'"
+    )
+    assert len(recorded) == 1
+    assert recorded[0][0] > manifest["audit_head"]["last_seq"]
+    assert recorded[0][1] == "export"
 
 
 def test_restore_into_an_empty_installation_finds_everything(
@@ -161,10 +170,14 @@ def test_restore_into_an_empty_installation_finds_everything(
     with Database(tmp_path / "target") as target:
         out = openmsp(target, "restore", "--input", str(source.archive))
         assert f"Audit chain intact: {head} records verified." in out
+        # The restore appends its own record to the chain it restored.
         assert openmsp(target, "audit", "verify").strip() == (
-            f"Audit chain intact: {head} records verified."
+            f"Audit chain intact: {head + 1} records verified."
         )
-        assert _count(target, "core_auditrecord") == head
+        assert _count(target, "core_auditrecord") == head + 1
+        assert target.query("SELECT action FROM core_auditrecord ORDER BY seq DESC")[0] == (
+            "backup.restored",
+        )
 
         names = {row[0] for row in target.query("SELECT name FROM tenants_client")}
         assert {"Hanbit Logistics", "Saebom Pharma"} <= names

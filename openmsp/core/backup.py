@@ -38,6 +38,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from openmsp.core import audit
+from openmsp.core.actor import Actor
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DB_MEMBER = {"sqlite": "database/openmsp.sqlite3", "postgresql": "database/openmsp.pgdump"}
@@ -73,7 +76,7 @@ def engine() -> str:
     return vendor
 
 
-def create(output: Path) -> BackupResult:
+def create(output: Path, *, actor: Actor) -> BackupResult:
     started = time.monotonic()
     output = output.expanduser().resolve()
     if output.is_dir():
@@ -91,7 +94,22 @@ def create(output: Path) -> BackupResult:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         partial.unlink(missing_ok=True)
-    return BackupResult(output, output.stat().st_size, manifest, time.monotonic() - started)
+    result = BackupResult(output, output.stat().st_size, manifest, time.monotonic() - started)
+    # After the snapshot, so not in this archive: the next backup carries it.
+    audit.record(
+        actor=actor,
+        action="backup.created",
+        category=audit.CATEGORY_EXPORT,
+        object_type="backup",
+        object_repr=str(output),
+        after={
+            "size": result.size,
+            "files": len(manifest["files"]),
+            "engine": kind,
+            "audit_head_seq": (manifest["audit_head"] or {}).get("last_seq", 0),
+        },
+    )
+    return result
 
 
 # --- database snapshots ---------------------------------------------------------------------

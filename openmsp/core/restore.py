@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from openmsp.core import audit, backup
+from openmsp.core.actor import Actor
 from openmsp.core.backup import CHUNK, DB_MEMBER, FILES_PREFIX, MANIFEST, BackupError
 from openmsp.core.env import env_secret
 
@@ -218,7 +219,7 @@ def _check_compatible(manifest: dict[str, Any], kind: str) -> None:
 
 # --- restoring ------------------------------------------------------------------------------
 def restore(
-    path: Path, *, force: bool = False, say: Callable[[str], None] = print
+    path: Path, *, actor: Actor, force: bool = False, say: Callable[[str], None] = print
 ) -> RestoreResult:
     kind = backup.engine()
     _check_empty(force)
@@ -243,6 +244,14 @@ def restore(
     call_command("migrate", interactive=False, verbosity=0)
     say("Migrations applied.")
     _verify(result)
+    # Appended after the verification, to the chain just restored: the restore is itself a change.
+    audit.record(
+        actor=actor,
+        action="backup.restored",
+        object_type="backup",
+        object_repr=str(path),
+        after={"created_at": manifest["created_at"], "verified": result.ok, "forced": force},
+    )
     return result
 
 

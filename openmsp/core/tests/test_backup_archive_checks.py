@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from openmsp.core import backup, restore
+from openmsp.core.actor import Actor
 
 
 def _archive(path: Path, members: dict[str, bytes], manifest: dict[str, Any] | None) -> Path:
@@ -108,7 +109,7 @@ def test_it_refuses_a_file_that_is_not_a_gzip_tar(tmp_path: Path) -> None:
 
 def test_backup_names_a_missing_output_directory(tmp_path: Path) -> None:
     with pytest.raises(backup.BackupError, match="does not exist"):
-        backup.create(tmp_path / "nowhere" / "b.tar.gz")
+        backup.create(tmp_path / "nowhere" / "b.tar.gz", actor=Actor.system("test"))
 
 
 def test_backup_leaves_out_the_database_static_files_and_scratch_directories(

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from openmsp.core import backup
+from openmsp.core.actor import Actor
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            result = backup.create(opts["output"])
+            result = backup.create(opts["output"], actor=Actor.system("cli"))
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from None
         m = result.manifest

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from openmsp.core import restore
+from openmsp.core.actor import Actor
 from openmsp.core.backup import BackupError
 
 
@@ -30,7 +31,9 @@ class Command(BaseCommand):
             if opts["verify_only"]:
                 self._verify_only(opts["input"])
                 return
-            result = restore.restore(opts["input"], force=opts["force"], say=self.stdout.write)
+            result = restore.restore(
+                opts["input"], actor=Actor.system("cli"), force=opts["force"], say=self.stdout.write
+            )
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         for note in result.notes:

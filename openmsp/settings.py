@@ -140,6 +140,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("TEST", {})["NAME"] = str(DATA_DIR / "test-openmsp.sqlite3")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `openmsp backup` / `restore` on PostgreSQL run pg_dump / pg_restore from here (empty: PATH);
+# they must be at least the server's major version (docs/backup.md).
+OPENMSP_PG_BIN_DIR = env_str("OPENMSP_PG_BIN_DIR", "")
 
 # --- Monitoring (synthetic checks, the poller) ----------------------------------------------
 # On for now so checks of services on 127.0.0.1 work in tests and trials; see docs/checks.md.

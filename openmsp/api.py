@@ -93,6 +93,7 @@ def _mount() -> None:
     from openmsp.interfaces.api import router as interfaces_router
     from openmsp.monitoring.api import router as monitoring_router
     from openmsp.notifications.api import router as notifications_router
+    from openmsp.reports.api import router as reports_router
     from openmsp.servicedesk.api import router as servicedesk_router
     from openmsp.tenants.api import router as tenants_router
 
@@ -106,6 +107,7 @@ def _mount() -> None:
     api.add_router("/", notifications_router)
     api.add_router("/", alerts_router)
     api.add_router("/", servicedesk_router)
+    api.add_router("/", reports_router)
 
 
 _mount()

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "openmsp.alerts",
     "openmsp.interfaces",
     "openmsp.servicedesk",
+    "openmsp.reports",
     "openmsp.web",
 ]
 
@@ -265,6 +266,16 @@ SD_ATTACHMENT_TYPES = env_list(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ],
 )  # fmt: skip
+
+# Client reports (openmsp.reports, docs/reports.md): the TrueType font embedded in PDFs (it must
+# have Hangul; scripts/ensure-services installs Debian's fonts-nanum), and how far ahead the
+# capacity forecast lists resources that will fill.
+OPENMSP_REPORT_FONT = env_str(
+    "OPENMSP_REPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+)
+OPENMSP_REPORT_CAPACITY_HORIZON_DAYS = env_int(
+    "OPENMSP_REPORT_CAPACITY_HORIZON_DAYS", 90, minimum=1
+)
 
 LOGGING = {
     "version": 1,

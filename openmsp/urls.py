@@ -25,6 +25,7 @@ urlpatterns = [
     path("heartbeats/", include("openmsp.heartbeats.urls")),
     path("interfaces/", include("openmsp.interfaces.urls")),
     path("tickets/", include("openmsp.servicedesk.urls")),
+    path("reports/", include("openmsp.reports.urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),

@@ -291,7 +291,21 @@ CASES: list[tuple[str, str, Any, int, str]] = [
         "entry_ids",
     ),
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
+    # Reports.
+    ("POST", "/api/v1/reports", {"client_id": 999_999, "month": "2026-10"}, 422, "client_id"),
+    ("POST", "/api/v1/reports", {"client_id": HUGE, "month": "2026-10"}, 422, "client_id"),
+    ("POST", "/api/v1/reports", {"client_id": 1}, 422, "month"),
+    ("GET", "/api/v1/reports?ordering=secret", None, 422, "ordering"),
+    ("GET", "/api/v1/reports/abc", None, 422, "report_id"),
+    ("GET", f"/api/v1/reports/{HUGE}", None, 404, "No such report"),
 ]
+
+
+@pytest.mark.parametrize("month", ["2026-13", "October", "2026-1", "1999-12", "2999-01", ""])
+def test_a_report_for_a_month_that_is_not_one_is_a_422_naming_month(owner_http, ids, month):
+    body = {"client_id": ids["client"], "month": month}
+    response = send(owner_http, "POST", "/api/v1/reports", body, ids)
+    assert_names(response, 422, "month")
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ PARAM_KIND: dict[str, str] = {
     "alertmanager_token_id": "alertmanager_token",
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
+    "report_id": "report",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -143,6 +144,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     notifications = _build_notifications(client_a)
     alerts = _build_alerts(client_a, fleet["asset"], site)
     tickets = _build_tickets(client_a, bob)
+    report = _build_report(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -153,6 +155,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             **notifications,
             **alerts,
             **tickets,
+            "report": report,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -283,6 +286,16 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
     attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
     return {"ticket": ticket, "ticket_attachment": attachment}
+
+
+def _build_report(client_a: Client) -> Any:
+    """A monthly report of A (its figures name A's client and tickets)."""
+    from django.utils import timezone
+
+    from openmsp.reports import actions as report_actions
+
+    month = timezone.localdate().replace(day=1)
+    return report_actions.generate(actor=SYSTEM, client=client_a, month=month)
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -214,4 +214,5 @@ def bar_chart(
         doc.set_draw_color(*RED)
         y = y0 + CHART_HEIGHT - min(1.0, target / scale) * (CHART_HEIGHT - 2)
         doc.line(x0, y, x0 + CHART_WIDTH, y)
+    doc.set_draw_color(0, 0, 0)
     doc.set_y(y0 + CHART_HEIGHT + 2)

@@ -38,7 +38,7 @@ NAV: list[NavItem] = [
     NavItem(_("Notifications"), "notification_channels"),
     NavItem(_("Problems"), "problem_board"),
     NavItem(_("Tickets"), "ticket_list"),
-    NavItem(_("Reports"), "report_list"),
+    NavItem(_("Service reports"), "report_list"),
     NavItem(_("Maintenance"), "maintenance_list"),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),
     NavItem(_("Users"), "user_list", perm=(Perm.CLIENT_USER_MANAGE, Perm.AUDIT_VIEW)),

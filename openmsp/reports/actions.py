@@ -15,8 +15,13 @@ from openmsp.core import audit
 from openmsp.core.actions import require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import PermissionDenied, ValidationFailed
-from openmsp.integrations.smtp import FileTransport, MailTransport, SmtpServer, SmtpTransport
-from openmsp.integrations.smtp import clean_recipients
+from openmsp.integrations.smtp import (
+    FileTransport,
+    MailTransport,
+    SmtpServer,
+    SmtpTransport,
+    clean_recipients,
+)
 from openmsp.reports import collect, pdf
 from openmsp.reports import summary as sm
 from openmsp.reports.models import Report
@@ -30,10 +35,14 @@ def parse_month(value: object, *, today: dt.date, field: str = "month") -> dt.da
     text = str(value or "").strip()
     match = _MONTH.match(text)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
-        raise ValidationFailed(f"'{text}' is not a month: write it as YYYY-MM, e.g. 2026-10.", field=field)
+        raise ValidationFailed(
+            f"'{text}' is not a month: write it as YYYY-MM, e.g. 2026-10.", field=field
+        )
     month = dt.date(int(match[1]), int(match[2]), 1)
     if month > today.replace(day=1):
-        raise ValidationFailed(f"{text} has not begun yet: choose this month or an earlier one.", field=field)
+        raise ValidationFailed(
+            f"{text} has not begun yet: choose this month or an earlier one.", field=field
+        )
     return month
 
 
@@ -43,7 +52,9 @@ def _staff_only(actor: Actor) -> None:
         raise PermissionDenied("Only MSP staff generate reports.")
 
 
-def generate(*, actor: Actor, client: Client, month: dt.date, now: dt.datetime | None = None) -> Report:
+def generate(
+    *, actor: Actor, client: Client, month: dt.date, now: dt.datetime | None = None
+) -> Report:
     """Compute the month's figures, write the summary and the PDF, store them (replacing an
     earlier version of the same month's report)."""
     _staff_only(actor)
@@ -53,9 +64,11 @@ def generate(*, actor: Actor, client: Client, month: dt.date, now: dt.datetime |
     summary = sm.sentences(figures, language)
     document = pdf.render(figures, summary, language)
     with transaction.atomic():
-        report = Report.objects.select_for_update().filter(
-            client=client, kind=Report.Kind.MONTHLY, period_start=month
-        ).first()
+        report = (
+            Report.objects.select_for_update()
+            .filter(client=client, kind=Report.Kind.MONTHLY, period_start=month)
+            .first()
+        )
         before = None if report is None else {"figures": report.figures}
         if report is None:
             report = Report(client=client, kind=Report.Kind.MONTHLY, period_start=month)
@@ -92,7 +105,9 @@ def email(
     _staff_only(actor)
     to = clean_recipients(recipients, field="recipients")
     if not to:
-        raise ValidationFailed("The report has no recipients: add some to the contract.", field="recipients")
+        raise ValidationFailed(
+            "The report has no recipients: add some to the contract.", field="recipients"
+        )
     server = SmtpServer.from_settings()
     message = EmailMessage()
     title = sm.title(report.language)
@@ -102,7 +117,9 @@ def email(
     message["Date"] = formatdate(localtime=False)
     message.set_content("\n".join([f"{title} {report.month}", "", *report.summary]))
     message.add_attachment(
-        bytes(report.pdf), maintype="application", subtype="pdf",
+        bytes(report.pdf),
+        maintype="application",
+        subtype="pdf",
         filename=f"report-{report.client.code or report.client_id}-{report.month}.pdf",
     )
     sender = transport or (SmtpTransport(server) if server.host else FileTransport(server.file_dir))
@@ -111,5 +128,7 @@ def email(
         report.emailed_at = timezone.now()
         report.emailed_to = to
         report.save(update_fields=["emailed_at", "emailed_to", "updated_at"])
-        audit.record(actor=actor, action="report.email", obj=report, after={"to": to, "result": result})
+        audit.record(
+            actor=actor, action="report.email", obj=report, after={"to": to, "result": result}
+        )
     return report

@@ -10,4 +10,6 @@ class ReportsConfig(AppConfig):
 
         # Daily, so a missed first-of-month (scheduler down) is caught up the next day; the job
         # only generates what is missing and only mails what has not been mailed.
-        register(Periodic("reports.monthly", "openmsp.reports.jobs:monthly_reports", cron="7 1 * * *"))
+        register(
+            Periodic("reports.monthly", "openmsp.reports.jobs:monthly_reports", cron="7 1 * * *")
+        )

@@ -53,26 +53,44 @@ def compute(client: Client, month: dt.date, now: dt.datetime) -> dict[str, Any]:
     local_end = (local_start + dt.timedelta(days=32)).replace(day=1)
     return {
         "client": {"id": client.pk, "name": client.name, "time_zone": client.time_zone},
-        "period": {"month": f"{local_start:%Y-%m}", "start": start.isoformat(), "end": end.isoformat(), "complete": complete},
+        "period": {
+            "month": f"{local_start:%Y-%m}",
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "complete": complete,
+        },
         "contract": None if contract is None else {"id": contract.pk, "name": contract.name},
         "availability": fg.availability(
-            start, end, subjects=_subjects(client), problems=_problems(client, start, end), target=target,
+            start,
+            end,
+            subjects=_subjects(client),
+            problems=_problems(client, start, end),
+            target=target,
             first_day=local_start,
         ),
         "tickets": fg.tickets(start, end, _tickets(client, start, end, contract)),
         "interfaces": fg.interfaces(start, end, _interfaces(client, start, end)),
-        "capacity": {"horizon_days": horizon, "rows": fg.capacity(end, _usage(client, end), horizon)},
+        "capacity": {
+            "horizon_days": horizon,
+            "rows": fg.capacity(end, _usage(client, end), horizon),
+        },
         "assets": fg.assets(local_start, local_end, _assets(client)),
     }
 
 
 def _subjects(client: Client) -> list[fg.Subject]:
-    out = [fg.Subject(f"monitoring.check:{pk}", name, "service") for pk, name in
-           Check.objects.filter(client=client).values_list("pk", "name")]
-    out += [fg.Subject(f"heartbeats.heartbeat:{pk}", name, "service") for pk, name in
-            Heartbeat.objects.filter(client=client).values_list("pk", "name")]
-    out += [fg.Subject(f"interfaces.interface:{pk}", name, "interface") for pk, name in
-            Interface.objects.filter(client=client).values_list("pk", "name")]
+    out = [
+        fg.Subject(f"monitoring.check:{pk}", name, "service")
+        for pk, name in Check.objects.filter(client=client).values_list("pk", "name")
+    ]
+    out += [
+        fg.Subject(f"heartbeats.heartbeat:{pk}", name, "service")
+        for pk, name in Heartbeat.objects.filter(client=client).values_list("pk", "name")
+    ]
+    out += [
+        fg.Subject(f"interfaces.interface:{pk}", name, "interface")
+        for pk, name in Interface.objects.filter(client=client).values_list("pk", "name")
+    ]
     return out
 
 
@@ -102,8 +120,12 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.P
     out = []
     for p in rows:
         subject = notify.subject_of(p, p.asset)
-        excluded = [s for scope, spec in windows if mw.covers(scope, subject)
-                    for s in mw.occurrences(spec, start, end)]
+        excluded = [
+            s
+            for scope, spec in windows
+            if mw.covers(scope, subject)
+            for s in mw.occurrences(spec, start, end)
+        ]
         out.append(
             fg.ProblemHistory(
                 problem_id=p.pk,
@@ -167,7 +189,8 @@ def _interfaces(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg
     ).values_list("interface_id", "started_at", "processed", "failed"):
         runs[iid].append((started, processed, failed))
     return [
-        fg.InterfaceFacts(i.name, i.cron, i.time_zone, i.start_grace_minutes, runs[i.pk]) for i in ifaces
+        fg.InterfaceFacts(i.name, i.cron, i.time_zone, i.start_grace_minutes, runs[i.pk])
+        for i in ifaces
     ]
 
 
@@ -175,12 +198,16 @@ def _usage(client: Client, end: dt.datetime) -> list[fg.UsageSeries]:
     since = end - dt.timedelta(days=CAPACITY_HISTORY_DAYS)
     series = {
         s.pk: s
-        for s in Series.objects.filter(client=client, name="disk.used_percent").select_related("asset")
+        for s in Series.objects.filter(client=client, name="disk.used_percent").select_related(
+            "asset"
+        )
     }
     points: dict[int, list[tuple[dt.datetime, float]]] = {pk: [] for pk in series}
-    for sid, bucket, total, count in Rollup1h.objects.filter(
-        series_id__in=list(series), bucket__gte=since, bucket__lt=end
-    ).order_by("series_id", "bucket").values_list("series_id", "bucket", "sum", "count"):
+    for sid, bucket, total, count in (
+        Rollup1h.objects.filter(series_id__in=list(series), bucket__gte=since, bucket__lt=end)
+        .order_by("series_id", "bucket")
+        .values_list("series_id", "bucket", "sum", "count")
+    ):
         if count:
             points[sid].append((bucket, total / count))
     return [

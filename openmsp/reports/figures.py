@@ -88,7 +88,9 @@ def availability(
     }
 
 
-def _spans(p: ProblemHistory, start: dt.datetime, end: dt.datetime) -> tuple[list[Span], list[Span]]:
+def _spans(
+    p: ProblemHistory, start: dt.datetime, end: dt.datetime
+) -> tuple[list[Span], list[Span]]:
     down, degraded = av.problem_spans(list(p.steps), end)
     return av.clip(down, start, end), av.clip(degraded, start, end)
 
@@ -112,7 +114,9 @@ def _row(
         excluded += list(p.excluded)
         lost = av.seconds(av.subtract(d, av.clip(p.excluded, start, end)))
         if lost > 0:
-            incidents.append({"problem_id": p.problem_id, "title": p.title, "down_minutes": _minutes(lost)})
+            incidents.append(
+                {"problem_id": p.problem_id, "title": p.title, "down_minutes": _minutes(lost)}
+            )
     result = av.compute(start, end, down=down, degraded=degraded, excluded=excluded)
     percent = round(result.percent, 4)
     return {
@@ -137,7 +141,7 @@ def _trend(
 ) -> list[dict[str, Any]]:
     """Availability of all monitored subjects together, per 24 hours from the period's start
     (the client's local days), labelled with the local date."""
-    days = []
+    days: list[dict[str, Any]] = []
     day = start
     while day < end:
         nxt = min(day + dt.timedelta(days=1), end)
@@ -283,7 +287,9 @@ class InterfaceFacts:
     runs: Sequence[tuple[dt.datetime, int, int]]  # (started_at, processed, failed)
 
 
-def interfaces(start: dt.datetime, end: dt.datetime, facts: Sequence[InterfaceFacts]) -> list[dict[str, Any]]:
+def interfaces(
+    start: dt.datetime, end: dt.datetime, facts: Sequence[InterfaceFacts]
+) -> list[dict[str, Any]]:
     rows = []
     for f in facts:
         runs = [r for r in f.runs if start <= r[0] < end]
@@ -345,7 +351,9 @@ class UsageSeries:
     points: Sequence[tuple[dt.datetime, float]]  # used percent over time
 
 
-def capacity(end: dt.datetime, series: Sequence[UsageSeries], horizon_days: int) -> list[dict[str, Any]]:
+def capacity(
+    end: dt.datetime, series: Sequence[UsageSeries], horizon_days: int
+) -> list[dict[str, Any]]:
     """Resources whose linear trend reaches 100 % within `horizon_days` of the period's end."""
     rows = []
     for s in series:

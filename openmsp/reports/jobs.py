@@ -45,9 +45,15 @@ def run(now: dt.datetime | None = None, transport: MailTransport | None = None) 
 
 
 def _one(
-    client: Client, month: dt.date, now: dt.datetime, done: dict[str, int], transport: MailTransport | None
+    client: Client,
+    month: dt.date,
+    now: dt.datetime,
+    done: dict[str, int],
+    transport: MailTransport | None,
 ) -> None:
-    report = Report.objects.filter(client=client, kind=Report.Kind.MONTHLY, period_start=month).first()
+    report = Report.objects.filter(
+        client=client, kind=Report.Kind.MONTHLY, period_start=month
+    ).first()
     if report is None or not report.figures.get("period", {}).get("complete"):
         report = actions.generate(actor=ACTOR, client=client, month=month, now=now)
         done["generated"] += 1

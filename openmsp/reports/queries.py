@@ -17,6 +17,7 @@ def reports_visible_to(actor: Actor) -> QuerySet[Report]:
 
 def get_report(actor: Actor, report_id: int | str) -> Report:
     try:
-        return scope(actor, Report.objects.select_related("client")).get(pk=report_id)
+        report: Report = scope(actor, Report.objects.select_related("client")).get(pk=report_id)
     except (Report.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such report.") from None
+    return report

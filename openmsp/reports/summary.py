@@ -62,10 +62,18 @@ def sentences(figures: dict[str, Any], language: str) -> list[str]:
     breached = sum(c["breached"] for c in k["sla"].values())
     if breached:
         res = k["sla"]["resolution"]["attainment"]
-        out.append(t["sla_breach"].format(breached=breached, resolution="-" if res is None else f"{res:.1f}%"))
+        out.append(
+            t["sla_breach"].format(
+                breached=breached, resolution="-" if res is None else f"{res:.1f}%"
+            )
+        )
     elif any(c["decided"] for c in k["sla"].values()):
         out.append(t["sla_ok"])
-    late = [i for i in figures["interfaces"] if i["on_time_percent"] is not None and i["on_time_percent"] < 100]
+    late = [
+        i
+        for i in figures["interfaces"]
+        if i["on_time_percent"] is not None and i["on_time_percent"] < 100
+    ]
     if late:
         names = ", ".join(f"{i['name']} {i['on_time_percent']:.1f}%" for i in late[:5])
         out.append(t["interfaces_late"].format(names=names))
@@ -76,8 +84,11 @@ def sentences(figures: dict[str, Any], language: str) -> list[str]:
         first = cap["rows"][0]
         out.append(
             t["capacity"].format(
-                count=len(cap["rows"]), horizon=cap["horizon_days"], days=first["days_until_full"],
-                asset=first["asset"], resource=first["resource"],
+                count=len(cap["rows"]),
+                horizon=cap["horizon_days"],
+                days=first["days_until_full"],
+                asset=first["asset"],
+                resource=first["resource"],
             )
         )
     soon = {x["name"] for x in figures["assets"]["warranty_6m"] + figures["assets"]["eol_6m"]}

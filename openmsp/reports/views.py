@@ -63,7 +63,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
 def report_generate(request: HttpRequest) -> HttpResponse:
     require_perm(request, "work")
     actor = actor_of(request)
-    client = get_visible(actor, clients_visible_to(actor), field="pk", pk=request.POST.get("client") or 0)
+    client = get_visible(
+        actor, clients_visible_to(actor), field="pk", pk=request.POST.get("client") or 0
+    )
     try:
         month = actions.parse_month(request.POST.get("month"), today=timezone.localdate())
         report = actions.generate(actor=actor, client=client, month=month)

@@ -5,35 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('monthly', 'Monthly service report')], default='monthly', max_length=20, verbose_name='kind')),
-                ('period_start', models.DateField(verbose_name='from')),
-                ('period_end', models.DateField(verbose_name='until')),
-                ('language', models.CharField(default='ko', max_length=8, verbose_name='language')),
-                ('figures', models.JSONField(default=dict)),
-                ('summary', models.JSONField(default=list)),
-                ('pdf', models.BinaryField(default=b'')),
-                ('generated_by', models.CharField(blank=True, max_length=300)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='e-mailed')),
-                ('emailed_to', models.JSONField(blank=True, default=list)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("monthly", "Monthly service report")],
+                        default="monthly",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="from")),
+                ("period_end", models.DateField(verbose_name="until")),
+                ("language", models.CharField(default="ko", max_length=8, verbose_name="language")),
+                ("figures", models.JSONField(default=dict)),
+                ("summary", models.JSONField(default=list)),
+                ("pdf", models.BinaryField(default=b"")),
+                ("generated_by", models.CharField(blank=True, max_length=300)),
+                (
+                    "emailed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="e-mailed"),
+                ),
+                ("emailed_to", models.JSONField(blank=True, default=list)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', '-period_start', 'kind'],
-                'constraints': [models.UniqueConstraint(fields=('client', 'kind', 'period_start'), name='reports_one_per_period')],
+                "ordering": ["client", "-period_start", "kind"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "kind", "period_start"), name="reports_one_per_period"
+                    )
+                ],
             },
         ),
     ]

@@ -49,15 +49,21 @@ def kst(day: int, hour: int, minute: int = 0, month: int = 10) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=KST)
 
 
-def _problem(client: Client, check: Any, host: Any, title: str, start: dt.datetime, end: dt.datetime) -> Problem:
+def _problem(
+    client: Client, check: Any, host: Any, title: str, start: dt.datetime, end: dt.datetime
+) -> Problem:
     p = Problem.objects.create(
         client=client, fingerprint=f"check:{check.pk}:{title}", source="check",
         object_type="monitoring.check", object_id=str(check.pk), rule="http", asset=host,
         title=title, severity="critical", state="resolved", last_status="ok",
         first_seen_at=start, last_seen_at=end, fired_at=start, resolved_at=end,
     )  # fmt: skip
-    ProblemEvent.objects.create(problem=p, at=start, kind="fired", state="firing", severity="critical")
-    ProblemEvent.objects.create(problem=p, at=end, kind="resolved", state="resolved", severity="critical")
+    ProblemEvent.objects.create(
+        problem=p, at=start, kind="fired", state="firing", severity="critical"
+    )
+    ProblemEvent.objects.create(
+        problem=p, at=end, kind="resolved", state="resolved", severity="critical"
+    )
     return p
 
 
@@ -89,7 +95,9 @@ def seeded(client_a: Client, time_machine: Any) -> dict[str, Any]:
     _problem(client_a, check, host, "ERP web patch reboot", kst(11, 2, 30), kst(11, 3, 30))
     _problem(client_a, check, host, "ERP web DB upgrade", kst(20, 22), kst(20, 23, 30))
 
-    def ticket(subject: str, opened: dt.datetime, replied: dt.datetime, resolved: dt.datetime) -> Any:
+    def ticket(
+        subject: str, opened: dt.datetime, replied: dt.datetime, resolved: dt.datetime
+    ) -> Any:
         time_machine.move_to(opened, tick=False)
         t = desk.open_ticket(actor=SYSTEM, client=client_a, subject=subject, body="-")
         time_machine.move_to(replied, tick=False)

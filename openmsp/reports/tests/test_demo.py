@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,7 @@ from openmsp.reports.models import Report
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_command_generates_last_months_report_per_demo_client(monkeypatch) -> None:
+def test_the_demo_command_generates_last_months_report_per_demo_client(monkeypatch: Any) -> None:
     monkeypatch.setenv("OPENMSP_DEMO_PASSWORD", "demo-password-for-tests")
     out = io.StringIO()
     call_command("demo", stdout=out)
@@ -25,7 +26,7 @@ def test_the_demo_command_generates_last_months_report_per_demo_client(monkeypat
     assert Report.objects.count() == len(reports)
 
 
-def _clients():  # type: ignore[no-untyped-def]
+def _clients() -> list[Any]:
     from openmsp.core.demo import CLIENTS
 
-    return CLIENTS
+    return list(CLIENTS)

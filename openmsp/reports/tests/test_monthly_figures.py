@@ -15,7 +15,9 @@ from openmsp.reports.tests.conftest import AFTER, MONTH, SYSTEM
 pytestmark = pytest.mark.django_db
 
 
-def test_availability_excludes_the_window_that_says_so_and_counts_the_other(seeded: dict[str, Any]) -> None:
+def test_availability_excludes_the_window_that_says_so_and_counts_the_other(
+    seeded: dict[str, Any],
+) -> None:
     a = collect.compute(seeded["client"], MONTH, AFTER)["availability"]
     check = next(r for r in a["rows"] if r["key"] == f"monitoring.check:{seeded['check'].pk}")
     assert check["counted_minutes"] == 44_640 - 480
@@ -52,7 +54,9 @@ def test_sla_attainment_per_clock_with_a_ticket_over_hangul_day(seeded: dict[str
     assert t["sla"]["next_response"]["decided"] == 0  # the contract sets no next-response target
 
 
-def test_regenerating_a_past_month_gives_the_same_figures_and_a_korean_summary(seeded: dict[str, Any]) -> None:
+def test_regenerating_a_past_month_gives_the_same_figures_and_a_korean_summary(
+    seeded: dict[str, Any],
+) -> None:
     first = actions.generate(actor=SYSTEM, client=seeded["client"], month=MONTH, now=AFTER)
     figures = first.figures
     again = actions.generate(actor=SYSTEM, client=seeded["client"], month=MONTH)

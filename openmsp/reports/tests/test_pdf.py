@@ -19,13 +19,17 @@ pytestmark = pytest.mark.django_db
 POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext") and shutil.which("pdffonts")
 
 
-def _coloured(image: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int]) -> int:
+def _coloured(
+    image: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int]
+) -> int:
     raw = image.convert("RGB").crop(box).tobytes()
     pixels = (raw[i : i + 3] for i in range(0, len(raw), 3))
     return sum(1 for p in pixels if all(abs(p[i] - colour[i]) <= 30 for i in range(3)))
 
 
-@pytest.mark.skipif(not POPPLER, reason="poppler-utils missing: scripts/ensure-services installs it")
+@pytest.mark.skipif(
+    not POPPLER, reason="poppler-utils missing: scripts/ensure-services installs it"
+)
 def test_the_pdf_has_the_korean_title_an_embedded_font_and_drawn_charts(
     seeded: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -33,15 +37,23 @@ def test_the_pdf_has_the_korean_title_an_embedded_font_and_drawn_charts(
     path = tmp_path / "report.pdf"
     path.write_bytes(bytes(report.pdf))
 
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert "월간 서비스 보고서" in text
     assert "Hanbit Logistics · 2026-10" in text
     assert "가용성은 99.660%로 계약 목표 99.900%에 미달했습니다" in text
     assert "SLA 위반 2건이 있었습니다" in text
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
-    assert "Nanum" in fonts and " yes " in fonts  # embedded (the "emb" column)
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Nanum" in fonts
+    assert " yes " in fonts
 
-    subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "page")],
+        check=True,
+    )
     [png] = sorted(tmp_path.glob("page*.png"))
     image = Image.open(png)
     width = image.width

@@ -4,6 +4,7 @@ e-mailed with the PDF attached to the contract's recipients through a real SMTP 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -37,7 +38,9 @@ def test_the_monthly_run_mails_last_months_report_with_the_pdf_once(
     report = Report.objects.get(client=seeded["client"])
     assert report.period_start == MONTH
     assert report.emailed_to == ["it@hanbit.example"]
-    [message] = smtp.messages
+    [received] = smtp.messages
+    assert isinstance(received, EmailMessage)  # parsed with policy.default
+    message = received
     assert message["To"] == "it@hanbit.example"
     assert "월간 서비스 보고서" in str(message["Subject"])
     [attachment] = list(message.iter_attachments())

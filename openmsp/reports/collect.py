@@ -24,8 +24,9 @@ from openmsp.interfaces.models import Interface, InterfaceRun
 from openmsp.metrics.models import Rollup1h, Series
 from openmsp.monitoring.models import Check
 from openmsp.reports import figures as fg
+from openmsp.servicedesk import actions as desk_actions
 from openmsp.servicedesk import clocks, sla
-from openmsp.servicedesk.models import Ticket
+from openmsp.servicedesk.models import Ticket, TicketEvent
 from openmsp.tenants.models import Client, Contract
 
 CAPACITY_HISTORY_DAYS = 30
@@ -109,8 +110,8 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.P
         .values_list("problem_id", "at", "state", "severity")
     ):
         steps[pid].append((at, state, severity))
-    windows = [
-        (notify.scope_of(w), notify.spec_of(w))
+    windows = [  # each window's occurrences once, not once per problem it covers
+        (notify.scope_of(w), mw.occurrences(notify.spec_of(w), start, end))
         for w in MaintenanceWindow.objects.filter(
             Q(ends_at__isnull=True) | Q(ends_at__gt=start),
             client=client,
@@ -120,12 +121,7 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.P
     out = []
     for p in rows:
         subject = notify.subject_of(p, p.asset)
-        excluded = [
-            s
-            for scope, spec in windows
-            if mw.covers(scope, subject)
-            for s in mw.occurrences(spec, start, end)
-        ]
+        excluded = [s for scope, spans in windows if mw.covers(scope, subject) for s in spans]
         out.append(
             fg.ProblemHistory(
                 problem_id=p.pk,
@@ -150,9 +146,26 @@ def _tickets(
         .select_related("category")
         .order_by("pk")
     )
+    tickets = list(rows)
+    history: dict[int, list[TicketEvent]] = {t.pk: [] for t in tickets}
+    for event in TicketEvent.objects.filter(
+        client=client, ticket__in=rows.values("pk"), at__lt=end
+    ).order_by("ticket_id", "at", "pk"):
+        history[event.ticket_id].append(event)
+    pauses = {s.code: frozenset(s.pauses or []) for s in desk_actions.statuses_for(client.pk)}
+    cache: dict[tuple[int | None, str], tuple[sla.Policy, dict[str, Any]]] = {}
+
+    def policies(c: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
+        key = (c.pk if c else None, priority)
+        if key not in cache:
+            cache[key] = clocks.policy_for(c, priority)
+        return cache[key]
+
     out = []
-    for t in rows:
-        events, policy = _engine_events(t, contract, end)
+    for t in tickets:
+        events, policy, _why = clocks.engine_events(
+            t, contract, rows=history[t.pk], pauses=pauses, policies=policies
+        )
         results = sla.compute(events, policy, end) if policy else {}
         facts_clocks = [
             fg.Clock(name, r.met, r.elapsed_seconds, r.target_seconds, r.stopped_at, r.breached_at)
@@ -171,14 +184,6 @@ def _tickets(
             )
         )
     return out
-
-
-def _engine_events(
-    ticket: Ticket, contract: Contract | None, end: dt.datetime
-) -> tuple[list[sla.Event], sla.Policy]:
-    """clocks.engine_events, cut at the period's end (what happened later is next month's)."""
-    events, policy, _why = clocks.engine_events(ticket, contract)
-    return [e for e in events if e.at < end], policy
 
 
 def _interfaces(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.InterfaceFacts]:

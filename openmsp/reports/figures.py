@@ -71,6 +71,9 @@ def availability(
     rows = [_row(k, labels[k], ps, start, end, target) for k, ps in by_subject.items()]
     rows += [_row(k, labels[k], ps, start, end, target) for k, ps in hosts.items()]
     rows.sort(key=lambda r: (r["availability"], r["label"], r["key"]))
+    subject_spans = [r.pop("_spans") for r in rows if r["kind"] != "host"]
+    for r in rows:
+        r.pop("_spans", None)
     # Hosts are a second view of the same downtime: the overall figure is the services' (the
     # hosts' only when nothing else is monitored), so no minute is counted twice.
     services = [r for r in rows if r["kind"] != "host"] or rows
@@ -84,7 +87,7 @@ def availability(
         "down_minutes": round(down, 2),
         "rows": rows,
         "below_target": [r["label"] for r in rows if not r["met"]],
-        "trend": _trend(start, end, by_subject, first_day or start.date()),
+        "trend": _trend(start, end, subject_spans, first_day or start.date()),
     }
 
 
@@ -119,7 +122,10 @@ def _row(
             )
     result = av.compute(start, end, down=down, degraded=degraded, excluded=excluded)
     percent = round(result.percent, 4)
+    cut = av.union(av.clip(excluded, start, end))
+    spans = (cut, av.subtract(down, cut))
     return {
+        "_spans": spans,
         "key": key,
         "label": label_kind[0],
         "kind": label_kind[1],
@@ -136,22 +142,21 @@ def _row(
 def _trend(
     start: dt.datetime,
     end: dt.datetime,
-    by_subject: dict[str, list[ProblemHistory]],
+    subject_spans: list[tuple[list[Span], list[Span]]],
     first_day: dt.date,
 ) -> list[dict[str, Any]]:
     """Availability of all monitored subjects together, per 24 hours from the period's start
-    (the client's local days), labelled with the local date."""
+    (the client's local days), labelled with the local date. Each subject's excluded and counted
+    down spans were cut once for the month; a day only clips them."""
     days: list[dict[str, Any]] = []
     day = start
     while day < end:
         nxt = min(day + dt.timedelta(days=1), end)
+        length = (nxt - day).total_seconds()
         counted = down = 0.0
-        for problems in by_subject.values():
-            spans = [_spans(p, day, nxt)[0] for p in problems]
-            excluded = [s for p in problems for s in p.excluded]
-            r = av.compute(day, nxt, down=[s for ss in spans for s in ss], excluded=excluded)
-            counted += r.counted_seconds
-            down += r.down_seconds
+        for excluded, lost in subject_spans:
+            counted += length - av.seconds(av.clip(excluded, day, nxt))
+            down += av.seconds(av.clip(lost, day, nxt))
         percent = 100.0 if counted <= 0 else 100.0 * (counted - down) / counted
         label = first_day + dt.timedelta(days=len(days))
         days.append({"day": label.isoformat(), "availability": round(percent, 4)})

@@ -13,6 +13,7 @@ deadline job finds the tickets whose clock is about to run out without scanning 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
@@ -68,17 +69,27 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
 
 
 def engine_events(
-    ticket: Ticket, contract: Contract | None
+    ticket: Ticket,
+    contract: Contract | None,
+    *,
+    rows: list[TicketEvent] | None = None,
+    pauses: dict[str, frozenset[str]] | None = None,
+    policies: Callable[[Contract | None, str], tuple[sla.Policy, dict[str, Any]]] = policy_for,
 ) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
-    """The ticket's history as the engine's events, the starting policy, and why it applies."""
-    rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
+    """The ticket's history as the engine's events, the starting policy, and why it applies.
+
+    A caller judging many tickets at once (the monthly report) passes the events, the statuses'
+    pauses and a cached `policies` it has already read, instead of three queries per ticket."""
+    if rows is None:
+        rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
     first_priority = next(
         (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
         ticket.priority,
     )
-    policy, why = policy_for(contract, str(first_priority))
+    policy, why = policies(contract, str(first_priority))
     # The client's own statuses over the MSP-wide ones, by the rule the actions use.
-    pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(ticket.client_id)}
+    if pauses is None:
+        pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(ticket.client_id)}
     events: list[sla.Event] = []
     K = TicketEvent.Kind
     for r in rows:
@@ -96,7 +107,7 @@ def engine_events(
         elif r.kind == K.REOPENED:
             events.append(sla.Reopened(r.at))
         elif r.kind == K.PRIORITY_CHANGED:
-            changed, why = policy_for(contract, str(r.data.get("to", ticket.priority)))
+            changed, why = policies(contract, str(r.data.get("to", ticket.priority)))
             events.append(sla.PolicyChanged(r.at, changed))
     if not any(isinstance(e, sla.Created) for e in events):
         events.insert(0, sla.Created(ticket.created_at))

@@ -120,7 +120,7 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.P
     ]
     out = []
     for p in rows:
-        subject = notify.subject_of(p, p.asset)
+        subject = _subject_of(p)
         excluded = [s for scope, spans in windows if mw.covers(scope, subject) for s in spans]
         out.append(
             fg.ProblemHistory(
@@ -135,6 +135,18 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.P
             )
         )
     return out
+
+
+def _subject_of(p: Problem) -> mw.Subject:
+    """notify.subject_of, from the prefetched tags (it queries them, once per problem)."""
+    a = p.asset
+    return mw.Subject(
+        fingerprint=p.fingerprint,
+        asset_id=p.asset_id,
+        site_id=a.site_id if a else None,
+        asset_tags=frozenset(t.name for t in a.tags.all()) if a else frozenset(),
+        labels={str(k): str(v) for k, v in (p.labels or {}).items()},
+    )
 
 
 def _tickets(

@@ -69,14 +69,14 @@ def seed_client(code: str, hosts: int, tickets: int) -> Any:
         )
         events.append(
             ProblemEvent(
-                problem=p, at=p.resolved_at, kind="resolved", state="resolved", severity="critical"
+                problem=p, at=p.last_seen_at, kind="resolved", state="resolved", severity="critical"
             )
         )
     ProblemEvent.objects.bulk_create(events, batch_size=5000)
 
     status = TicketStatus.objects.get(client=None, code="resolved")
     field = Ticket._meta.get_field("created_at")
-    field.auto_now_add = False  # type: ignore[attr-defined]  # seeding history with its own times
+    field.auto_now_add = False  # seeding history with its own times
     rows = []
     for i in range(tickets):
         opened = dt.datetime(2026, 10, 1, 9, tzinfo=KST) + dt.timedelta(
@@ -87,7 +87,7 @@ def seed_client(code: str, hosts: int, tickets: int) -> Any:
             status=status, created_at=opened, resolved_at=opened + dt.timedelta(hours=6),
         ))  # fmt: skip
     Ticket.objects.bulk_create(rows, batch_size=2000)
-    field.auto_now_add = True  # type: ignore[attr-defined]
+    field.auto_now_add = True
     tev = []
     for t in rows:
         assert t.resolved_at is not None

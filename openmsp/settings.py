@@ -283,5 +283,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("OPENMSP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # fontTools (report PDFs) logs every font table it subsets, and warns about hinting tables
+    # it drops, on every report.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "fontTools": {"level": "ERROR"}},
 }

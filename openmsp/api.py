@@ -95,6 +95,7 @@ def _mount() -> None:
     from openmsp.monitoring.api import router as monitoring_router
     from openmsp.notifications.api import router as notifications_router
     from openmsp.oncall.api import router as oncall_router
+    from openmsp.reports.api import router as reports_router
     from openmsp.servicedesk.api import router as servicedesk_router
     from openmsp.servicedesk.csat_api import router as csat_router
     from openmsp.servicedesk.time_api import router as time_router
@@ -114,6 +115,7 @@ def _mount() -> None:
     api.add_router("/", csat_router)
     api.add_router("/", knowledge_router)
     api.add_router("/", oncall_router)
+    api.add_router("/", reports_router)
 
 
 _mount()

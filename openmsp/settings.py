@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "openmsp.servicedesk",
     "openmsp.knowledge",
     "openmsp.oncall",
+    "openmsp.reports",
     "openmsp.web",
 ]
 
@@ -274,13 +275,25 @@ SD_ATTACHMENT_TYPES = env_list(
     ],
 )  # fmt: skip
 
+# Client reports (openmsp.reports, docs/reports.md): the TrueType font embedded in PDFs (it must
+# have Hangul; scripts/ensure-services installs Debian's fonts-nanum), and how far ahead the
+# capacity forecast lists resources that will fill.
+OPENMSP_REPORT_FONT = env_str(
+    "OPENMSP_REPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+)
+OPENMSP_REPORT_CAPACITY_HORIZON_DAYS = env_int(
+    "OPENMSP_REPORT_CAPACITY_HORIZON_DAYS", 90, minimum=1
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("OPENMSP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # fontTools (report PDFs) logs every font table it subsets, and warns about hinting tables
+    # it drops, on every report.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "fontTools": {"level": "ERROR"}},
 }
 
 # Time entries (openmsp.servicedesk.timekeeping): the work types a technician picks from.

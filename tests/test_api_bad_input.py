@@ -347,7 +347,21 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ),
     ("GET", "/api/v1/oncall/schedules/999999/now", None, 404, ""),
     ("GET", "/api/v1/oncall/now?colour=red", None, 422, "colour"),
+    # Reports.
+    ("POST", "/api/v1/reports", {"client_id": 999_999, "month": "2026-10"}, 422, "client_id"),
+    ("POST", "/api/v1/reports", {"client_id": HUGE, "month": "2026-10"}, 422, "client_id"),
+    ("POST", "/api/v1/reports", {"client_id": 1}, 422, "month"),
+    ("GET", "/api/v1/reports?ordering=secret", None, 422, "ordering"),
+    ("GET", "/api/v1/reports/abc", None, 422, "report_id"),
+    ("GET", f"/api/v1/reports/{HUGE}", None, 404, "No such report"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("month", ["2026-13", "October", "2026-1", "1999-12", "2999-01", ""])
+def test_a_report_for_a_month_that_is_not_one_is_a_422_naming_month(owner_http, ids, month):
+    body = {"client_id": ids["client"], "month": month}
+    response = send(owner_http, "POST", "/api/v1/reports", body, ids)
+    assert_names(response, 422, "month")
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,7 @@ PARAM_KIND: dict[str, str] = {
     "time_entry_id": "time_entry",
     "schedule_id": "oncall_schedule",
     "override_id": "oncall_override",
+    "report_id": "report",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -148,6 +149,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     alerts = _build_alerts(client_a, fleet["asset"], site)
     tickets = _build_tickets(client_a, bob)
     oncall = _build_oncall(client_a)
+    report = _build_report(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -159,6 +161,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             **alerts,
             **tickets,
             **oncall,
+            "report": report,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -343,6 +346,16 @@ def _build_oncall(client_a: Client) -> dict[str, Any]:
         reason=MARK,
     )
     return {"oncall_schedule": schedule, "oncall_override": override}
+
+
+def _build_report(client_a: Client) -> Any:
+    """A monthly report of A (its figures name A's client and tickets)."""
+    from django.utils import timezone
+
+    from openmsp.reports import actions as report_actions
+
+    month = timezone.localdate().replace(day=1)
+    return report_actions.generate(actor=SYSTEM, client=client_a, month=month)
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from openmsp.accounts import actions as accounts
 from openmsp.accounts.models import User
@@ -182,7 +183,22 @@ def load(password: str) -> list[str]:
             _user(email, role, name, password, created, client=client, language=spec.language)
     for email, role, name in STAFF:
         _user(email, role, name, password, created)
+    _sample_reports(created)
     return created
+
+
+def _sample_reports(created: list[str]) -> None:
+    """Last month's service report of every demo client, so a new user sees one at once."""
+    from openmsp.reports import actions as reports
+    from openmsp.reports.models import Report
+    from openmsp.reports.schedule import previous_month
+
+    month = previous_month(timezone.localdate())
+    for spec in CLIENTS:
+        client = Client.objects.get(code=spec.code)
+        if not Report.objects.filter(client=client, period_start=month).exists():
+            reports.generate(actor=ACTOR, client=client, month=month)
+            created.append(f"report {spec.name} {month:%Y-%m}")
 
 
 def _fill(client: Client, spec: DemoClient, created: list[str]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -165,16 +165,27 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
 
 
 def engine_events(
-    ticket: Ticket, contract: Contract | None
+    ticket: Ticket,
+    contract: Contract | None,
+    *,
+    rows: list[TicketEvent] | list[_EventRow] | None = None,
+    pauses: dict[str, frozenset[str]] | None = None,
+    policies: Callable[[Contract | None, str], tuple[sla.Policy, dict[str, Any]]] = policy_for,
 ) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
-    """The ticket's history as the engine's events, the starting policy, and why it applies."""
-    rows = _events_of(ticket)
+    """The ticket's history as the engine's events, the starting policy, and why it applies.
+
+    A caller judging many tickets at once (the monthly report) passes the events, the statuses'
+    pauses and a cached `policies` it has already read, instead of three queries per ticket
+    (the deadline job does the same through `batch_run`)."""
+    if rows is None:
+        rows = _events_of(ticket)
     first_priority = next(
         (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
         ticket.priority,
     )
-    policy, why = policy_for(contract, str(first_priority))
-    pauses = _pauses(ticket.client_id)
+    policy, why = policies(contract, str(first_priority))
+    if pauses is None:
+        pauses = _pauses(ticket.client_id)
     events: list[sla.Event] = []
     K = TicketEvent.Kind
     for r in rows:
@@ -192,7 +203,7 @@ def engine_events(
         elif r.kind == K.REOPENED:
             events.append(sla.Reopened(r.at))
         elif r.kind == K.PRIORITY_CHANGED:
-            changed, why = policy_for(contract, str(r.data.get("to", ticket.priority)))
+            changed, why = policies(contract, str(r.data.get("to", ticket.priority)))
             events.append(sla.PolicyChanged(r.at, changed))
     if not any(isinstance(e, sla.Created) for e in events):
         events.insert(0, sla.Created(ticket.created_at))

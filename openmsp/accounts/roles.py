@@ -44,6 +44,7 @@ class Perm:
     COMMAND_RUN = "command.run"  # run commands and scripts on managed hosts
     NOTIFY_MANAGE = "notify.manage"  # notification channels, routing rules, test sends
     ALERTS_MANAGE = "alerts.manage"  # maintenance windows, dependencies, Alertmanager tokens
+    MAIL_MANAGE = "mail.manage"  # the service desk's mailboxes and mail templates
 
 
 _ALL = frozenset(

@@ -217,6 +217,7 @@ class OutboxMessage(TenantOwned):
         GROUP = "group", _("Grouped notification")
         ESCALATION = "escalation", _("Escalation")
         TEST = "test", _("Test")
+        TICKET = "ticket", _("Service desk mail")
 
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL)
     kind = models.CharField(max_length=20)  # the channel kind; "email" for a route's people

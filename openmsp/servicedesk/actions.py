@@ -296,7 +296,10 @@ def _system_entry(t: Ticket, body: str) -> None:
 def system_note(ticket: Ticket, body: str) -> TicketEntry:
     """A system entry (mail intake's records: automatic replies, refused attachments)."""
     return TicketEntry.objects.create(
-        client_id=ticket.client_id, ticket=ticket, kind=TicketEntry.Kind.SYSTEM, body=body[:BODY_LIMIT]
+        client_id=ticket.client_id,
+        ticket=ticket,
+        kind=TicketEntry.Kind.SYSTEM,
+        body=body[:BODY_LIMIT],
     )
 
 

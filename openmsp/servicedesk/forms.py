@@ -54,7 +54,9 @@ class MailboxForm(forms.Form):
         empty_label=_("Shared MSP mailbox (route by sender)"),
     )
     name = forms.CharField(label=_("Name"), max_length=100)
-    address = forms.EmailField(label=_("Address"), help_text=_("Replies are sent from this address."))
+    address = forms.EmailField(
+        label=_("Address"), help_text=_("Replies are sent from this address.")
+    )
     host = forms.CharField(label=_("IMAP host"), max_length=200)
     port = forms.IntegerField(label=_("IMAP port"), min_value=1, max_value=65535, initial=993)
     security = forms.ChoiceField(label=_("Security"), choices=Mailbox.Security.choices)

@@ -36,7 +36,7 @@ from openmsp.servicedesk.models import Mailbox, MailMessage, Ticket, TicketEntry
 from openmsp.tenants.models import Client, Contact
 
 log = logging.getLogger("openmsp.servicedesk.mail")
-O = MailMessage.Outcome
+Out = MailMessage.Outcome
 SYSTEM = Actor.system("email")
 
 
@@ -45,6 +45,8 @@ def account_of(mailbox: Mailbox, password: str | None = None) -> ImapAccount:
 
     if password is None:
         password = decrypt_secret(mailbox.password_encrypted) if mailbox.password_encrypted else ""
+    if password is None:
+        raise ImapError("The stored password cannot be read (SECRET_KEY changed); enter it again.")
     return ImapAccount(
         host=mailbox.host, port=mailbox.port, security=mailbox.security,
         username=mailbox.username, password=password, folder=mailbox.folder,
@@ -120,10 +122,13 @@ def _handle(box: Mailbox, uid_validity: int, uid: int, raw: bytes) -> MailMessag
         references=" ".join(parsed.references), from_address=parsed.from_address,
         to_addresses=", ".join(parsed.to)[:5000], subject=parsed.subject, headers=parsed.headers,
     )  # fmt: skip
-    if parsed.message_id and MailMessage.objects.filter(
-        mailbox=box, direction="in", message_id=parsed.message_id
-    ).exists():
-        return _save(row, O.DUPLICATE, "Message-ID already processed", client=box.client)
+    if (
+        parsed.message_id
+        and MailMessage.objects.filter(
+            mailbox=box, direction="in", message_id=parsed.message_id
+        ).exists()
+    ):
+        return _save(row, Out.DUPLICATE, "Message-ID already processed", client=box.client)
     sender = resolve_sender(box, parsed.from_address)
     ticket = find_ticket(box, parsed, sender)
     if ticket is not None and sender.client is None:
@@ -136,25 +141,25 @@ def _handle(box: Mailbox, uid_validity: int, uid: int, raw: bytes) -> MailMessag
                 ticket, f"Automatic message from {parsed.from_address} ({automatic}), not "
                 f"answered: {parsed.subject}\n\n{parsed.body[:2000]}",
             )  # fmt: skip
-        return _save(row, O.AUTOMATIC, automatic, client=sender.client, ticket=ticket)
+        return _save(row, Out.AUTOMATIC, automatic, client=sender.client, ticket=ticket)
     if sender.client is None:
-        return _save(row, O.REJECTED, "The sender matches no client of this shared mailbox.")
+        return _save(row, Out.REJECTED, "The sender matches no client of this shared mailbox.")
     if not sender.known:
         if box.unknown_sender == Mailbox.UnknownSender.REJECT:
-            return _save(row, O.REJECTED, "Unknown sender (the mailbox opens no ticket for them).",
+            return _save(row, Out.REJECTED, "Unknown sender (the mailbox opens no ticket for them).",
                          client=sender.client, ticket=ticket)  # fmt: skip
         sender.contact = _new_contact(sender.client, parsed)
     files, refused = _files(parsed)
     if ticket is None:
         ticket, entry = _open(sender, parsed, files)
-        outcome = O.OPENED
+        outcome = Out.OPENED
     else:
         entry = _reply(ticket, sender, parsed, files)
-        outcome = O.THREADED
+        outcome = Out.THREADED
     if refused:
         actions.system_note(ticket, "Attachments not kept: " + "; ".join(refused))
     row = _save(row, outcome, "; ".join(refused), client=ticket.client, ticket=ticket, entry=entry)
-    if outcome == O.OPENED:
+    if outcome == Out.OPENED:
         mail_out.queue(ticket=ticket, kind=mail_out.Kind.ACKNOWLEDGEMENT)
     return row
 
@@ -193,8 +198,9 @@ def resolve_sender(box: Mailbox, address: str) -> Sender:
     users = User.objects.filter(email__iexact=address, is_active=True, client__isnull=False)
     contacts = Contact.objects.filter(email__iexact=address).select_related("client")
     if box.client_id:
-        users, contacts = users.filter(client_id=box.client_id), contacts.filter(
-            client_id=box.client_id
+        users, contacts = (
+            users.filter(client_id=box.client_id),
+            contacts.filter(client_id=box.client_id),
         )
     user = users.select_related("client").order_by("pk").first()
     if user is not None:

@@ -132,13 +132,12 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
 
 def _thread(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) continuing the ticket's thread."""
-    ids = [
-        m
-        for m in MailMessage.objects.filter(ticket=ticket)
+    ids = list(
+        MailMessage.objects.filter(ticket=ticket)
         .exclude(message_id="")
         .order_by("pk")
         .values_list("message_id", flat=True)
-    ]
+    )
     ids = list(dict.fromkeys(ids))
     if not ids:
         return "", []

@@ -16,7 +16,9 @@ urlpatterns = [
     path("mail/mailboxes/", mail_views.mailbox_list, name="mailbox_list"),
     path("mail/mailboxes/new/", mail_views.mailbox_create, name="mailbox_create"),
     path("mail/mailboxes/<int:mailbox_id>/", mail_views.mailbox_edit, name="mailbox_edit"),
-    path("mail/mailboxes/<int:mailbox_id>/delete/", mail_views.mailbox_delete, name="mailbox_delete"),
+    path(
+        "mail/mailboxes/<int:mailbox_id>/delete/", mail_views.mailbox_delete, name="mailbox_delete"
+    ),
     path("mail/templates/", mail_views.mail_templates, name="mail_templates"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="ticket_attachment"),
 ]

@@ -8,6 +8,7 @@ the ones it already has.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import re
 import ssl
@@ -59,10 +60,8 @@ class ImapSession:
 
     def close(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 self.conn.logout()
-            except (OSError, imaplib.IMAP4.error):
-                pass
             self.conn = None
 
     def select(self) -> tuple[int, int]:
@@ -80,7 +79,7 @@ class ImapSession:
 
     def uids_after(self, last_uid: int) -> list[int]:
         assert self.conn is not None
-        typ, data = self.conn.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+        typ, data = self.conn.uid("SEARCH", f"UID {last_uid + 1}:*")
         if typ != "OK":
             raise ImapError(f"search failed: {_text(data)}")
         # "n:*" also names the newest message when it is below n: keep only the new ones.

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_channel_kind_ticket'),
+        ("notifications", "0002_channel_kind_ticket"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='origin',
-            field=models.CharField(choices=[('group', 'Grouped notification'), ('escalation', 'Escalation'), ('test', 'Test'), ('ticket', 'Service desk mail')], max_length=20),
+            model_name="outboxmessage",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("group", "Grouped notification"),
+                    ("escalation", "Escalation"),
+                    ("test", "Test"),
+                    ("ticket", "Service desk mail"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

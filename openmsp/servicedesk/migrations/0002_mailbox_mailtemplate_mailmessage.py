@@ -5,81 +5,215 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicedesk', '0001_initial'),
-        ('tenants', '0002_calendar_and_site_uniqueness'),
+        ("servicedesk", "0001_initial"),
+        ("tenants", "0002_calendar_and_site_uniqueness"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Mailbox',
+            name="Mailbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('address', models.EmailField(help_text='Replies are sent from this address.', max_length=254, verbose_name='address')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('host', models.CharField(max_length=200, verbose_name='IMAP host')),
-                ('port', models.PositiveIntegerField(default=993, verbose_name='IMAP port')),
-                ('security', models.CharField(choices=[('ssl', 'TLS (IMAPS)'), ('starttls', 'STARTTLS'), ('none', 'None (loopback or trusted network only)')], default='ssl', max_length=10, verbose_name='security')),
-                ('username', models.CharField(max_length=200, verbose_name='user name')),
-                ('password_encrypted', models.TextField(blank=True)),
-                ('folder', models.CharField(default='INBOX', max_length=200, verbose_name='folder')),
-                ('unknown_sender', models.CharField(choices=[('contact', 'Open a ticket and add the sender as a contact'), ('reject', 'Record the message, open no ticket')], default='contact', max_length=10, verbose_name='unknown senders')),
-                ('domain_routes', models.JSONField(blank=True, default=dict, verbose_name='sender domains')),
-                ('uid_validity', models.BigIntegerField(blank=True, null=True)),
-                ('last_uid', models.BigIntegerField(default=0)),
-                ('last_polled_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='tenants.client', verbose_name='client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "address",
+                    models.EmailField(
+                        help_text="Replies are sent from this address.",
+                        max_length=254,
+                        verbose_name="address",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("host", models.CharField(max_length=200, verbose_name="IMAP host")),
+                ("port", models.PositiveIntegerField(default=993, verbose_name="IMAP port")),
+                (
+                    "security",
+                    models.CharField(
+                        choices=[
+                            ("ssl", "TLS (IMAPS)"),
+                            ("starttls", "STARTTLS"),
+                            ("none", "None (loopback or trusted network only)"),
+                        ],
+                        default="ssl",
+                        max_length=10,
+                        verbose_name="security",
+                    ),
+                ),
+                ("username", models.CharField(max_length=200, verbose_name="user name")),
+                ("password_encrypted", models.TextField(blank=True)),
+                (
+                    "folder",
+                    models.CharField(default="INBOX", max_length=200, verbose_name="folder"),
+                ),
+                (
+                    "unknown_sender",
+                    models.CharField(
+                        choices=[
+                            ("contact", "Open a ticket and add the sender as a contact"),
+                            ("reject", "Record the message, open no ticket"),
+                        ],
+                        default="contact",
+                        max_length=10,
+                        verbose_name="unknown senders",
+                    ),
+                ),
+                (
+                    "domain_routes",
+                    models.JSONField(blank=True, default=dict, verbose_name="sender domains"),
+                ),
+                ("uid_validity", models.BigIntegerField(blank=True, null=True)),
+                ("last_uid", models.BigIntegerField(default=0)),
+                ("last_polled_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                        verbose_name="client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='MailTemplate',
+            name="MailTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('ack', 'New ticket acknowledgement'), ('reply', 'Staff reply')], max_length=10, verbose_name='kind')),
-                ('language', models.CharField(choices=[('ko', '한국어'), ('en', 'English')], max_length=8, verbose_name='language')),
-                ('subject', models.CharField(max_length=300, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("ack", "New ticket acknowledgement"), ("reply", "Staff reply")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ko", "한국어"), ("en", "English")],
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=300, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
             ],
             options={
-                'ordering': ['kind', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'language'), name='mailtemplate_once')],
+                "ordering": ["kind", "language"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "language"), name="mailtemplate_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MailMessage',
+            name="MailMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('direction', models.CharField(choices=[('in', 'Received'), ('out', 'Sent')], max_length=3)),
-                ('uid_validity', models.BigIntegerField(blank=True, null=True)),
-                ('uid', models.BigIntegerField(blank=True, null=True)),
-                ('message_id', models.CharField(blank=True, db_index=True, max_length=500)),
-                ('in_reply_to', models.CharField(blank=True, max_length=500)),
-                ('references', models.TextField(blank=True)),
-                ('from_address', models.CharField(blank=True, db_index=True, max_length=320)),
-                ('to_addresses', models.TextField(blank=True)),
-                ('subject', models.CharField(blank=True, max_length=500)),
-                ('outcome', models.CharField(choices=[('opened', 'Opened a ticket'), ('threaded', 'Added to a ticket'), ('automatic', 'Automatic reply (not answered)'), ('rejected', 'Rejected'), ('duplicate', 'Duplicate'), ('sent', 'Queued for sending')], max_length=10)),
-                ('detail', models.TextField(blank=True)),
-                ('headers', models.TextField(blank=True)),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='tenants.client')),
-                ('entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mail', to='servicedesk.ticketentry')),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='servicedesk.mailbox')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mail', to='servicedesk.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "direction",
+                    models.CharField(choices=[("in", "Received"), ("out", "Sent")], max_length=3),
+                ),
+                ("uid_validity", models.BigIntegerField(blank=True, null=True)),
+                ("uid", models.BigIntegerField(blank=True, null=True)),
+                ("message_id", models.CharField(blank=True, db_index=True, max_length=500)),
+                ("in_reply_to", models.CharField(blank=True, max_length=500)),
+                ("references", models.TextField(blank=True)),
+                ("from_address", models.CharField(blank=True, db_index=True, max_length=320)),
+                ("to_addresses", models.TextField(blank=True)),
+                ("subject", models.CharField(blank=True, max_length=500)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened a ticket"),
+                            ("threaded", "Added to a ticket"),
+                            ("automatic", "Automatic reply (not answered)"),
+                            ("rejected", "Rejected"),
+                            ("duplicate", "Duplicate"),
+                            ("sent", "Queued for sending"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.TextField(blank=True)),
+                ("headers", models.TextField(blank=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenants.client",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mail",
+                        to="servicedesk.ticketentry",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="servicedesk.mailbox",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mail",
+                        to="servicedesk.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(fields=['from_address', 'created_at'], name='mailmessage_sender')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('direction', 'in')), fields=('mailbox', 'uid_validity', 'uid'), name='mailmessage_uid_once')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["from_address", "created_at"], name="mailmessage_sender")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("direction", "in")),
+                        fields=("mailbox", "uid_validity", "uid"),
+                        name="mailmessage_uid_once",
+                    )
+                ],
             },
         ),
     ]

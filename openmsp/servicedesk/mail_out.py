@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import engines
 from django.template.exceptions import TemplateSyntaxError
 from django.utils import translation
@@ -122,7 +122,7 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
     own: Mailbox | None = (
         Mailbox.objects.filter(enabled=True)
         .filter(Q(client_id=ticket.client_id) | Q(client__isnull=True))
-        .order_by("client_id", "pk")  # a client's own first (NULLs sort last on both engines)
+        .order_by(F("client_id").asc(nulls_last=True), "pk")  # the client's own first
         .first()
     )
     if own is not None and own.client_id not in (None, ticket.client_id):

@@ -294,3 +294,48 @@ def test_a_wrong_password_is_shown_on_the_mailbox_not_raised(
     ok, detail = mail_actions.check_mailbox(actor=SYSTEM, mailbox=mailbox, password=DESK_PASSWORD)
     assert ok
     assert "INBOX" in detail
+
+
+def test_a_shared_mailbox_routes_by_sender_domain_and_never_across_clients(
+    dovecot: DovecotPeer, client_a: Client, client_b: Client
+) -> None:
+    box = mail_actions.create_mailbox(
+        actor=SYSTEM, client=None, name="MSP desk", address="desk@msp.example",
+        host="127.0.0.1", port=dovecot.port, security="none", username=DESK_USER,
+        password=DESK_PASSWORD, domain_routes={"hanbit.example": client_a.pk},
+    )  # fmt: skip
+    dovecot.append(mail("Printer jams", sender="new.person@hanbit.example"))
+    mail_in.poll(box)
+    ticket = Ticket.objects.get()
+    assert ticket.client == client_a
+    assert ticket.requester_contact is not None
+    assert ticket.requester_contact.email == "new.person@hanbit.example"
+    tenant_actions.create_contact(
+        actor=SYSTEM, client=client_b, name="Outsider", email="eve@saebom.example"
+    )
+    dovecot.append(mail(f"Re: [#{ticket.number}] Printer jams", "Injected.",
+                        sender="eve@saebom.example", msgid="<eve@saebom.example>"))  # fmt: skip
+    dovecot.append(mail("Hello", sender="who@nowhere.example", msgid="<x@nowhere.example>"))
+
+    mail_in.poll(Mailbox.objects.get())
+
+    assert not ticket.entries.filter(body="Injected.").exists()
+    eve_ticket = Ticket.objects.get(client=client_b)  # a new ticket of her own client
+    assert eve_ticket.subject == "Printer jams"
+    assert MailMessage.objects.get(message_id="<x@nowhere.example>").outcome == "rejected"
+
+
+def test_a_sender_over_the_hourly_limit_is_treated_as_a_loop(
+    dovecot: DovecotPeer, smtp: SmtpPeer, mailbox: Mailbox, kim: Contact, settings: Any
+) -> None:
+    settings.OPENMSP_MAIL_SENDER_LIMIT_PER_HOUR = 2
+    for n in range(3):
+        dovecot.append(mail(f"Alert {n}", msgid=f"<loop{n}@hanbit.example>"))
+
+    mail_in.poll_all()
+
+    assert Ticket.objects.count() == 2
+    loop = MailMessage.objects.get(message_id="<loop2@hanbit.example>")
+    assert loop.outcome == "automatic"
+    assert "a mail loop" in loop.detail
+    assert send_outbox() == 2  # two acknowledgements, nothing for the third

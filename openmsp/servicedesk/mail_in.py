@@ -75,7 +75,7 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> int:
                 mailbox.uid_validity, mailbox.last_uid = validity, 0
             uids = session.uids_after(mailbox.last_uid)[:limit]
             for uid, raw in session.fetch(uids):
-                if ingest(mailbox=mailbox, uid_validity=validity, uid=uid, raw=raw) is not None:
+                if _ingest_or_record(mailbox, validity, uid, raw) is not None:
                     handled += 1
     except ImapError as exc:
         log.warning("mailbox %s: %s", mailbox.name, exc)
@@ -98,8 +98,43 @@ def ingest(*, mailbox: Mailbox, uid_validity: int, uid: int, raw: bytes) -> Mail
             Mailbox.objects.filter(pk=box.pk).update(last_uid=max(uid, box.last_uid))
             mailbox.last_uid = max(uid, box.last_uid)
             return row
-    except IntegrityError:  # a concurrent run recorded this UID first
-        return None
+    except IntegrityError:
+        if _recorded(mailbox, uid_validity, uid):  # a concurrent run recorded this UID first
+            return None
+        raise
+
+
+def _recorded(mailbox: Mailbox, uid_validity: int, uid: int) -> bool:
+    return MailMessage.objects.filter(
+        mailbox=mailbox, direction="in", uid_validity=uid_validity, uid=uid
+    ).exists()
+
+
+def _ingest_or_record(mailbox: Mailbox, validity: int, uid: int, raw: bytes) -> MailMessage | None:
+    """A message that cannot be handled (a bug, a malformed part) is recorded as failed and
+    passed over, so it neither blocks the mailbox nor disappears."""
+    try:
+        return ingest(mailbox=mailbox, uid_validity=validity, uid=uid, raw=raw)
+    except Exception as exc:
+        log.exception("mailbox %s: message UID %s could not be processed", mailbox.name, uid)
+        with transaction.atomic():
+            box = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+            if _recorded(box, validity, uid):
+                return None
+            try:
+                head = mailparse.parse(raw)[0]
+                ident = {"message_id": head.message_id, "from_address": head.from_address,
+                         "subject": head.subject, "headers": head.headers}  # fmt: skip
+            except Exception:
+                ident = {}
+            row = MailMessage.objects.create(
+                client_id=box.client_id, mailbox=box, direction=MailMessage.Direction.IN,
+                uid_validity=validity, uid=uid, outcome=Out.FAILED,
+                detail=f"could not be processed: {type(exc).__name__}: {exc}"[:5000], **ident,
+            )  # fmt: skip
+            Mailbox.objects.filter(pk=box.pk).update(last_uid=max(uid, box.last_uid))
+            mailbox.last_uid = max(uid, box.last_uid)
+            return row
 
 
 # --- one message -------------------------------------------------------------------------------

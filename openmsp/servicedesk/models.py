@@ -374,6 +374,7 @@ class MailMessage(models.Model):
         AUTOMATIC = "automatic", _("Automatic reply (not answered)")
         REJECTED = "rejected", _("Rejected")
         DUPLICATE = "duplicate", _("Duplicate")
+        FAILED = "failed", _("Could not be processed")
         SENT = "sent", _("Queued for sending")
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -115,11 +115,11 @@ def test_polling_twice_or_after_a_crash_handles_each_message_once(
     def crash_on_second(**kw: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("worker killed mid-message")
+            raise Killed  # the process dies mid-message: nothing of it may stay
         return real(**kw)
 
     monkeypatch.setattr(mail_out, "queue", crash_on_second)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Killed):
         mail_in.poll(Mailbox.objects.get())
     assert list(Ticket.objects.values_list("subject", flat=True)) == ["First"]
 
@@ -127,6 +127,33 @@ def test_polling_twice_or_after_a_crash_handles_each_message_once(
     assert mail_in.poll(Mailbox.objects.get()) == 0
     assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["First", "Second"]
     assert MailMessage.objects.filter(direction="in").count() == 2
+
+
+class Killed(BaseException):
+    """Like SIGKILL for the test: not an error the job could catch and record."""
+
+
+def test_a_message_that_cannot_be_processed_is_recorded_and_the_next_one_still_handled(
+    dovecot: DovecotPeer, mailbox: Mailbox, kim: Contact, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = actions.open_ticket
+
+    def buggy(**kw: Any) -> Any:
+        if kw["subject"] == "Poison":
+            raise ValueError("a bug")
+        return real(**kw)
+
+    monkeypatch.setattr(actions, "open_ticket", buggy)
+    dovecot.append(mail("Poison"))
+    dovecot.append(mail("Fine", msgid="<m2@hanbit.example>"))
+
+    assert mail_in.poll(Mailbox.objects.get()) == 2
+
+    poison = MailMessage.objects.get(message_id="<m1@hanbit.example>")
+    assert poison.outcome == "failed"
+    assert "ValueError: a bug" in poison.detail
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["Fine"]
+    assert mail_in.poll(Mailbox.objects.get()) == 0
 
 
 def test_a_reply_with_in_reply_to_lands_on_its_ticket(

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "openmsp.alerts",
     "openmsp.interfaces",
     "openmsp.servicedesk",
+    "openmsp.knowledge",
     "openmsp.web",
 ]
 
@@ -282,3 +283,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("OPENMSP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Time entries (openmsp.servicedesk.timekeeping): the work types a technician picks from.
+SD_WORK_TYPES = env_list(
+    "OPENMSP_WORK_TYPES", ["remote", "onsite", "travel", "project", "consulting", "admin"]
+)
+# CSAT survey links (openmsp.servicedesk.csat): valid this many days after the mail is sent.
+SD_CSAT_TOKEN_DAYS = env_int("OPENMSP_CSAT_TOKEN_DAYS", 14, minimum=1)

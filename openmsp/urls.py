@@ -25,6 +25,8 @@ urlpatterns = [
     path("heartbeats/", include("openmsp.heartbeats.urls")),
     path("interfaces/", include("openmsp.interfaces.urls")),
     path("tickets/", include("openmsp.servicedesk.urls")),
+    path("kb/", include("openmsp.knowledge.urls")),
+    path("csat/", include("openmsp.servicedesk.csat_urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),

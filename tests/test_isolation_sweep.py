@@ -71,6 +71,8 @@ PARAM_KIND: dict[str, str] = {
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
     "mailbox_id": "mailbox",
+    "article_id": "kb_article",
+    "time_entry_id": "time_entry",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -295,7 +297,34 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
         client=client_a, mailbox=mailbox, direction="in", uid_validity=1, uid=1, ticket=ticket,
         message_id=f"<{MARK}@hanbit.example>", subject=f"VPN {MARK}", outcome="opened",
     )  # fmt: skip
-    return {"ticket": ticket, "ticket_attachment": attachment, "mailbox": mailbox}
+    return {
+        "ticket": ticket, "ticket_attachment": attachment, "mailbox": mailbox,
+        **_build_desk_extras(ticket),
+    }  # fmt: skip
+
+
+def _build_desk_extras(ticket: Any) -> dict[str, Any]:
+    """A's client-only KB article, a time entry and an answered-to-be survey on A's ticket."""
+    from conftest import make_user
+    from openmsp.accounts.roles import Role
+    from openmsp.knowledge import actions as kb_actions
+    from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk import csat, timekeeping
+
+    tech = make_user(f"sweep-tech-{ticket.pk}@msp.example", Role.TECHNICIAN)
+    article = kb_actions.create_article(
+        actor=Actor(user=tech), title=f"VPN howto {MARK}", body=f"Reconnect {MARK}",
+        language="en", visibility="client", client=ticket.client, status="published",
+    )  # fmt: skip
+    entry = timekeeping.log_time(
+        actor=Actor(user=tech), ticket=ticket, minutes=30, date=ticket.created_at.date(),
+        work_type="remote", note=f"fixed {MARK}",
+    )  # fmt: skip
+    csat.update_setting(
+        actor=SYSTEM, client=ticket.client, enabled=True, sample_percent=100, delay_minutes=0
+    )
+    desk_actions.change_status(actor=SYSTEM, ticket=ticket, status="resolved")
+    return {"kb_article": article, "time_entry": entry}
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -21,6 +21,13 @@ class ServicedeskConfig(AppConfig):
         )
         register(
             Periodic(
+                "servicedesk.csat_send",
+                "openmsp.servicedesk.jobs:csat_send",
+                every=dt.timedelta(seconds=30),
+            )
+        )
+        register(
+            Periodic(
                 "servicedesk.poll_mailboxes",
                 "openmsp.servicedesk.jobs:poll_mailboxes",
                 every=dt.timedelta(seconds=settings.OPENMSP_MAIL_POLL_SECONDS),

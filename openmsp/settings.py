@@ -284,6 +284,13 @@ OPENMSP_REPORT_FONT = env_str(
 OPENMSP_REPORT_CAPACITY_HORIZON_DAYS = env_int(
     "OPENMSP_REPORT_CAPACITY_HORIZON_DAYS", 90, minimum=1
 )
+# Service desk mail (openmsp.servicedesk.mail_in / mail_out, docs/servicedesk-email.md).
+OPENMSP_MAIL_POLL_SECONDS = env_int("OPENMSP_MAIL_POLL_SECONDS", 60, minimum=5)
+OPENMSP_MAIL_BATCH = env_int("OPENMSP_MAIL_BATCH", 50, minimum=1)
+OPENMSP_MAIL_IMAP_TIMEOUT = env_int("OPENMSP_MAIL_IMAP_TIMEOUT", 30, minimum=1)
+OPENMSP_MAIL_SENDER_LIMIT_PER_HOUR = env_int("OPENMSP_MAIL_SENDER_LIMIT_PER_HOUR", 30, minimum=1)
+# The domain of our outgoing Message-IDs (mail coming back with it is our own: never answered).
+OPENMSP_MAIL_DOMAIN = env_str("OPENMSP_MAIL_DOMAIN", "")
 
 LOGGING = {
     "version": 1,

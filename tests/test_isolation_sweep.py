@@ -70,6 +70,7 @@ PARAM_KIND: dict[str, str] = {
     "alertmanager_token_id": "alertmanager_token",
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
+    "mailbox_id": "mailbox",
     "article_id": "kb_article",
     "time_entry_id": "time_entry",
     "schedule_id": "oncall_schedule",
@@ -291,7 +292,22 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     desk_actions.note(actor=SYSTEM, ticket=ticket, body=f"note {MARK}")
     upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
     attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
-    return {"ticket": ticket, "ticket_attachment": attachment, **_build_desk_extras(ticket)}
+    from openmsp.servicedesk import mail_actions
+    from openmsp.servicedesk.models import MailMessage
+
+    mailbox = mail_actions.create_mailbox(
+        actor=SYSTEM, client=client_a, name=f"Support {MARK}", address="support@hanbit.example",
+        host="imap.hanbit.example", port=993, security="ssl", username=f"desk-{MARK}",
+        password=MARK,
+    )  # fmt: skip
+    MailMessage.objects.create(
+        client=client_a, mailbox=mailbox, direction="in", uid_validity=1, uid=1, ticket=ticket,
+        message_id=f"<{MARK}@hanbit.example>", subject=f"VPN {MARK}", outcome="opened",
+    )  # fmt: skip
+    return {
+        "ticket": ticket, "ticket_attachment": attachment, "mailbox": mailbox,
+        **_build_desk_extras(ticket),
+    }  # fmt: skip
 
 
 def _build_desk_extras(ticket: Any) -> dict[str, Any]:

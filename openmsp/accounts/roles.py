@@ -45,6 +45,7 @@ class Perm:
     NOTIFY_MANAGE = "notify.manage"  # notification channels, routing rules, test sends
     ALERTS_MANAGE = "alerts.manage"  # maintenance windows, dependencies, Alertmanager tokens
     ONCALL_MANAGE = "oncall.manage"  # on-call schedules, layers and overrides (MSP staff only)
+    MAIL_MANAGE = "mail.manage"  # the service desk's mailboxes and mail templates
 
 
 _ALL = frozenset(

@@ -221,6 +221,7 @@ class OutboxMessage(TenantOwned):
         ESCALATION = "escalation", _("Escalation")
         TEST = "test", _("Test")
         PAGE = "page", _("On-call page")
+        TICKET = "ticket", _("Service desk mail")
 
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL)
     kind = models.CharField(max_length=20)  # the channel kind; "email" for a route's people

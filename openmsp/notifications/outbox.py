@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from openmsp.integrations import smtp
 from openmsp.integrations.base import DeliveryFailed, Notification, Notifier
 from openmsp.integrations.registry import notifier_class
 from openmsp.notifications import content
@@ -57,6 +58,24 @@ def enqueue(
         idempotency_key=notification.idempotency_key,
         subject=notification.subject,
         payload=content.to_payload(notification),
+        next_attempt_at=timezone.now(),
+    )
+
+
+def enqueue_prepared(
+    *, client_id: int, key: str, payload: dict[str, Any], origin: str
+) -> OutboxMessage:
+    """A mail rendered by the caller (smtp.prepared_payload), sent as it is; same durability,
+    retries and delivery log as the channels' messages."""
+    return OutboxMessage.objects.create(
+        client_id=client_id,
+        channel=None,
+        kind=smtp.PREPARED_KIND,
+        recipients=list(payload["to"]),
+        origin=origin,
+        idempotency_key=key,
+        subject=payload["subject"][:500],
+        payload=payload,
         next_attempt_at=timezone.now(),
     )
 
@@ -132,8 +151,11 @@ def deliver(claimed: Claimed, *, transport_for: TransportFor | None = None) -> b
     message = claimed.message
     transport = transport_for(message.kind) if transport_for else None
     try:
-        notifier = notifier_for(message, transport)
-        result = notifier.deliver(content.from_payload(message.payload))
+        if message.kind == smtp.PREPARED_KIND:  # rendered when queued (service desk mail)
+            result = smtp.send_prepared(message.payload, transport)
+        else:
+            notifier = notifier_for(message, transport)
+            result = notifier.deliver(content.from_payload(message.payload))
     except DeliveryFailed as exc:
         _record(claimed, ok=False, detail=exc.message, retryable=exc.retryable)
         return False

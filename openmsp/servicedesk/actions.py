@@ -263,6 +263,9 @@ def reply(
         _event(t, actor, Ev.PUBLIC_REPLY_BY_STAFF, now)
         if t.status.category == Cat.NEW:
             _move(actor, t, _first_in(t.client, Cat.OPEN), now)
+        from openmsp.servicedesk import mail_out
+
+        mail_out.staff_replied(t, entry)
     t.save()
     audit.record(
         actor=actor, action="ticket.replied", obj=t, after={"entry": entry.pk, "customer": customer}
@@ -291,6 +294,16 @@ def _system_entry(t: Ticket, body: str) -> None:
     )
 
 
+def system_note(ticket: Ticket, body: str) -> TicketEntry:
+    """A system entry (mail intake's records: automatic replies, refused attachments)."""
+    return TicketEntry.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        kind=TicketEntry.Kind.SYSTEM,
+        body=body[:BODY_LIMIT],
+    )
+
+
 def check_upload(f: Upload) -> None:
     limit = settings.SD_ATTACHMENT_MAX_BYTES
     if (f.size or 0) > limit:
@@ -298,6 +311,13 @@ def check_upload(f: Upload) -> None:
     ctype = (f.content_type or "").split(";")[0].strip().lower()
     if ctype not in settings.SD_ATTACHMENT_TYPES:
         raise ValidationFailed(f"Files of type '{ctype}' cannot be attached.", field="file")
+
+
+def attach_checked(
+    actor: Actor, t: Ticket, entry: TicketEntry | None, files: Sequence[Upload]
+) -> None:
+    """Store files already passed through check_upload (mail intake records the refused ones)."""
+    _attach(actor, t, entry, files)
 
 
 def _attach(actor: Actor, t: Ticket, entry: TicketEntry | None, files: Sequence[Upload]) -> None:

@@ -8,6 +8,8 @@ class ServicedeskConfig(AppConfig):
     label = "servicedesk"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from openmsp.core.scheduler import Periodic, register
 
         register(
@@ -22,5 +24,12 @@ class ServicedeskConfig(AppConfig):
                 "servicedesk.csat_send",
                 "openmsp.servicedesk.jobs:csat_send",
                 every=dt.timedelta(seconds=30),
+            )
+        )
+        register(
+            Periodic(
+                "servicedesk.poll_mailboxes",
+                "openmsp.servicedesk.jobs:poll_mailboxes",
+                every=dt.timedelta(seconds=settings.OPENMSP_MAIL_POLL_SECONDS),
             )
         )

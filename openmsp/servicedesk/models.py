@@ -309,6 +309,139 @@ class SavedView(models.Model):
         return self.name
 
 
+# --- email ---------------------------------------------------------------------------------------
+class Mailbox(models.Model):
+    """An IMAP mailbox the desk reads. With a client it serves that client; without one it is
+    the MSP's shared mailbox, routing each sender to a client by address or domain."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS (IMAPS)")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (loopback or trusted network only)")
+
+    class UnknownSender(models.TextChoices):
+        CONTACT = "contact", _("Open a ticket and add the sender as a contact")
+        REJECT = "reject", _("Record the message, open no ticket")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    address = models.EmailField(_("address"), help_text=_("Replies are sent from this address."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    host = models.CharField(_("IMAP host"), max_length=200)
+    port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    security = models.CharField(
+        _("security"), max_length=10, choices=Security.choices, default=Security.SSL
+    )
+    username = models.CharField(_("user name"), max_length=200)
+    # Fernet-encrypted under SECRET_KEY (openmsp.agent_api.crypto); never shown or audited.
+    password_encrypted = models.TextField(blank=True)
+    folder = models.CharField(_("folder"), max_length=200, default="INBOX")
+    unknown_sender = models.CharField(
+        _("unknown senders"),
+        max_length=10,
+        choices=UnknownSender.choices,
+        default=UnknownSender.CONTACT,
+    )
+    # Shared mailbox: {"hanbit.example": client_id, ...}; a known contact or user wins.
+    domain_routes = models.JSONField(_("sender domains"), default=dict, blank=True)
+    uid_validity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MailMessage(models.Model):
+    """Every message in or out of a ticket's thread: the threading index (Message-ID) and the
+    record of what became of each inbound message (never silently dropped)."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Received")
+        OUT = "out", _("Sent")
+
+    class Outcome(models.TextChoices):
+        OPENED = "opened", _("Opened a ticket")
+        THREADED = "threaded", _("Added to a ticket")
+        AUTOMATIC = "automatic", _("Automatic reply (not answered)")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate")
+        FAILED = "failed", _("Could not be processed")
+        SENT = "sent", _("Queued for sending")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.CASCADE)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    uid_validity = models.BigIntegerField(null=True, blank=True)
+    uid = models.BigIntegerField(null=True, blank=True)
+    message_id = models.CharField(max_length=500, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    from_address = models.CharField(max_length=320, blank=True, db_index=True)
+    to_addresses = models.TextField(blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="mail"
+    )
+    entry = models.ForeignKey(
+        TicketEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="mail"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    detail = models.TextField(blank=True)  # why: the auto-reply signal, rejected attachments …
+    headers = models.TextField(blank=True)  # the received header block, for the ticket page
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "uid_validity", "uid"],
+                condition=Q(direction="in"),
+                name="mailmessage_uid_once",
+            )
+        ]
+        indexes = [models.Index(fields=["from_address", "created_at"], name="mailmessage_sender")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_id}"
+
+
+class MailTemplate(models.Model):
+    """The text of the desk's outgoing mail, per kind and language, editable by MSP admins.
+    Django template syntax; see docs/servicedesk-email.md for the variables."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "ack", _("New ticket acknowledgement")
+        REPLY = "reply", _("Staff reply")
+
+    updated_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    language = models.CharField(
+        _("language"), max_length=8, choices=[("ko", "한국어"), ("en", "English")]
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        ordering = ["kind", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "language"], name="mailtemplate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.language}"
+
+
 # --- Time entries (staff-only; openmsp.servicedesk.timekeeping) ---------------------------------
 class TimeEntry(TenantOwned):
     """Work a technician did on a ticket. Never shown to client users (UI or API)."""

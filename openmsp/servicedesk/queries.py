@@ -17,6 +17,8 @@ from openmsp.core.errors import NotFound
 from openmsp.servicedesk.models import (
     Attachment,
     Category,
+    Mailbox,
+    MailMessage,
     SavedView,
     Team,
     Ticket,
@@ -167,3 +169,32 @@ def get_saved_view(actor: Actor, view_id: int | str) -> SavedView:
         return saved_views_of(actor).get(pk=view_id)
     except (SavedView.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such saved view.") from None
+
+
+# --- mail set-up (MSP admins) ------------------------------------------------------------------
+def mailboxes_visible_to(actor: Actor) -> QuerySet[Mailbox]:
+    """The MSP's mailboxes: the shared ones and those of clients the actor sees; refused (403)
+    for roles without Perm.MAIL_MANAGE whatever the mailbox, so an id tells an outsider nothing."""
+    from django.db.models import Q
+
+    from openmsp.accounts.roles import Perm
+    from openmsp.core.errors import PermissionDenied
+    from openmsp.tenants.queries import clients_visible_to
+
+    user = actor.user
+    if user is not None and (not user.is_msp_staff or not user.has_perm_to(Perm.MAIL_MANAGE)):
+        raise PermissionDenied("Your role does not allow this.")
+    qs = Mailbox.objects.select_related("client")
+    return qs.filter(Q(client__isnull=True) | Q(client__in=clients_visible_to(actor)))
+
+
+def get_mailbox(actor: Actor, mailbox_id: int | str) -> Mailbox:
+    try:
+        return mailboxes_visible_to(actor).get(pk=mailbox_id)
+    except (Mailbox.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such mailbox.") from None
+
+
+def mail_of(actor: Actor, ticket: Ticket) -> QuerySet[MailMessage]:
+    """The mail of a ticket the actor may see (the email source on the ticket page; staff)."""
+    return MailMessage.objects.filter(ticket=ticket).select_related("mailbox").order_by("pk")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openmsp.servicedesk import csat_views, time_views, views
+from openmsp.servicedesk import csat_views, mail_views, time_views, views
 
 urlpatterns = [
     path("", views.ticket_list, name="ticket_list"),
@@ -18,5 +18,12 @@ urlpatterns = [
     path("<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
     path("<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("<int:ticket_id>/update/", views.ticket_update, name="ticket_update"),
+    path("mail/mailboxes/", mail_views.mailbox_list, name="mailbox_list"),
+    path("mail/mailboxes/new/", mail_views.mailbox_create, name="mailbox_create"),
+    path("mail/mailboxes/<int:mailbox_id>/", mail_views.mailbox_edit, name="mailbox_edit"),
+    path(
+        "mail/mailboxes/<int:mailbox_id>/delete/", mail_views.mailbox_delete, name="mailbox_delete"
+    ),
+    path("mail/templates/", mail_views.mail_templates, name="mail_templates"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="ticket_attachment"),
 ]

@@ -199,6 +199,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             priorities=Ticket.Priority.choices,
             technicians=_technicians(request),
             events=queries.events_of(t),
+            mail=queries.mail_of(actor, t),
+            can_manage_mail=request.user.has_perm_to(Perm.MAIL_MANAGE),  # type: ignore[union-attr]
             surveys=CsatSurvey.objects.filter(ticket=t)[:10],
             **time_views.panel_context(request, t),
         )

@@ -156,27 +156,68 @@ class SmtpNotifier(Notifier):
     def _transport(self) -> MailTransport:
         if self.transport is not None:
             return self.transport  # type: ignore[no-any-return]
-        server = SmtpServer.from_settings()
-        return SmtpTransport(server) if server.host else FileTransport(server.file_dir)
+        return default_transport()
 
     def deliver(self, notification: Notification) -> DeliveryResult:
         message = self.render(notification)
         if not message["To"]:
             raise DeliveryFailed("The message has no recipients.", retryable=False)
-        try:
-            return DeliveryResult(self._transport().send(message))
-        except smtplib.SMTPAuthenticationError as exc:
-            # The relay's credentials are wrong or expired: an operator fixes the setting and the
-            # message must still go, so it stays for the next attempt instead of failing for good.
-            raise DeliveryFailed(
-                f"SMTP {exc.smtp_code}: authentication refused: {exc.smtp_error!r}", retryable=True
-            ) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryFailed(f"every recipient refused: {exc}", retryable=False) from None
-        except smtplib.SMTPResponseException as exc:
-            retry = exc.smtp_code >= 400 and exc.smtp_code < 500
-            raise DeliveryFailed(
-                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=retry
-            ) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        return send_with(self._transport(), message)
+
+
+def default_transport() -> MailTransport:
+    server = SmtpServer.from_settings()
+    return SmtpTransport(server) if server.host else FileTransport(server.file_dir)
+
+
+def send_with(transport: MailTransport, message: EmailMessage) -> DeliveryResult:
+    """Hand one message to the transport; the server's refusals as DeliveryFailed."""
+    try:
+        return DeliveryResult(transport.send(message))
+    except smtplib.SMTPAuthenticationError as exc:
+        # The relay's credentials are wrong or expired: an operator fixes the setting and the
+        # message must still go, so it stays for the next attempt instead of failing for good.
+        raise DeliveryFailed(
+            f"SMTP {exc.smtp_code}: authentication refused: {exc.smtp_error!r}", retryable=True
+        ) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryFailed(f"every recipient refused: {exc}", retryable=False) from None
+    except smtplib.SMTPResponseException as exc:
+        retry = exc.smtp_code >= 400 and exc.smtp_code < 500
+        raise DeliveryFailed(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=retry) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+# --- prepared mail (the service desk's replies): rendered when queued, sent as is -------------
+PREPARED_KIND = "mail"
+
+
+def prepared_payload(
+    *, sender: str, to: Sequence[str], subject: str, body: str, headers: Mapping[str, str]
+) -> dict[str, Any]:
+    return {
+        "from": sender,
+        "to": list(to),
+        "subject": subject,
+        "body": body,
+        "headers": dict(headers),
+    }
+
+
+def build_prepared(payload: Mapping[str, Any]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = payload["subject"]
+    message["From"] = payload["from"]
+    message["To"] = ", ".join(payload["to"])
+    message["Date"] = formatdate(localtime=False)
+    for name, value in payload.get("headers", {}).items():
+        message[name] = value
+    message.set_content(payload["body"])
+    return message
+
+
+def send_prepared(payload: Mapping[str, Any], transport: MailTransport | None) -> DeliveryResult:
+    if not payload.get("to"):
+        raise DeliveryFailed("The message has no recipients.", retryable=False)
+    return send_with(transport or default_transport(), build_prepared(payload))

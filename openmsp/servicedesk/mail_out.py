@@ -1,0 +1,213 @@
+"""The desk's outgoing mail: the acknowledgement of a ticket opened by mail and every staff
+public reply, to the requester, in their language, from the editable templates, threaded.
+
+Mail is rendered when it is queued (inside the action's transaction) and written to the
+notifications outbox (openmsp.notifications.outbox.enqueue_prepared): when the SMTP server is
+down the message waits there and is retried; nothing is lost with a failed request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import engines
+from django.template.exceptions import TemplateSyntaxError
+from django.utils import translation
+
+from openmsp.core.errors import ValidationFailed
+from openmsp.integrations import smtp
+from openmsp.servicedesk.models import Mailbox, MailMessage, MailTemplate, Ticket, TicketEntry
+
+Kind = MailTemplate.Kind
+
+# Seeded when a kind/language has no row (the editor then shows and changes these).
+DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
+    (Kind.ACKNOWLEDGEMENT, "en"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "Hello {{ requester }},\n\nWe have received your request and opened ticket "
+        "{{ ticket.number }}: {{ ticket.subject }}.\nReply to this email to add to it; "
+        "keep {{ tag }} in the subject.\n\n{{ url }}\n\n{{ desk }}\n",
+    ),
+    (Kind.ACKNOWLEDGEMENT, "ko"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "{{ requester }}님, 안녕하세요.\n\n요청을 접수하여 티켓 {{ ticket.number }}"
+        "({{ ticket.subject }})을(를) 열었습니다.\n이 메일에 회신하시면 티켓에 추가됩니다. "
+        "제목의 {{ tag }}는 지워 주시지 마세요.\n\n{{ url }}\n\n{{ desk }}\n",
+    ),
+    (Kind.REPLY, "en"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "Hello {{ requester }},\n\n{{ message }}\n\n{{ author }}\n{{ desk }}\n\n"
+        "Ticket {{ ticket.number }}: {{ url }}\n",
+    ),
+    (Kind.REPLY, "ko"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "{{ requester }}님, 안녕하세요.\n\n{{ message }}\n\n{{ author }}\n{{ desk }}\n\n"
+        "티켓 {{ ticket.number }}: {{ url }}\n",
+    ),
+}
+LANGUAGES = ("ko", "en")
+
+
+def ensure_default_templates() -> None:
+    for (kind, language), (subject, body) in DEFAULTS.items():
+        MailTemplate.objects.get_or_create(
+            kind=kind, language=language, defaults={"subject": subject, "body": body}
+        )
+
+
+def template_for(kind: str, language: str) -> MailTemplate:
+    ensure_default_templates()
+    lang = language if language in LANGUAGES else "ko"
+    row: MailTemplate = MailTemplate.objects.get(kind=kind, language=lang)
+    return row
+
+
+def check_template(text: str, *, field: str) -> str:
+    try:
+        engines["django"].from_string(text)
+    except TemplateSyntaxError as exc:
+        raise ValidationFailed(f"The template does not compile: {exc}", field=field) from None
+    return text
+
+
+def render(text: str, context: dict[str, Any]) -> str:
+    source = "{% autoescape off %}" + text + "{% endautoescape %}"
+    return str(engines["django"].from_string(source).render(context))
+
+
+def tag_of(ticket: Ticket) -> str:
+    return f"[#{ticket.number}]"
+
+
+def own_domain() -> str:
+    configured: str = getattr(settings, "OPENMSP_MAIL_DOMAIN", "")
+    return configured or urlsplit(settings.SITE_URL).hostname or "openmsp.invalid"
+
+
+# --- who, from where, in what language ---------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str
+    language: str
+
+
+def recipient_of(ticket: Ticket) -> Recipient | None:
+    user: Any = ticket.requester_user
+    if user is not None and user.email:
+        return Recipient(user.email, user.full_name or user.email, user.language)
+    contact = ticket.requester_contact
+    if contact is not None and contact.email:
+        return Recipient(contact.email, contact.name, contact.language)
+    return None
+
+
+def mailbox_for(ticket: Ticket) -> Mailbox | None:
+    """The mailbox the ticket came in through, else the client's, else the shared one: its
+    address is where the requester's replies must go back to."""
+    came = (
+        MailMessage.objects.filter(ticket=ticket, direction="in", mailbox__enabled=True)
+        .select_related("mailbox")
+        .order_by("pk")
+        .first()
+    )
+    if came is not None and came.mailbox is not None:
+        return came.mailbox
+    own: Mailbox | None = (
+        Mailbox.objects.filter(enabled=True)
+        .filter(Q(client_id=ticket.client_id) | Q(client__isnull=True))
+        .order_by(F("client_id").asc(nulls_last=True), "pk")  # the client's own first
+        .first()
+    )
+    if own is not None and own.client_id not in (None, ticket.client_id):
+        return None
+    return own
+
+
+def _thread(ticket: Ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) continuing the ticket's thread."""
+    ids = list(
+        MailMessage.objects.filter(ticket=ticket)
+        .exclude(message_id="")
+        .order_by("pk")
+        .values_list("message_id", flat=True)
+    )
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return "", []
+    return ids[-1], (ids[:1] + ids[1:][-19:]) if len(ids) > 20 else ids
+
+
+# --- queueing ----------------------------------------------------------------------------------
+def queue(*, ticket: Ticket, kind: str, entry: TicketEntry | None = None) -> MailMessage | None:
+    """Render and queue one mail to the requester; None when there is no one to write to or no
+    mailbox their answer could come back to. Call inside the action's transaction."""
+    to = recipient_of(ticket)
+    mailbox = mailbox_for(ticket)
+    if to is None or mailbox is None:
+        return None
+    tpl = template_for(kind, to.language)
+    author: Any = entry.author if entry is not None else None
+    context = {
+        "ticket": ticket,
+        "tag": tag_of(ticket),
+        "requester": to.name,
+        "message": entry.body if entry is not None else "",
+        "author": (author.full_name or author.email) if author is not None else "",
+        "desk": mailbox.name,
+        "url": f"{settings.SITE_URL}/tickets/{ticket.pk}/",
+        "client": ticket.client.name,
+    }
+    with translation.override(to.language):
+        subject = " ".join(render(tpl.subject, context).split())[:300]
+        body = render(tpl.body, context)
+    if tag_of(ticket) not in subject:  # the tag threads the answer; an edited template keeps it
+        subject = f"{tag_of(ticket)} {subject}"
+    key = f"{ticket.number}.{entry.pk if entry is not None else kind}.{secrets.token_hex(6)}"
+    msgid = f"<{key}@{own_domain()}>"
+    in_reply_to, references = _thread(ticket)
+    headers = {
+        "Message-ID": msgid,
+        "Reply-To": mailbox.address,
+        "X-OpenMSP-Ticket": ticket.number,
+        "X-Auto-Response-Suppress": "OOF, AutoReply",
+        "Content-Language": to.language,
+    }
+    if kind == Kind.ACKNOWLEDGEMENT:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: never answer this one
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = " ".join(references)
+    payload = smtp.prepared_payload(
+        sender=mailbox.address, to=[to.address], subject=subject, body=body, headers=headers
+    )
+    from openmsp.notifications import outbox
+    from openmsp.notifications.models import OutboxMessage
+
+    outbox.enqueue_prepared(
+        client_id=ticket.client_id, key=key, payload=payload, origin=OutboxMessage.Origin.TICKET
+    )
+    transaction.on_commit(_wake_worker)
+    return MailMessage.objects.create(
+        client_id=ticket.client_id, mailbox=mailbox, direction=MailMessage.Direction.OUT,
+        message_id=msgid, in_reply_to=in_reply_to, references=" ".join(references),
+        from_address=mailbox.address, to_addresses=to.address, subject=subject, ticket=ticket,
+        entry=entry, outcome=MailMessage.Outcome.SENT, detail=f"{kind}/{to.language}",
+    )  # fmt: skip
+
+
+def _wake_worker() -> None:
+    from openmsp.notifications import jobs
+
+    jobs.deliver.enqueue()  # deliver now; the scheduler's periodic deliver would anyway
+
+
+def staff_replied(ticket: Ticket, entry: TicketEntry) -> None:
+    """Hook of actions.reply: a staff public reply goes to the requester by mail."""
+    queue(ticket=ticket, kind=Kind.REPLY, entry=entry)

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_oncall_targets'),
+        ("notifications", "0003_oncall_targets"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='origin',
-            field=models.CharField(choices=[('group', 'Grouped notification'), ('escalation', 'Escalation'), ('test', 'Test'), ('page', 'On-call page'), ('ticket', 'Service desk mail')], max_length=20),
+            model_name="outboxmessage",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("group", "Grouped notification"),
+                    ("escalation", "Escalation"),
+                    ("test", "Test"),
+                    ("page", "On-call page"),
+                    ("ticket", "Service desk mail"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -291,7 +291,21 @@ CASES: list[tuple[str, str, Any, int, str]] = [
         "entry_ids",
     ),
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
-]
+    ("GET", "/api/v1/tickets?ordering=next_soon", None, 422, "ordering"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {}}, 422, "clocks"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"lunch": {"target_minutes": 5}}}, 422, "clocks"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 0}}}, 422, "target_minutes"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 5, "calendar": "calendar"}}}, 422, "clocks.resolution.calendar_id"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 5, "calendar_id": 999_999, "calendar": "calendar"}}}, 422, "clocks.resolution.calendar_id"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 5, "warn_percent": 150}}}, 422, "warn_percent"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "priorities": ["P9"], "clocks": {"resolution": {"target_minutes": 5}}}, 422, "priorities"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "client_id": 999_999, "clocks": {"resolution": {"target_minutes": 5}}}, 422, "client_id"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 5, "steps": [{"offset_minutes": 0, "action": "reassign"}]}}}, 422, "clocks.resolution.steps.0.user_id"),
+    ("POST", "/api/v1/sla-policies", {"name": "x", "clocks": {"resolution": {"target_minutes": 5, "steps": [{"offset_minutes": 0, "action": "explode"}]}}}, 422, "action"),
+    ("GET", f"/api/v1/sla-policies/{HUGE}", None, 404, "No such SLA policy"),
+    ("GET", "/api/v1/sla-policies/abc", None, 422, "sla_policy_id"),
+    ("POST", "/api/v1/sla-policies/999999/move", {"direction": "up"}, 404, "No such SLA policy"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

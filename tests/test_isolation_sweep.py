@@ -70,6 +70,7 @@ PARAM_KIND: dict[str, str] = {
     "alertmanager_token_id": "alertmanager_token",
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
+    "sla_policy_id": "sla_policy",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -275,6 +276,7 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk import policy_actions
 
     ticket = desk_actions.open_ticket(
         actor=Actor(user=bob), client=client_a, subject=f"VPN {MARK}", body=f"Down {MARK}"
@@ -282,7 +284,11 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     desk_actions.note(actor=SYSTEM, ticket=ticket, body=f"note {MARK}")
     upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
     attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
-    return {"ticket": ticket, "ticket_attachment": attachment}
+    policy = policy_actions.save_policy(
+        actor=SYSTEM, name=f"Policy {MARK}", client=client_a,
+        clocks_spec={"resolution": {"target_minutes": 60, "calendar": "24x7"}},
+    )  # fmt: skip
+    return {"ticket": ticket, "ticket_attachment": attachment, "sla_policy": policy}
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

@@ -17,3 +17,10 @@ class ServicedeskConfig(AppConfig):
                 every=dt.timedelta(seconds=30),
             )
         )
+        register(
+            Periodic(
+                "servicedesk.sla_escalations",
+                "openmsp.servicedesk.jobs:sla_escalations",
+                every=dt.timedelta(seconds=30),
+            )
+        )

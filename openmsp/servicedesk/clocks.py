@@ -13,13 +13,21 @@ deadline job finds the tickets whose clock is about to run out without scanning 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from openmsp.servicedesk import actions, sla
-from openmsp.servicedesk.models import Ticket, TicketEvent
+from openmsp.servicedesk import actions, sla, slapolicy
+from openmsp.servicedesk.models import (
+    SlaFiring,
+    SlaPolicy,
+    SlaPolicyClock,
+    SlaStep,
+    Ticket,
+    TicketEvent,
+)
 from openmsp.tenants import calendar as workcal
 from openmsp.tenants.models import Contract, SlaTarget
 
@@ -39,8 +47,17 @@ def active_contract(client_id: int, on: dt.date) -> Contract | None:
     return rows.select_related("calendar").order_by("-start_date", "-pk").first()
 
 
+def _contract_calendar(contract: Contract, always_open: bool) -> tuple[workcal.CalendarSpec, str]:
+    if always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
+        return AROUND_THE_CLOCK, "24x7"
+    if contract.calendar is not None:
+        return contract.calendar.to_spec(), contract.calendar.name
+    # Business hours without a calendar: nothing says when the desk is closed.
+    return AROUND_THE_CLOCK, "24x7"
+
+
 def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
-    """The clocks' targets for this priority under this contract, and why (shown on the ticket)."""
+    """The contract's targets for this priority (the fallback when no SLA policy matches)."""
     if contract is None:
         return {}, {"reason": "no_contract"}
     target = SlaTarget.objects.filter(contract=contract, priority=priority).first()
@@ -51,12 +68,7 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     }
     if target is None:
         return {}, {**why, "reason": "no_target"}
-    if target.always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
-        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
-    elif contract.calendar is not None:
-        spec, why["calendar"] = contract.calendar.to_spec(), contract.calendar.name
-    else:  # business hours without a calendar: nothing says when the desk is closed
-        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
+    spec, why["calendar"] = _contract_calendar(contract, target.always_open)
     policy = {
         sla.FIRST_RESPONSE: sla.ClockPolicy(target.first_response_minutes * 60, spec),
         sla.RESOLUTION: sla.ClockPolicy(target.resolution_minutes * 60, spec),
@@ -67,21 +79,101 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     return policy, {**why, "reason": "contract_target"}
 
 
+def policies() -> list[SlaPolicy]:
+    """Every SLA policy in match order, with its clocks and ladder."""
+    return list(
+        SlaPolicy.objects.order_by("position", "pk").prefetch_related(
+            "clocks__calendar__intervals", "clocks__calendar__special_days", "steps"
+        )
+    )
+
+
+def _conditions(p: SlaPolicy) -> slapolicy.Conditions:
+    return slapolicy.Conditions(
+        client_id=p.client_id,
+        contract_id=p.contract_id,
+        priorities=frozenset(p.priorities or []),
+        category_id=p.category_id,
+        ticket_types=frozenset(p.ticket_types or []),
+        criticalities=frozenset(p.asset_criticalities or []),
+    )
+
+
+def facts_of(ticket: Ticket, contract: Contract | None, priority: str) -> slapolicy.Facts:
+    category = ticket.category if ticket.category_id else None
+    return slapolicy.Facts(
+        client_id=ticket.client_id,
+        contract_id=contract.pk if contract else None,
+        priority=priority,
+        category_id=ticket.category_id,
+        ticket_type=ticket.type,
+        criticalities=frozenset(ticket.assets.values_list("criticality", flat=True)),
+        client_label=ticket.client.name,
+        contract_label=contract.name if contract else "",
+        category_label=category.name if category else "",
+    )
+
+
+def _policy_clocks(row: SlaPolicy, contract: Contract | None) -> tuple[sla.Policy, dict[str, str]]:
+    policy: dict[str, sla.ClockPolicy] = {}
+    calendars: dict[str, str] = {}
+    for c in row.clocks.all():
+        Mode = SlaPolicyClock.CalendarMode
+        if c.calendar_mode == Mode.CALENDAR and c.calendar is not None:
+            spec, label = c.calendar.to_spec(), c.calendar.name
+        elif c.calendar_mode == Mode.CONTRACT and contract is not None:
+            spec, label = _contract_calendar(contract, False)
+        else:  # 24x7, or "the contract's calendar" with no contract to take it from
+            spec, label = AROUND_THE_CLOCK, "24x7"
+        policy[c.clock] = sla.ClockPolicy(c.target_minutes * 60, spec)
+        calendars[c.clock] = label
+    return policy, calendars
+
+
+def select_policy(
+    ticket: Ticket, contract: Contract | None, priority: str, rows: list[SlaPolicy]
+) -> tuple[sla.Policy, dict[str, Any], SlaPolicy | None]:
+    """The first matching SLA policy's clocks and why; else the contract target's."""
+    chosen = slapolicy.select(
+        [slapolicy.Candidate(r, _conditions(r)) for r in rows],
+        facts_of(ticket, contract, priority),
+    )
+    if chosen is None:
+        policy, why = policy_for(contract, priority)
+        return policy, why, None
+    row, matched = chosen
+    policy, calendars = _policy_clocks(row, contract)
+    why = {
+        "reason": "sla_policy",
+        "policy_id": row.pk,
+        "policy": row.name,
+        "matched": matched,
+        "priority": priority,
+        "calendars": calendars,
+        "targets_minutes": {k: v.target_seconds // 60 for k, v in policy.items()},
+    }
+    if contract is not None:
+        why.update(contract_id=contract.pk, contract=contract.name)
+    return policy, why, row
+
+
 def engine_events(
-    ticket: Ticket, contract: Contract | None
-) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
-    """The ticket's history as the engine's events, the starting policy, and why it applies."""
-    rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
+    ticket: Ticket, contract: Contract | None, rows: list[SlaPolicy] | None = None
+) -> tuple[list[sla.Event], sla.Policy, dict[str, Any], SlaPolicy | None]:
+    """The ticket's history as the engine's events, the starting policy, and the policy in
+    force now (row and why). A priority change re-selects the policy at its instant."""
+    rows = policies() if rows is None else rows
+    events_rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
     first_priority = next(
-        (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
+        (r.data.get("from") for r in events_rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
         ticket.priority,
     )
-    policy, why = policy_for(contract, str(first_priority))
+    policy, why, row = select_policy(ticket, contract, str(first_priority), rows)
     # The client's own statuses over the MSP-wide ones, by the rule the actions use.
     pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(ticket.client_id)}
     events: list[sla.Event] = []
     K = TicketEvent.Kind
-    for r in rows:
+    for r in events_rows:
         if r.kind == K.CREATED:
             events.append(sla.Created(r.at))
         elif r.kind == K.STATUS_CHANGED:
@@ -96,25 +188,75 @@ def engine_events(
         elif r.kind == K.REOPENED:
             events.append(sla.Reopened(r.at))
         elif r.kind == K.PRIORITY_CHANGED:
-            changed, why = policy_for(contract, str(r.data.get("to", ticket.priority)))
+            to = str(r.data.get("to", ticket.priority))
+            changed, why, row = select_policy(ticket, contract, to, rows)
             events.append(sla.PolicyChanged(r.at, changed))
     if not any(isinstance(e, sla.Created) for e in events):
         events.insert(0, sla.Created(ticket.created_at))
-    return events, policy, why
+    return events, policy, why, row
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Derive the clocks from the history and store them; returns the stored `sla_state`."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class Pending:
+    """A warning (`step` None) or ladder step of a running clock, due at `at`."""
+
+    clock: str
+    cycle: int
+    key: str
+    at: dt.datetime
+    step: SlaStep | None = None
+
+
+def pending_actions(
+    ticket_id: int, results: dict[str, sla.ClockResult], row: SlaPolicy | None
+) -> list[Pending]:
+    """The warnings and steps of the policy in force that have not fired for the clock's
+    current run, in due order. Paused or stopped clocks have none."""
+    if row is None:
+        return []
+    fired = set(SlaFiring.objects.filter(ticket_id=ticket_id).values_list("clock", "cycle", "key"))
+    out: list[Pending] = []
+    warn = {c.clock: c.warn_percent for c in row.clocks.all()}
+    steps: dict[str, list[SlaStep]] = {}
+    for step in row.steps.all():
+        steps.setdefault(step.clock, []).append(step)
+    for name, result in results.items():
+        if result.state not in ("running", "breached") or result.due is None:
+            continue
+        cycle = result.cycles
+        if warn.get(name) and result.state == "running":
+            at = sla.warnings_due({name: result}, warn[name] / 100)[name]
+            if at is not None and (name, cycle, "warning") not in fired:
+                out.append(Pending(name, cycle, "warning", at))
+        ladder = steps.get(name, [])
+        offsets = [dt.timedelta(minutes=s.offset_minutes) for s in ladder]
+        for step, at in zip(ladder, sla.escalation_instants(result, offsets), strict=True):
+            key = f"step:{step.pk}"
+            if at is not None and (name, cycle, key) not in fired:
+                out.append(Pending(name, cycle, key, at, step))
+    return sorted(out, key=lambda p: (p.at, p.key))
+
+
+def evaluate(
+    ticket: Ticket, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, sla.ClockResult], SlaPolicy | None]:
     contract = active_contract(ticket.client_id, timezone.localdate(ticket.created_at))
-    events, policy, why = engine_events(ticket, contract)
+    events, policy, why, row = engine_events(ticket, contract)
     results = sla.compute(events, policy, now) if policy else {}
+    return why, results, row
+
+
+def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Derive the clocks from the history and store them, with the policy that applied and the
+    next warning/step instant; returns the stored `sla_state`."""
+    now = now or timezone.now()
+    why, results, row = evaluate(ticket, now)
     state: dict[str, Any] = {"policy": why, "computed_at": now.isoformat()}
-    columns: dict[str, dt.datetime | None] = dict.fromkeys(DUE_COLUMN.values())
+    columns: dict[str, Any] = dict.fromkeys(DUE_COLUMN.values())
     for name, result in results.items():
         state[name] = {
             "state": result.state,
@@ -125,14 +267,32 @@ def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
             "breached_at": _iso(result.breached_at),
             "stopped_at": _iso(result.stopped_at),
             "met": result.met,
+            "cycle": result.cycles,
         }
         if result.state == "running" and result.due is not None:
             columns[DUE_COLUMN[name]] = result.due
+    running = [v for v in columns.values() if v is not None]
+    columns["next_due"] = min(running) if running else None
+    pending = pending_actions(ticket.pk, results, row)
+    columns["sla_action_due"] = pending[0].at if pending else None
+    columns["sla_policy"] = row
     Ticket.objects.filter(pk=ticket.pk).update(sla_state=state, **columns)
     ticket.sla_state = state
     for column, value in columns.items():
         setattr(ticket, column, value)
     return state
+
+
+def recompute_open(client_id: int | None = None) -> int:
+    """After a policy change: every open ticket (of one client, or all) is recomputed."""
+    qs = Ticket.objects.exclude(status__category__in=["resolved", "closed"])
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    done = 0
+    for ticket in qs.select_related("client", "category").iterator(chunk_size=500):
+        recompute(ticket)
+        done += 1
+    return done
 
 
 def due_tickets(now: dt.datetime) -> list[int]:

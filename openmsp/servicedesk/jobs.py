@@ -1,11 +1,17 @@
-"""Periodic service-desk work: the SLA deadline job (every 30 s, see apps.py)."""
+"""Periodic service-desk work (every 30 s, see apps.py): the SLA deadline job, and the SLA
+escalation job that fires due warnings and ladder steps."""
 
 from __future__ import annotations
 
 from openmsp.core.jobs import periodic_task
-from openmsp.servicedesk import clocks
+from openmsp.servicedesk import clocks, escalation
 
 
 @periodic_task
 def sla_deadlines() -> int:
     return clocks.run_deadlines()
+
+
+@periodic_task
+def sla_escalations() -> int:
+    return escalation.run()

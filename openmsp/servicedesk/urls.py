@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openmsp.servicedesk import views
+from openmsp.servicedesk import policy_views, views
 
 urlpatterns = [
     path("", views.ticket_list, name="ticket_list"),
@@ -13,5 +13,16 @@ urlpatterns = [
     path("<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
     path("<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("<int:ticket_id>/update/", views.ticket_update, name="ticket_update"),
+    path("sla-policies/", policy_views.policy_list, name="sla_policy_list"),
+    path("sla-policies/new/", policy_views.policy_create, name="sla_policy_create"),
+    path("sla-policies/<int:sla_policy_id>/", policy_views.policy_edit, name="sla_policy_edit"),
+    path(
+        "sla-policies/<int:sla_policy_id>/move/", policy_views.policy_move, name="sla_policy_move"
+    ),
+    path(
+        "sla-policies/<int:sla_policy_id>/delete/",
+        policy_views.policy_delete,
+        name="sla_policy_delete",
+    ),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="ticket_attachment"),
 ]

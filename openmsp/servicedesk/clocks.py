@@ -47,13 +47,16 @@ def active_contract(client_id: int, on: dt.date) -> Contract | None:
     return rows.select_related("calendar").order_by("-start_date", "-pk").first()
 
 
-def _contract_calendar(contract: Contract, always_open: bool) -> tuple[workcal.CalendarSpec, str]:
+def _contract_calendar(
+    contract: Contract, always_open: bool
+) -> tuple[workcal.CalendarSpec, str, int | None]:
+    """The spec, its label and the calendar's id (None: around the clock)."""
     if always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
-        return AROUND_THE_CLOCK, "24x7"
+        return AROUND_THE_CLOCK, "24x7", None
     if contract.calendar is not None:
-        return contract.calendar.to_spec(), contract.calendar.name
+        return contract.calendar.to_spec(), contract.calendar.name, contract.calendar.pk
     # Business hours without a calendar: nothing says when the desk is closed.
-    return AROUND_THE_CLOCK, "24x7"
+    return AROUND_THE_CLOCK, "24x7", None
 
 
 def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
@@ -68,7 +71,7 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     }
     if target is None:
         return {}, {**why, "reason": "no_target"}
-    spec, why["calendar"] = _contract_calendar(contract, target.always_open)
+    spec, why["calendar"], calendar_id = _contract_calendar(contract, target.always_open)
     policy = {
         sla.FIRST_RESPONSE: sla.ClockPolicy(target.first_response_minutes * 60, spec),
         sla.RESOLUTION: sla.ClockPolicy(target.resolution_minutes * 60, spec),
@@ -76,6 +79,7 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     if target.next_response_minutes:
         policy[sla.NEXT_RESPONSE] = sla.ClockPolicy(target.next_response_minutes * 60, spec)
     why["targets_minutes"] = {k: v.target_seconds // 60 for k, v in policy.items()}
+    why["calendar_ids"] = dict.fromkeys(policy, calendar_id)
     return policy, {**why, "reason": "contract_target"}
 
 
@@ -114,20 +118,25 @@ def facts_of(ticket: Ticket, contract: Contract | None, priority: str) -> slapol
     )
 
 
-def _policy_clocks(row: SlaPolicy, contract: Contract | None) -> tuple[sla.Policy, dict[str, str]]:
+def _policy_clocks(
+    row: SlaPolicy, contract: Contract | None
+) -> tuple[sla.Policy, dict[str, str], dict[str, int | None]]:
     policy: dict[str, sla.ClockPolicy] = {}
     calendars: dict[str, str] = {}
+    ids: dict[str, int | None] = {}
     for c in row.clocks.all():
         Mode = SlaPolicyClock.CalendarMode
+        spec: workcal.CalendarSpec
+        pk: int | None
         if c.calendar_mode == Mode.CALENDAR and c.calendar is not None:
-            spec, label = c.calendar.to_spec(), c.calendar.name
+            spec, label, pk = c.calendar.to_spec(), c.calendar.name, c.calendar.pk
         elif c.calendar_mode == Mode.CONTRACT and contract is not None:
-            spec, label = _contract_calendar(contract, False)
+            spec, label, pk = _contract_calendar(contract, False)
         else:  # 24x7, or "the contract's calendar" with no contract to take it from
-            spec, label = AROUND_THE_CLOCK, "24x7"
+            spec, label, pk = AROUND_THE_CLOCK, "24x7", None
         policy[c.clock] = sla.ClockPolicy(c.target_minutes * 60, spec)
-        calendars[c.clock] = label
-    return policy, calendars
+        calendars[c.clock], ids[c.clock] = label, pk
+    return policy, calendars, ids
 
 
 def select_policy(
@@ -142,7 +151,7 @@ def select_policy(
         policy, why = policy_for(contract, priority)
         return policy, why, None
     row, matched = chosen
-    policy, calendars = _policy_clocks(row, contract)
+    policy, calendars, calendar_ids = _policy_clocks(row, contract)
     why = {
         "reason": "sla_policy",
         "policy_id": row.pk,
@@ -150,6 +159,7 @@ def select_policy(
         "matched": matched,
         "priority": priority,
         "calendars": calendars,
+        "calendar_ids": calendar_ids,
         "targets_minutes": {k: v.target_seconds // 60 for k, v in policy.items()},
     }
     if contract is not None:
@@ -313,3 +323,35 @@ def run_deadlines(now: dt.datetime | None = None) -> int:
         recompute(ticket, now)
         done += 1
     return done
+
+
+def live_remaining(
+    stored: dict[str, Any], clock: str, now: dt.datetime, specs: dict[int, workcal.CalendarSpec]
+) -> int | None:
+    """A running clock's working seconds left at `now` from its stored state (as of
+    `computed_at`) and its calendar, without replaying the history: for lists."""
+    row = stored.get(clock) or {}
+    left = row.get("remaining_seconds")
+    computed = stored.get("computed_at")
+    if not isinstance(left, int) or row.get("state") not in ("running", "breached") or not computed:
+        return left if isinstance(left, int) else None
+    calendar_id = ((stored.get("policy") or {}).get("calendar_ids") or {}).get(clock)
+    spec = specs.get(calendar_id, AROUND_THE_CLOCK) if calendar_id else AROUND_THE_CLOCK
+    since = dt.datetime.fromisoformat(computed)
+    if now <= since:
+        return left
+    return left - workcal.working_seconds_between(spec, since, now)
+
+
+def calendar_specs(states: list[dict[str, Any]]) -> dict[int, workcal.CalendarSpec]:
+    """The calendars the stored states' running clocks use, loaded once for a page of tickets."""
+    from openmsp.tenants.models import BusinessCalendar
+
+    ids = {
+        pk
+        for s in states
+        for pk in ((s.get("policy") or {}).get("calendar_ids") or {}).values()
+        if pk
+    }
+    rows = BusinessCalendar.objects.filter(pk__in=ids).prefetch_related("intervals", "special_days")
+    return {c.pk: c.to_spec() for c in rows}

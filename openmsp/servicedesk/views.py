@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.queries import users_visible_to
 from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
-from openmsp.servicedesk import actions, queries
+from openmsp.servicedesk import actions, clocks, queries
 from openmsp.servicedesk.forms import EntryForm, TicketForm
 from openmsp.servicedesk.models import Ticket, TicketStatus
 from openmsp.tenants.queries import clients_visible_to
@@ -90,7 +90,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     qs = _queue(request, request.GET)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(t, status_label(t.status), badges(t)) for t in page_obj.object_list]
+    tickets = list(page_obj.object_list)
+    specs = clocks.calendar_specs([t.sla_state or {} for t in tickets])
+    now = timezone.now()
+    rows = [(t, status_label(t.status), badges(t, now, specs)) for t in tickets]
     context: dict[str, Any] = {"page_obj": page_obj, "rows": rows, "now": timezone.now()}
     if not _staff(request):
         return render(request, "servicedesk/portal_list.html", context)
@@ -185,15 +188,18 @@ def _duration(minutes: int) -> str:
     return f"{sign}{hours}h{rest:02d}m" if hours else f"{sign}{rest}m"
 
 
-def badges(t: Ticket) -> list[dict[str, Any]]:
+def badges(t: Ticket, now: Any, specs: dict[int, Any]) -> list[dict[str, Any]]:
     """The compact clock badges of the queue: per clock that applies, its state, due time and
-    working time left."""
+    working time left at `now`."""
     out = []
     for code, short in SHORT.items():
         clock = _clock((t.sla_state or {}).get(code))
         if clock is None or clock["state"] == "not_applicable":
             continue
-        left = clock["remaining_minutes"]
+        seconds = clocks.live_remaining(t.sla_state or {}, code, now, specs)
+        left = None if seconds is None else seconds // 60
+        if left is not None and left < 0 and clock["state"] == "running":
+            clock["state"] = "breached"  # ran out since the deadline job last looked
         out.append({
             "code": code, "short": short, "state": clock["state"], "due": clock["due"],
             "left": _duration(left) if left is not None and clock["state"] in ("running", "paused", "breached") else "",

@@ -71,6 +71,9 @@ PARAM_KIND: dict[str, str] = {
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
     "sla_policy_id": "sla_policy",
+    "status_id": "ticket_status",
+    "team_id": "team",
+    "category_id": "category",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -288,7 +291,18 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
         actor=SYSTEM, name=f"Policy {MARK}", client=client_a,
         clocks_spec={"resolution": {"target_minutes": 60, "calendar": "24x7"}},
     )  # fmt: skip
-    return {"ticket": ticket, "ticket_attachment": attachment, "sla_policy": policy}
+    from openmsp.servicedesk import setup_actions
+    from openmsp.servicedesk.models import TicketStatus
+
+    status = TicketStatus.objects.create(
+        client=client_a, code="waiting_on_vendor", name=f"Vendor {MARK}", category="pending"
+    )
+    team = setup_actions.save_team(actor=SYSTEM, client=client_a, name=f"Team {MARK}")
+    category = setup_actions.save_category(actor=SYSTEM, client=client_a, name=f"Cat {MARK}")
+    return {
+        "ticket": ticket, "ticket_attachment": attachment, "sla_policy": policy,
+        "ticket_status": status, "team": team, "category": category,
+    }  # fmt: skip
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

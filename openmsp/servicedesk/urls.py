@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openmsp.servicedesk import policy_views, views
+from openmsp.servicedesk import policy_views, setup_views, views
 
 urlpatterns = [
     path("", views.ticket_list, name="ticket_list"),
@@ -23,6 +23,16 @@ urlpatterns = [
         "sla-policies/<int:sla_policy_id>/delete/",
         policy_views.policy_delete,
         name="sla_policy_delete",
+    ),
+    path("setup/statuses/", setup_views.status_list, name="desk_status_list"),
+    path("setup/statuses/<int:status_id>/", setup_views.status_edit, name="desk_status_edit"),
+    path("setup/teams/", setup_views.team_list, name="desk_team_list"),
+    path("setup/teams/<int:team_id>/", setup_views.team_edit, name="desk_team_edit"),
+    path("setup/categories/", setup_views.category_list, name="desk_category_list"),
+    path(
+        "setup/categories/<int:category_id>/",
+        setup_views.category_edit,
+        name="desk_category_edit",
     ),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="ticket_attachment"),
 ]

@@ -132,3 +132,28 @@ def test_the_editor_saves_a_policy_and_the_ticket_shows_why_and_the_queue_its_ba
     assert api["items"][0]["sla_policy_id"] == policy.pk
     assert api["items"][0]["sla_policy_reason"]["matched"]["priority"] == "P4"
     assert quiet.pk != urgent.pk
+
+
+def test_the_queue_counts_working_time_left_on_the_clocks_calendar_not_wall_time(
+    client_a: Any, msp_owner: Any, tech_a: Any, open_as: Any, web_as: Any, time_machine: Any
+) -> None:
+    from openmsp.tenants import actions as tenant_actions
+
+    kst = dt.timezone(dt.timedelta(hours=9))
+    office = tenant_actions.create_calendar(
+        actor=SYSTEM, client=client_a, name="Seoul office", time_zone="Asia/Seoul",
+        intervals=[(d, 9 * 60, 18 * 60) for d in range(5)],
+    )  # fmt: skip
+    tenant_actions.create_contract(
+        actor=SYSTEM, client=client_a, name="MSA", start_date=dt.date(2026, 1, 1),
+        calendar=office, support_hours="calendar",
+        sla_targets=[{"priority": "P4", "first_response_minutes": 120, "resolution_minutes": 960}],
+    )  # fmt: skip
+    time_machine.move_to(dt.datetime(2026, 3, 10, 10, 0, tzinfo=kst), tick=False)
+    open_as(tech_a, client_a, subject="Printer")
+    # Tuesday 20:00: 8 working hours used (10-18), 8 left; wall time would say 6.
+    time_machine.move_to(dt.datetime(2026, 3, 10, 20, 0, tzinfo=kst), tick=False)
+    msp_owner.language = "en"
+    msp_owner.save(update_fields=["language"])
+    queue = web_as(msp_owner).get("/tickets/").content.decode()
+    assert "RES 8h00m" in queue

@@ -1,10 +1,10 @@
-"""Periodic service-desk work (every 30 s, see apps.py): the SLA deadline job, and the SLA
-escalation job that fires due warnings and ladder steps."""
+"""Periodic service-desk work (every 30 s, see apps.py): the SLA deadline job, the SLA
+escalation job that fires due warnings and ladder steps, and the CSAT survey mailer."""
 
 from __future__ import annotations
 
 from openmsp.core.jobs import periodic_task
-from openmsp.servicedesk import clocks, escalation
+from openmsp.servicedesk import clocks, csat, escalation
 
 
 @periodic_task
@@ -15,3 +15,8 @@ def sla_deadlines() -> int:
 @periodic_task
 def sla_escalations() -> int:
     return escalation.run()
+
+
+@periodic_task
+def csat_send() -> int:
+    return csat.send_due()

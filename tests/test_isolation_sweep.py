@@ -71,6 +71,10 @@ PARAM_KIND: dict[str, str] = {
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
     "mailbox_id": "mailbox",
+    "sla_policy_id": "sla_policy",
+    "status_id": "ticket_status",
+    "team_id": "team",
+    "category_id": "category",
     "article_id": "kb_article",
     "time_entry_id": "time_entry",
     "schedule_id": "oncall_schedule",
@@ -285,6 +289,7 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk import policy_actions
 
     ticket = desk_actions.open_ticket(
         actor=Actor(user=bob), client=client_a, subject=f"VPN {MARK}", body=f"Down {MARK}"
@@ -304,8 +309,21 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
         client=client_a, mailbox=mailbox, direction="in", uid_validity=1, uid=1, ticket=ticket,
         message_id=f"<{MARK}@hanbit.example>", subject=f"VPN {MARK}", outcome="opened",
     )  # fmt: skip
+    policy = policy_actions.save_policy(
+        actor=SYSTEM, name=f"Policy {MARK}", client=client_a,
+        clocks_spec={"resolution": {"target_minutes": 60, "calendar": "24x7"}},
+    )  # fmt: skip
+    from openmsp.servicedesk import setup_actions
+    from openmsp.servicedesk.models import TicketStatus
+
+    status = TicketStatus.objects.create(
+        client=client_a, code="waiting_on_vendor", name=f"Vendor {MARK}", category="pending"
+    )
+    team = setup_actions.save_team(actor=SYSTEM, client=client_a, name=f"Team {MARK}")
+    category = setup_actions.save_category(actor=SYSTEM, client=client_a, name=f"Cat {MARK}")
     return {
         "ticket": ticket, "ticket_attachment": attachment, "mailbox": mailbox,
+        "sla_policy": policy, "ticket_status": status, "team": team, "category": category,
         **_build_desk_extras(ticket),
     }  # fmt: skip
 

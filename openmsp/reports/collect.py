@@ -165,19 +165,14 @@ def _tickets(
     ).order_by("ticket_id", "at", "pk"):
         history[event.ticket_id].append(event)
     pauses = {s.code: frozenset(s.pauses or []) for s in desk_actions.statuses_for(client.pk)}
-    cache: dict[tuple[int | None, str], tuple[sla.Policy, dict[str, Any]]] = {}
-
-    def policies(c: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
-        key = (c.pk if c else None, priority)
-        if key not in cache:
-            cache[key] = clocks.policy_for(c, priority)
-        return cache[key]
-
     out = []
-    for t in tickets:
-        events, policy, _why = clocks.engine_events(
-            t, contract, rows=history[t.pk], pauses=pauses, policies=policies
-        )
+    # One batch run: contracts, targets and SLA policies read once for all the month's tickets.
+    with clocks.batch_run():
+        judged = [
+            (t, clocks.engine_events(t, contract, history=history[t.pk], pauses=pauses)[:2])
+            for t in tickets
+        ]
+    for t, (events, policy) in judged:
         results = sla.compute(events, policy, end) if policy else {}
         facts_clocks = [
             fg.Clock(name, r.met, r.elapsed_seconds, r.target_seconds, r.stopped_at, r.breached_at)

@@ -471,6 +471,8 @@ def update_ticket(*, actor: Actor, ticket: Ticket, changes: Mapping[str, Any]) -
     if changed or {"watchers", "assets"} & set(changes):
         audit.record(actor=actor, action="ticket.updated", obj=t,
                      before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})  # fmt: skip
+    if {"category", "type", "assets"} & set(changes):
+        hooks.changed(t)  # SLA policies match on these
     return t
 
 

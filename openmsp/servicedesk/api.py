@@ -6,13 +6,17 @@ and reply; everything else is the desk's (Perm.WORK and MSP staff). Another clie
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from openmsp.accounts.auth import actor_from
 from openmsp.accounts.queries import users_visible_to
+from openmsp.accounts.roles import Role
 from openmsp.assets.queries import assets_visible_to
 from openmsp.core.actor import Actor
 from openmsp.core.apiutils import (
@@ -25,15 +29,18 @@ from openmsp.core.apiutils import (
     page,
     path_object,
 )
-from openmsp.servicedesk import actions
-from openmsp.servicedesk.models import Ticket, TicketEntry, TicketLink, TicketStatus
+from openmsp.core.errors import PermissionDenied
+from openmsp.servicedesk import actions, policy_actions
+from openmsp.servicedesk.models import SlaPolicy, Ticket, TicketEntry, TicketLink, TicketStatus
 from openmsp.servicedesk.queries import (
     categories_visible_to,
     entries_of,
     events_of,
     filter_tickets,
+    get_policy,
     get_ticket,
     get_tickets,
+    policies_visible_to,
     statuses_visible_to,
     teams_visible_to,
     tickets_visible_to,
@@ -49,7 +56,10 @@ from openmsp.servicedesk.schemas import (
     LinkIn,
     LinkOut,
     MergeIn,
+    MoveIn,
     PriorityIn,
+    SlaPolicyIn,
+    SlaPolicyOut,
     SplitIn,
     StatusIn,
     StatusOut,
@@ -59,7 +69,12 @@ from openmsp.servicedesk.schemas import (
     TicketPatch,
     TicketQuery,
 )
-from openmsp.tenants.queries import clients_visible_to, contacts_visible_to
+from openmsp.tenants.queries import (
+    calendars_visible_to,
+    clients_visible_to,
+    contacts_visible_to,
+    contracts_visible_to,
+)
 
 router = Router()
 READ = (404,)
@@ -72,6 +87,8 @@ _FIELDS = {
 }  # fmt: skip
 
 path_object("ticket_id", get_ticket)
+path_object("sla_policy_id", get_policy)
+POLICY_TAG = "sla-policies"
 
 
 def _refs(actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +115,8 @@ def _refs(actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
 
 @endpoint(router, "GET", "/tickets", "List tickets", tag=TAG, ok={200: TicketPage})
 def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> dict[str, Any]:
-    """Tickets you may see, filtered on the server and sorted by `ordering`."""
+    """Tickets you may see, filtered on the server and sorted by `ordering` (`next_due`: the
+    earliest due time of a running SLA clock; tickets without one sort last)."""
     qs = filter_tickets(
         tickets_visible_to(actor_from(request)),
         status=query.status,
@@ -111,7 +129,9 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> dict[str, A
         client_id=query.client_id,
         q=query.q,
     )
-    return page(request, qs, query)
+    far = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+    qs = qs.annotate(next_due_key=Coalesce("next_due", Value(far)))
+    return page(request, qs, query, aliases={"next_due": "next_due_key"})
 
 
 @endpoint(router, "POST", "/tickets", "Open a ticket", tag=TAG, ok={201: TicketOut}, errors=(403, 409))  # fmt: skip
@@ -269,3 +289,92 @@ def add_link(request: HttpRequest, ticket_id: int, payload: LinkIn) -> Status[Ti
 def list_statuses(request: HttpRequest) -> list[TicketStatus]:
     """The MSP-wide statuses and the client-specific ones you may see."""
     return list(statuses_visible_to(actor_from(request)))
+
+
+# --- SLA policies -------------------------------------------------------------------------------
+def _policy_fields(actor: Actor, payload: SlaPolicyIn) -> dict[str, Any]:
+    """Body ids to objects the actor may see; a 422 naming the field otherwise."""
+    users = users_visible_to(actor).filter(client__isnull=True)
+    clocks: dict[str, Any] = {}
+    for name, c in payload.clocks.items():
+        field = f"clocks.{name}"
+        steps = [
+            {
+                "offset_minutes": s.offset_minutes,
+                "action": s.action,
+                "user": fetch_ref(users, "user", f"{field}.steps.{i}.user_id", s.user_id),
+                "team": fetch_ref(teams_visible_to(actor), "team", f"{field}.steps.{i}.team_id", s.team_id),
+            }
+            for i, s in enumerate(c.steps)
+        ]  # fmt: skip
+        calendar = fetch_ref(
+            calendars_visible_to(actor), "calendar", f"{field}.calendar_id", c.calendar_id
+        )
+        clocks[name] = {
+            "target_minutes": c.target_minutes, "calendar": c.calendar, "calendar_obj": calendar,
+            "warn_percent": c.warn_percent, "steps": steps,
+        }  # fmt: skip
+    return {
+        "name": payload.name,
+        "client": fetch_ref(clients_visible_to(actor), "client", "client_id", payload.client_id),
+        "contract": fetch_ref(
+            contracts_visible_to(actor), "contract", "contract_id", payload.contract_id
+        ),
+        "category": fetch_ref(
+            categories_visible_to(actor), "category", "category_id", payload.category_id
+        ),
+        "priorities": [str(p) for p in payload.priorities],
+        "ticket_types": [str(t) for t in payload.ticket_types],
+        "asset_criticalities": list(payload.asset_criticalities),
+        "clocks_spec": clocks,
+    }
+
+
+def _policy_reader(request: HttpRequest) -> Actor:
+    actor = actor_from(request)
+    if actor.user is not None and actor.user.role in (Role.CLIENT_ADMIN, Role.CLIENT_USER):
+        raise PermissionDenied("Only the MSP's staff see SLA policies.")
+    return actor
+
+
+@endpoint(router, "GET", "/sla-policies", "List SLA policies", tag=POLICY_TAG, ok={200: list[SlaPolicyOut]}, errors=(403,))  # fmt: skip
+def list_policies(request: HttpRequest) -> list[SlaPolicy]:
+    """In match order: the first policy whose every set condition holds applies to a ticket."""
+    return list(policies_visible_to(_policy_reader(request)))
+
+
+@endpoint(router, "POST", "/sla-policies", "Create an SLA policy", tag=POLICY_TAG, ok={201: SlaPolicyOut}, errors=(403,))  # fmt: skip
+def create_policy(request: HttpRequest, payload: SlaPolicyIn) -> Status[SlaPolicy]:
+    """Added last in the order. Open tickets are recomputed."""
+    actor = _policy_reader(request)
+    row = policy_actions.save_policy(actor=actor, **_policy_fields(actor, payload))
+    return Status(201, get_policy(actor, row.pk))
+
+
+@endpoint(router, "GET", "/sla-policies/{sla_policy_id}", "Get an SLA policy", tag=POLICY_TAG, ok={200: SlaPolicyOut}, errors=READ)  # fmt: skip
+def get_one_policy(request: HttpRequest, sla_policy_id: int) -> SlaPolicy:
+    return get_policy(actor_from(request), sla_policy_id)
+
+
+@endpoint(router, "PUT", "/sla-policies/{sla_policy_id}", "Replace an SLA policy", tag=POLICY_TAG, ok={200: SlaPolicyOut}, errors=WRITE)  # fmt: skip
+def replace_policy(request: HttpRequest, sla_policy_id: int, payload: SlaPolicyIn) -> SlaPolicy:
+    """Conditions, clocks and ladder are replaced; the position stays. Open tickets recompute."""
+    actor = actor_from(request)
+    row = get_policy(actor, sla_policy_id)
+    policy_actions.save_policy(actor=actor, policy=row, **_policy_fields(actor, payload))
+    return get_policy(actor, sla_policy_id)
+
+
+@endpoint(router, "POST", "/sla-policies/{sla_policy_id}/move", "Move an SLA policy", tag=POLICY_TAG, ok={200: SlaPolicyOut}, errors=WRITE)  # fmt: skip
+def move_policy(request: HttpRequest, sla_policy_id: int, payload: MoveIn) -> SlaPolicy:
+    actor = actor_from(request)
+    row = get_policy(actor, sla_policy_id)
+    policy_actions.move_policy(actor=actor, policy=row, direction=payload.direction)
+    return get_policy(actor, sla_policy_id)
+
+
+@endpoint(router, "DELETE", "/sla-policies/{sla_policy_id}", "Delete an SLA policy", tag=POLICY_TAG, ok={204: None}, errors=WRITE)  # fmt: skip
+def delete_policy(request: HttpRequest, sla_policy_id: int) -> Status[None]:
+    actor = actor_from(request)
+    policy_actions.delete_policy(actor=actor, policy=get_policy(actor, sla_policy_id))
+    return Status(204, None)

@@ -21,6 +21,13 @@ class ServicedeskConfig(AppConfig):
         )
         register(
             Periodic(
+                "servicedesk.sla_escalations",
+                "openmsp.servicedesk.jobs:sla_escalations",
+                every=dt.timedelta(seconds=30),
+            )
+        )
+        register(
+            Periodic(
                 "servicedesk.csat_send",
                 "openmsp.servicedesk.jobs:csat_send",
                 every=dt.timedelta(seconds=30),

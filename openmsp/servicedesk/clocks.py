@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -23,8 +23,15 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from openmsp.servicedesk import actions, sla
-from openmsp.servicedesk.models import Ticket, TicketEvent
+from openmsp.servicedesk import actions, sla, slapolicy
+from openmsp.servicedesk.models import (
+    SlaFiring,
+    SlaPolicy,
+    SlaPolicyClock,
+    SlaStep,
+    Ticket,
+    TicketEvent,
+)
 from openmsp.tenants import calendar as workcal
 from openmsp.tenants.models import Contract, SlaTarget
 
@@ -34,6 +41,8 @@ DUE_COLUMN = {
     sla.NEXT_RESPONSE: "next_response_due",
     sla.RESOLUTION: "resolution_due",
 }
+# What recompute writes besides sla_state, in the order of a batch run's executemany.
+WRITTEN = (*DUE_COLUMN.values(), "next_due", "sla_action_due", "sla_policy_id")
 DEADLINE_BATCH = 10_000  # tickets per deadline-job run; the next run takes the rest
 CHUNK = 500  # tickets read, recomputed and written together (one transaction each)
 
@@ -58,6 +67,7 @@ class _Run:
     targets: dict[int, dict[str, SlaTarget]] = field(default_factory=dict)
     pauses: dict[int, dict[str, frozenset[str]]] = field(default_factory=dict)
     events: dict[int, list[_EventRow]] = field(default_factory=dict)
+    policies: list[Any] | None = None
     writes: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -79,7 +89,7 @@ def _flush(run: _Run) -> None:
     if not run.writes:
         return
     table = connection.ops.quote_name(Ticket._meta.db_table)
-    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in DUE_COLUMN.values())
+    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in WRITTEN)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET sla_state = %s, {columns} WHERE id = %s",  # noqa: S608 (names only)
@@ -136,8 +146,20 @@ def _events_of(ticket: Ticket) -> list[TicketEvent] | list[_EventRow]:
     return list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
 
 
+def _contract_calendar(
+    contract: Contract, always_open: bool
+) -> tuple[workcal.CalendarSpec, str, int | None]:
+    """The spec, its label and the calendar's id (None: around the clock)."""
+    if always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
+        return AROUND_THE_CLOCK, "24x7", None
+    if contract.calendar is not None:
+        return contract.calendar.to_spec(), contract.calendar.name, contract.calendar.pk
+    # Business hours without a calendar: nothing says when the desk is closed.
+    return AROUND_THE_CLOCK, "24x7", None
+
+
 def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
-    """The clocks' targets for this priority under this contract, and why (shown on the ticket)."""
+    """The contract's targets for this priority (the fallback when no SLA policy matches)."""
     if contract is None:
         return {}, {"reason": "no_contract"}
     target = _target(contract, priority)
@@ -148,12 +170,7 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     }
     if target is None:
         return {}, {**why, "reason": "no_target"}
-    if target.always_open or contract.support_hours == Contract.SupportHours.ALWAYS:
-        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
-    elif contract.calendar is not None:
-        spec, why["calendar"] = contract.calendar.to_spec(), contract.calendar.name
-    else:  # business hours without a calendar: nothing says when the desk is closed
-        spec, why["calendar"] = AROUND_THE_CLOCK, "24x7"
+    spec, why["calendar"], calendar_id = _contract_calendar(contract, target.always_open)
     policy = {
         sla.FIRST_RESPONSE: sla.ClockPolicy(target.first_response_minutes * 60, spec),
         sla.RESOLUTION: sla.ClockPolicy(target.resolution_minutes * 60, spec),
@@ -161,34 +178,130 @@ def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, di
     if target.next_response_minutes:
         policy[sla.NEXT_RESPONSE] = sla.ClockPolicy(target.next_response_minutes * 60, spec)
     why["targets_minutes"] = {k: v.target_seconds // 60 for k, v in policy.items()}
+    why["calendar_ids"] = dict.fromkeys(policy, calendar_id)
     return policy, {**why, "reason": "contract_target"}
+
+
+def _policies() -> list[SlaPolicy]:
+    """The SLA policies, read once per batch run."""
+    run = _run.get()
+    if run is None:
+        return policies()
+    if run.policies is None:
+        run.policies = policies()
+    return run.policies
+
+
+def policies() -> list[SlaPolicy]:
+    """Every SLA policy in match order, with its clocks and ladder."""
+    return list(
+        SlaPolicy.objects.order_by("position", "pk").prefetch_related(
+            "clocks__calendar__intervals", "clocks__calendar__special_days", "steps"
+        )
+    )
+
+
+def _conditions(p: SlaPolicy) -> slapolicy.Conditions:
+    return slapolicy.Conditions(
+        client_id=p.client_id,
+        contract_id=p.contract_id,
+        priorities=frozenset(p.priorities or []),
+        category_id=p.category_id,
+        ticket_types=frozenset(p.ticket_types or []),
+        criticalities=frozenset(p.asset_criticalities or []),
+    )
+
+
+def facts_of(ticket: Ticket, contract: Contract | None, priority: str) -> slapolicy.Facts:
+    category = ticket.category if ticket.category_id else None
+    return slapolicy.Facts(
+        client_id=ticket.client_id,
+        contract_id=contract.pk if contract else None,
+        priority=priority,
+        category_id=ticket.category_id,
+        ticket_type=ticket.type,
+        criticalities=frozenset(ticket.assets.values_list("criticality", flat=True)),
+        client_label=ticket.client.name,
+        contract_label=contract.name if contract else "",
+        category_label=category.name if category else "",
+    )
+
+
+def _policy_clocks(
+    row: SlaPolicy, contract: Contract | None
+) -> tuple[sla.Policy, dict[str, str], dict[str, int | None]]:
+    policy: dict[str, sla.ClockPolicy] = {}
+    calendars: dict[str, str] = {}
+    ids: dict[str, int | None] = {}
+    for c in row.clocks.all():
+        Mode = SlaPolicyClock.CalendarMode
+        spec: workcal.CalendarSpec
+        pk: int | None
+        if c.calendar_mode == Mode.CALENDAR and c.calendar is not None:
+            spec, label, pk = c.calendar.to_spec(), c.calendar.name, c.calendar.pk
+        elif c.calendar_mode == Mode.CONTRACT and contract is not None:
+            spec, label, pk = _contract_calendar(contract, False)
+        else:  # 24x7, or "the contract's calendar" with no contract to take it from
+            spec, label, pk = AROUND_THE_CLOCK, "24x7", None
+        policy[c.clock] = sla.ClockPolicy(c.target_minutes * 60, spec)
+        calendars[c.clock], ids[c.clock] = label, pk
+    return policy, calendars, ids
+
+
+def select_policy(
+    ticket: Ticket, contract: Contract | None, priority: str, rows: list[SlaPolicy]
+) -> tuple[sla.Policy, dict[str, Any], SlaPolicy | None]:
+    """The first matching SLA policy's clocks and why; else the contract target's."""
+    chosen = slapolicy.select(
+        [slapolicy.Candidate(r, _conditions(r)) for r in rows],
+        facts_of(ticket, contract, priority),
+    )
+    if chosen is None:
+        policy, why = policy_for(contract, priority)
+        return policy, why, None
+    row, matched = chosen
+    policy, calendars, calendar_ids = _policy_clocks(row, contract)
+    why = {
+        "reason": "sla_policy",
+        "policy_id": row.pk,
+        "policy": row.name,
+        "matched": matched,
+        "priority": priority,
+        "calendars": calendars,
+        "calendar_ids": calendar_ids,
+        "targets_minutes": {k: v.target_seconds // 60 for k, v in policy.items()},
+    }
+    if contract is not None:
+        why.update(contract_id=contract.pk, contract=contract.name)
+    return policy, why, row
 
 
 def engine_events(
     ticket: Ticket,
     contract: Contract | None,
     *,
-    rows: list[TicketEvent] | list[_EventRow] | None = None,
+    history: list[TicketEvent] | list[_EventRow] | None = None,
     pauses: dict[str, frozenset[str]] | None = None,
-    policies: Callable[[Contract | None, str], tuple[sla.Policy, dict[str, Any]]] = policy_for,
-) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
-    """The ticket's history as the engine's events, the starting policy, and why it applies.
+    policy_rows: list[SlaPolicy] | None = None,
+) -> tuple[list[sla.Event], sla.Policy, dict[str, Any], SlaPolicy | None]:
+    """The ticket's history as the engine's events, the starting policy, and the policy in
+    force now (row and why). A priority change re-selects the policy at its instant.
 
-    A caller judging many tickets at once (the monthly report) passes the events, the statuses'
-    pauses and a cached `policies` it has already read, instead of three queries per ticket
-    (the deadline job does the same through `batch_run`)."""
-    if rows is None:
-        rows = _events_of(ticket)
+    A caller judging many tickets at once (the monthly report) passes the events and the
+    statuses' pauses it has already read, instead of queries per ticket; inside `batch_run`
+    (the deadline job, the report) contracts, targets and policies are read once."""
+    policy_rows = _policies() if policy_rows is None else policy_rows
+    events_rows = _events_of(ticket) if history is None else history
     first_priority = next(
-        (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
+        (r.data.get("from") for r in events_rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
         ticket.priority,
     )
-    policy, why = policies(contract, str(first_priority))
+    policy, why, row = select_policy(ticket, contract, str(first_priority), policy_rows)
     if pauses is None:
         pauses = _pauses(ticket.client_id)
     events: list[sla.Event] = []
     K = TicketEvent.Kind
-    for r in rows:
+    for r in events_rows:
         if r.kind == K.CREATED:
             events.append(sla.Created(r.at))
         elif r.kind == K.STATUS_CHANGED:
@@ -203,25 +316,75 @@ def engine_events(
         elif r.kind == K.REOPENED:
             events.append(sla.Reopened(r.at))
         elif r.kind == K.PRIORITY_CHANGED:
-            changed, why = policies(contract, str(r.data.get("to", ticket.priority)))
+            to = str(r.data.get("to", ticket.priority))
+            changed, why, row = select_policy(ticket, contract, to, policy_rows)
             events.append(sla.PolicyChanged(r.at, changed))
     if not any(isinstance(e, sla.Created) for e in events):
         events.insert(0, sla.Created(ticket.created_at))
-    return events, policy, why
+    return events, policy, why, row
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Derive the clocks from the history and store them; returns the stored `sla_state`."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class Pending:
+    """A warning (`step` None) or ladder step of a running clock, due at `at`."""
+
+    clock: str
+    cycle: int
+    key: str
+    at: dt.datetime
+    step: SlaStep | None = None
+
+
+def pending_actions(
+    ticket_id: int, results: dict[str, sla.ClockResult], row: SlaPolicy | None
+) -> list[Pending]:
+    """The warnings and steps of the policy in force that have not fired for the clock's
+    current run, in due order. Paused or stopped clocks have none."""
+    if row is None:
+        return []
+    fired = set(SlaFiring.objects.filter(ticket_id=ticket_id).values_list("clock", "cycle", "key"))
+    out: list[Pending] = []
+    warn = {c.clock: c.warn_percent for c in row.clocks.all()}
+    steps: dict[str, list[SlaStep]] = {}
+    for step in row.steps.all():
+        steps.setdefault(step.clock, []).append(step)
+    for name, result in results.items():
+        if result.state not in ("running", "breached") or result.due is None:
+            continue
+        cycle = result.cycles
+        if warn.get(name) and result.state == "running":
+            at = sla.warnings_due({name: result}, warn[name] / 100)[name]
+            if at is not None and (name, cycle, "warning") not in fired:
+                out.append(Pending(name, cycle, "warning", at))
+        ladder = steps.get(name, [])
+        offsets = [dt.timedelta(minutes=s.offset_minutes) for s in ladder]
+        for step, at in zip(ladder, sla.escalation_instants(result, offsets), strict=True):
+            key = f"step:{step.pk}"
+            if at is not None and (name, cycle, key) not in fired:
+                out.append(Pending(name, cycle, key, at, step))
+    return sorted(out, key=lambda p: (p.at, p.key))
+
+
+def evaluate(
+    ticket: Ticket, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, sla.ClockResult], SlaPolicy | None]:
     contract = active_contract(ticket.client_id, timezone.localdate(ticket.created_at))
-    events, policy, why = engine_events(ticket, contract)
+    events, policy, why, row = engine_events(ticket, contract)
     results = sla.compute(events, policy, now) if policy else {}
+    return why, results, row
+
+
+def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Derive the clocks from the history and store them, with the policy that applied and the
+    next warning/step instant; returns the stored `sla_state`."""
+    now = now or timezone.now()
+    why, results, row = evaluate(ticket, now)
     state: dict[str, Any] = {"policy": why, "computed_at": now.isoformat()}
-    columns: dict[str, dt.datetime | None] = dict.fromkeys(DUE_COLUMN.values())
+    columns: dict[str, Any] = dict.fromkeys(DUE_COLUMN.values())
     for name, result in results.items():
         state[name] = {
             "state": result.state,
@@ -232,19 +395,38 @@ def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
             "breached_at": _iso(result.breached_at),
             "stopped_at": _iso(result.stopped_at),
             "met": result.met,
+            "cycle": result.cycles,
         }
         if result.state == "running" and result.due is not None:
             columns[DUE_COLUMN[name]] = result.due
+    running = [v for v in columns.values() if v is not None]
+    columns["next_due"] = min(running) if running else None
+    pending = pending_actions(ticket.pk, results, row)
+    columns["sla_action_due"] = pending[0].at if pending else None
+    columns["sla_policy_id"] = row.pk if row is not None else None
     run = _run.get()
     if run is None:
         Ticket.objects.filter(pk=ticket.pk).update(sla_state=state, **columns)
     else:  # written with the rest of the run's chunk
         json = Ticket._meta.get_field("sla_state").get_db_prep_value(state, connection)
-        run.writes.append((json, *columns.values(), ticket.pk))
+        run.writes.append((json, *(columns[c] for c in WRITTEN), ticket.pk))
     ticket.sla_state = state
     for column, value in columns.items():
         setattr(ticket, column, value)
     return state
+
+
+def recompute_open(client_id: int | None = None) -> int:
+    """After a policy change: every open ticket (of one client, or all) is recomputed."""
+    qs = Ticket.objects.exclude(status__category__in=["resolved", "closed"])
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    done = 0
+    with batch_run():  # contracts, targets, statuses and policies read once; writes batched
+        for ticket in qs.select_related("client", "category").iterator(chunk_size=CHUNK):
+            recompute(ticket)
+            done += 1
+    return done
 
 
 def due_tickets(now: dt.datetime) -> list[int]:
@@ -266,7 +448,18 @@ def run_deadlines(now: dt.datetime | None = None) -> int:
             chunk = ids[start : start + CHUNK]
             with transaction.atomic():
                 rows_t = Ticket.objects.filter(pk__in=chunk).order_by("pk")
-                tickets = list(rows_t.only("pk", "client_id", "created_at", "priority"))
+                tickets = list(
+                    rows_t.select_related("client", "category").only(
+                        "pk",
+                        "client_id",
+                        "created_at",
+                        "priority",
+                        "type",
+                        "category_id",
+                        "client__name",
+                        "category__name",
+                    )
+                )
                 rows = TicketEvent.objects.filter(ticket_id__in=chunk).order_by("at", "pk")
                 for ticket_id, *fields in rows.values_list("ticket_id", "kind", "at", "data"):
                     run.events.setdefault(ticket_id, []).append(_EventRow(*fields))
@@ -276,3 +469,35 @@ def run_deadlines(now: dt.datetime | None = None) -> int:
                 _flush(run)
             done += len(tickets)
     return done
+
+
+def live_remaining(
+    stored: dict[str, Any], clock: str, now: dt.datetime, specs: dict[int, workcal.CalendarSpec]
+) -> int | None:
+    """A running clock's working seconds left at `now` from its stored state (as of
+    `computed_at`) and its calendar, without replaying the history: for lists."""
+    row = stored.get(clock) or {}
+    left = row.get("remaining_seconds")
+    computed = stored.get("computed_at")
+    if not isinstance(left, int) or row.get("state") not in ("running", "breached") or not computed:
+        return left if isinstance(left, int) else None
+    calendar_id = ((stored.get("policy") or {}).get("calendar_ids") or {}).get(clock)
+    spec = specs.get(calendar_id, AROUND_THE_CLOCK) if calendar_id else AROUND_THE_CLOCK
+    since = dt.datetime.fromisoformat(computed)
+    if now <= since:
+        return left
+    return left - workcal.working_seconds_between(spec, since, now)
+
+
+def calendar_specs(states: list[dict[str, Any]]) -> dict[int, workcal.CalendarSpec]:
+    """The calendars the stored states' running clocks use, loaded once for a page of tickets."""
+    from openmsp.tenants.models import BusinessCalendar
+
+    ids = {
+        pk
+        for s in states
+        for pk in ((s.get("policy") or {}).get("calendar_ids") or {}).values()
+        if pk
+    }
+    rows = BusinessCalendar.objects.filter(pk__in=ids).prefetch_related("intervals", "special_days")
+    return {c.pk: c.to_spec() for c in rows}

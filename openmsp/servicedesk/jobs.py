@@ -1,15 +1,21 @@
-"""Periodic service-desk work: the SLA deadline job and the CSAT survey mailer (every 30 s), and
-mailbox polling (every OPENMSP_MAIL_POLL_SECONDS), see apps.py."""
+"""Periodic service-desk work (see apps.py): every 30 s the SLA deadline job, the SLA escalation
+job that fires due warnings and ladder steps, and the CSAT survey mailer; mailbox polling every
+OPENMSP_MAIL_POLL_SECONDS."""
 
 from __future__ import annotations
 
 from openmsp.core.jobs import periodic_task
-from openmsp.servicedesk import clocks, csat, mail_in
+from openmsp.servicedesk import clocks, csat, escalation, mail_in
 
 
 @periodic_task
 def sla_deadlines() -> int:
     return clocks.run_deadlines()
+
+
+@periodic_task
+def sla_escalations() -> int:
+    return escalation.run()
 
 
 @periodic_task

@@ -16,7 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from openmsp.tenants.models import Client, Contact, TenantOwned
+from openmsp.core.models import TimestampedModel
+from openmsp.tenants.models import BusinessCalendar, Client, Contact, Contract, TenantOwned
 
 CLOCKS = ("first_response", "next_response", "resolution")
 
@@ -155,6 +156,13 @@ class Ticket(TenantOwned):
     first_response_due = models.DateTimeField(null=True, blank=True)
     next_response_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the running clocks (queue sort), and the earliest pending SLA
+    # warning or ladder step (the escalation job's deadline column).
+    next_due = models.DateTimeField(null=True, blank=True)
+    sla_action_due = models.DateTimeField(null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        "SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sla_state = models.JSONField(default=dict, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
@@ -168,7 +176,13 @@ class Ticket(TenantOwned):
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             *(
                 models.Index(fields=[f], name=f"ticket_{f}", condition=Q(**{f"{f}__isnull": False}))
-                for f in ("first_response_due", "next_response_due", "resolution_due")
+                for f in (
+                    "first_response_due",
+                    "next_response_due",
+                    "resolution_due",
+                    "next_due",
+                    "sla_action_due",
+                )
             ),
         ]
         constraints = [
@@ -228,6 +242,8 @@ class TicketEvent(TenantOwned):
         REOPENED = "reopened", _("Reopened")
         ASSIGNED = "assigned", _("Assigned")
         MERGED = "merged", _("Merged")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_STEP = "sla_step", _("SLA escalation step")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -440,6 +456,114 @@ class MailTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.language}"
+
+
+class SlaPolicy(TimestampedModel):
+    """An MSP-wide rule choosing a ticket's SLA targets: tried by `position`, the first whose every
+    set condition holds wins (openmsp.servicedesk.slapolicy). An empty condition matches anything.
+    `client` is a condition and also who may see the policy (empty: every MSP staff member)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(default=0, db_index=True)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    priorities = models.JSONField(_("priorities"), default=list, blank=True)
+    ticket_types = models.JSONField(_("ticket types"), default=list, blank=True)
+    # Matches when any linked asset has one of these criticalities.
+    asset_criticalities = models.JSONField(_("asset criticalities"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicyClock(models.Model):
+    """One clock's target under a policy; a clock without a row is not applicable."""
+
+    class CalendarMode(models.TextChoices):
+        CONTRACT = "contract", _("The contract's calendar")
+        CALENDAR = "calendar", _("A business calendar")
+        ALWAYS = "24x7", _("24x7")
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="clocks")
+    clock = models.CharField(max_length=20, choices=[(c, c) for c in CLOCKS])
+    target_minutes = models.PositiveIntegerField(_("target (working minutes)"))
+    calendar_mode = models.CharField(
+        max_length=10, choices=CalendarMode.choices, default=CalendarMode.CONTRACT
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    warn_percent = models.PositiveSmallIntegerField(_("warning at (%)"), default=75)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "clock"], name="slapolicyclock_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.clock}"
+
+
+class SlaStep(models.Model):
+    """A rung of a policy clock's escalation ladder, `offset_minutes` working minutes from the
+    due instant (negative: before it)."""
+
+    class Action(models.TextChoices):
+        NOTIFY = "notify", _("Notify")
+        REASSIGN = "reassign", _("Reassign")
+        RAISE_PRIORITY = "raise_priority", _("Raise priority")
+        PAGE_ONCALL = "page_oncall", _("Page on-call")
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="steps")
+    clock = models.CharField(max_length=20, choices=[(c, c) for c in CLOCKS])
+    offset_minutes = models.IntegerField(_("offset (working minutes)"))
+    action = models.CharField(max_length=20, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["clock", "offset_minutes", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.clock} {self.offset_minutes:+d} {self.action}"
+
+
+class SlaFiring(TenantOwned):
+    """A warning or ladder step that fired for one run (`cycle`) of a ticket's clock. The unique
+    constraint is what makes firing exactly-once across job runs and schedulers."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_firings")
+    clock = models.CharField(max_length=20)
+    cycle = models.PositiveIntegerField(default=1)
+    key = models.CharField(max_length=40)  # "warning" or "step:<id>"
+    at = models.DateTimeField()  # the instant it was due
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "clock", "cycle", "key"], name="slafiring_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.clock}#{self.cycle} {self.key}"
 
 
 # --- Time entries (staff-only; openmsp.servicedesk.timekeeping) ---------------------------------

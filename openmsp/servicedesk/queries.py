@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from openmsp.accounts.roles import Role
 from openmsp.core.actor import Actor
@@ -20,6 +20,7 @@ from openmsp.servicedesk.models import (
     Mailbox,
     MailMessage,
     SavedView,
+    SlaPolicy,
     Team,
     Ticket,
     TicketEntry,
@@ -31,6 +32,7 @@ from openmsp.tenants.queries import scope
 ORDERINGS = (
     "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
     "number", "-number", "subject", "-subject", "resolution_due", "-resolution_due",
+    "next_due", "-next_due",
 )  # fmt: skip
 
 
@@ -107,7 +109,33 @@ def filter_tickets(
 def order_tickets(qs: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
     if ordering not in ORDERINGS:
         ordering = "-created_at"
+    if ordering.lstrip("-") == "next_due":  # tickets with no running clock last, either way
+        due = F("next_due")
+        key = due.desc(nulls_last=True) if ordering.startswith("-") else due.asc(nulls_last=True)
+        return qs.order_by(key, "pk")
     return qs.order_by(ordering, "-pk")
+
+
+def policies_visible_to(actor: Actor) -> QuerySet[SlaPolicy]:
+    """MSP staff only: the MSP-wide policies and those of the clients they see."""
+    from openmsp.tenants.queries import visible_client_ids
+
+    if not is_staff(actor):
+        return SlaPolicy.objects.none()
+    qs = SlaPolicy.objects.select_related("client", "contract", "category").prefetch_related(
+        "clocks__calendar", "steps__user", "steps__team"
+    )
+    ids = visible_client_ids(actor)
+    if ids is None:
+        return qs.order_by("position", "pk")
+    return qs.filter(Q(client__isnull=True) | Q(client__in=ids)).order_by("position", "pk")
+
+
+def get_policy(actor: Actor, policy_id: int | str) -> SlaPolicy:
+    try:
+        return policies_visible_to(actor).get(pk=policy_id)
+    except (SlaPolicy.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such SLA policy.") from None
 
 
 def entries_of(actor: Actor, ticket: Ticket) -> QuerySet[TicketEntry]:

@@ -74,6 +74,14 @@ class TicketOut(Schema):
     first_response_due: dt.datetime | None
     next_response_due: dt.datetime | None
     resolution_due: dt.datetime | None
+    next_due: dt.datetime | None = Field(description="The earliest due time of a running clock.")
+    sla_policy_id: int | None = Field(
+        description="The SLA policy that applied (null: the contract's targets)."
+    )
+    sla_policy_reason: dict[str, Any] = Field(
+        description="Why: `reason` (sla_policy, contract_target, no_target, no_contract), the "
+        "policy's name and the `matched` conditions with the ticket's values."
+    )
     sla: dict[str, Any] = Field(
         description="Each SLA clock (first_response, next_response, resolution): state, due, "
         "working seconds used and left, breach instant; and `policy`: which contract target applied."
@@ -86,6 +94,10 @@ class TicketOut(Schema):
     @staticmethod
     def resolve_status(obj: Ticket) -> str:
         return obj.status.code
+
+    @staticmethod
+    def resolve_sla_policy_reason(obj: Ticket) -> dict[str, Any]:
+        return dict((obj.sla_state or {}).get("policy") or {})
 
     @staticmethod
     def resolve_sla(obj: Ticket) -> dict[str, Any]:
@@ -185,6 +197,80 @@ class BulkIn(InputSchema):
 
 class BulkOut(Schema):
     updated: int
+
+
+# --- SLA policies -------------------------------------------------------------------------------
+Clock = Literal["first_response", "next_response", "resolution"]
+
+
+class SlaStepIO(InputSchema):
+    offset_minutes: int = Field(
+        ge=-525_600, le=525_600, description="Working minutes from the due time; negative: before."
+    )
+    action: Literal["notify", "reassign", "raise_priority", "page_oncall"]
+    user_id: Id | None = Field(None, ge=1, le=MAX_ID, description="notify: whom; reassign: to.")
+    team_id: Id | None = Field(None, ge=1, le=MAX_ID, description="reassign: to this team.")
+
+
+class SlaClockIO(InputSchema):
+    target_minutes: int = Field(ge=1, le=525_600, description="Working minutes.")
+    calendar: Literal["contract", "calendar", "24x7"] = "contract"
+    calendar_id: Id | None = Field(None, ge=1, le=MAX_ID, description="With calendar=calendar.")
+    warn_percent: int = Field(75, ge=0, le=100, description="0: no warning.")
+    steps: list[SlaStepIO] = Field(default_factory=list, max_length=10)
+
+
+class SlaPolicyIn(InputSchema):
+    name: str = Field(min_length=1, max_length=100)
+    client_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    contract_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    category_id: Id | None = Field(None, ge=1, le=MAX_ID)
+    priorities: list[Ticket.Priority] = Field(default_factory=list, max_length=4)
+    ticket_types: list[Ticket.Type] = Field(default_factory=list, max_length=4)
+    asset_criticalities: list[Literal["low", "medium", "high", "critical"]] = Field(
+        default_factory=list, max_length=4
+    )
+    clocks: dict[Clock, SlaClockIO] = Field(description="Per clock its target, calendar, ladder.")
+
+
+class SlaPolicyOut(Schema):
+    id: int
+    name: str
+    position: int
+    client_id: int | None
+    contract_id: int | None
+    category_id: int | None
+    priorities: list[str]
+    ticket_types: list[str]
+    asset_criticalities: list[str]
+    clocks: dict[str, Any]
+
+    @staticmethod
+    def resolve_clocks(obj: Any) -> dict[str, Any]:
+        steps: dict[str, list[dict[str, Any]]] = {}
+        for s in obj.steps.all():
+            steps.setdefault(s.clock, []).append(
+                {
+                    "offset_minutes": s.offset_minutes,
+                    "action": s.action,
+                    "user_id": s.user_id,
+                    "team_id": s.team_id,
+                }
+            )
+        return {
+            c.clock: {
+                "target_minutes": c.target_minutes,
+                "calendar": c.calendar_mode,
+                "calendar_id": c.calendar_id,
+                "warn_percent": c.warn_percent,
+                "steps": steps.get(c.clock, []),
+            }
+            for c in obj.clocks.all()
+        }
+
+
+class MoveIn(InputSchema):
+    direction: Literal["up", "down"]
 
 
 # --- time entries (openmsp.servicedesk.timekeeping) ---------------------------------------------

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from openmsp.servicedesk import csat_views, mail_views, time_views, views
+from openmsp.servicedesk import (
+    csat_views,
+    mail_views,
+    policy_views,
+    setup_views,
+    time_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.ticket_list, name="ticket_list"),
@@ -25,5 +32,26 @@ urlpatterns = [
         "mail/mailboxes/<int:mailbox_id>/delete/", mail_views.mailbox_delete, name="mailbox_delete"
     ),
     path("mail/templates/", mail_views.mail_templates, name="mail_templates"),
+    path("sla-policies/", policy_views.policy_list, name="sla_policy_list"),
+    path("sla-policies/new/", policy_views.policy_create, name="sla_policy_create"),
+    path("sla-policies/<int:sla_policy_id>/", policy_views.policy_edit, name="sla_policy_edit"),
+    path(
+        "sla-policies/<int:sla_policy_id>/move/", policy_views.policy_move, name="sla_policy_move"
+    ),
+    path(
+        "sla-policies/<int:sla_policy_id>/delete/",
+        policy_views.policy_delete,
+        name="sla_policy_delete",
+    ),
+    path("setup/statuses/", setup_views.status_list, name="desk_status_list"),
+    path("setup/statuses/<int:status_id>/", setup_views.status_edit, name="desk_status_edit"),
+    path("setup/teams/", setup_views.team_list, name="desk_team_list"),
+    path("setup/teams/<int:team_id>/", setup_views.team_edit, name="desk_team_edit"),
+    path("setup/categories/", setup_views.category_list, name="desk_category_list"),
+    path(
+        "setup/categories/<int:category_id>/",
+        setup_views.category_edit,
+        name="desk_category_edit",
+    ),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="ticket_attachment"),
 ]

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.queries import users_visible_to
 from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
-from openmsp.servicedesk import actions, queries, time_views
+from openmsp.servicedesk import actions, clocks, queries, time_views
 from openmsp.servicedesk.forms import EntryForm, TicketForm
 from openmsp.servicedesk.models import CsatSurvey, Ticket, TicketStatus
 from openmsp.tenants.queries import clients_visible_to
@@ -90,7 +90,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     qs = _queue(request, request.GET)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(t, status_label(t.status)) for t in page_obj.object_list]
+    tickets = list(page_obj.object_list)
+    specs = clocks.calendar_specs([t.sla_state or {} for t in tickets])
+    now = timezone.now()
+    rows = [(t, status_label(t.status), badges(t, now, specs)) for t in tickets]
     context: dict[str, Any] = {"page_obj": page_obj, "rows": rows, "now": timezone.now()}
     if not _staff(request):
         return render(request, "servicedesk/portal_list.html", context)
@@ -106,7 +109,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         orderings=[
             ("-created_at", _("Newest")), ("created_at", _("Oldest")),
             ("priority", _("Priority")), ("-updated_at", _("Recently updated")),
-            ("resolution_due", _("Resolution due")),
+            ("resolution_due", _("Resolution due")), ("next_due", _("Next due")),
         ],
         current_query=request.GET.urlencode(),
     )  # fmt: skip
@@ -172,6 +175,64 @@ def _clock(state: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+SHORT = {
+    "first_response": gettext_lazy("FR"),
+    "next_response": gettext_lazy("NR"),
+    "resolution": gettext_lazy("RES"),
+}
+
+
+def _duration(minutes: int) -> str:
+    sign, minutes = ("-" if minutes < 0 else ""), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"{sign}{hours}h{rest:02d}m" if hours else f"{sign}{rest}m"
+
+
+def badges(t: Ticket, now: Any, specs: dict[int, Any]) -> list[dict[str, Any]]:
+    """The compact clock badges of the queue: per clock that applies, its state, due time and
+    working time left at `now`."""
+    out = []
+    for code, short in SHORT.items():
+        clock = _clock((t.sla_state or {}).get(code))
+        if clock is None or clock["state"] == "not_applicable":
+            continue
+        seconds = clocks.live_remaining(t.sla_state or {}, code, now, specs)
+        left = None if seconds is None else seconds // 60
+        if left is not None and left < 0 and clock["state"] == "running":
+            clock["state"] = "breached"  # ran out since the deadline job last looked
+        out.append({
+            "code": code, "short": short, "state": clock["state"], "due": clock["due"],
+            "left": _duration(left) if left is not None and clock["state"] in ("running", "paused", "breached") else "",
+        })  # fmt: skip
+    return out
+
+
+CONDITION_NAMES = {
+    "client": gettext_lazy("client"),
+    "contract": gettext_lazy("contract"),
+    "priority": gettext_lazy("priority"),
+    "category": gettext_lazy("category"),
+    "type": gettext_lazy("type"),
+    "asset_criticality": gettext_lazy("linked asset criticality"),
+}
+
+
+def policy_explanation(state: dict[str, Any]) -> str:
+    """ "Policy X applied because priority is P1, category is Network." for the ticket page."""
+    why = state.get("policy") or {}
+    if why.get("reason") != "sla_policy":
+        return ""
+    matched = why.get("matched") or {}
+    parts = [
+        _("%(condition)s is %(value)s") % {"condition": CONDITION_NAMES.get(k, k), "value": v}
+        for k, v in matched.items()
+    ]
+    because = ", ".join(parts) if parts else _("it has no conditions (it matches every ticket)")
+    return _("Policy %(name)s applied because %(because)s.") % {
+        "name": why.get("policy", ""), "because": because,
+    }  # fmt: skip
+
+
 @require_GET
 @page
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
@@ -187,6 +248,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "attachments": queries.attachments_of(actor, t).filter(entry__isnull=True),
         "form": EntryForm(),
         "staff": staff,
+        "policy_explanation": policy_explanation(sla_state),
         "clocks": [
             (_("First response"), _clock(sla_state.get("first_response"))),
             (_("Next response"), _clock(sla_state.get("next_response"))),

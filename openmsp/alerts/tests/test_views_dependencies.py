@@ -105,8 +105,9 @@ def test_the_dependency_view_nests_children_under_parents_and_marks_the_down_one
     assert body.index("core-router") < body.index("web-01") < body.index("db-01")
 
 
+@pytest.mark.usefixtures("compiled_translations")
 def test_a_suppressed_problem_names_the_parent_that_is_down_in_korean(
-    web_as, msp_owner, client_a, fleet, compiled_translations
+    web_as, msp_owner, client_a, fleet
 ):
     actions.set_dependency(actor=SYSTEM, child=fleet["web"], parent=fleet["router"])
     _router_down(client_a, fleet["router"])

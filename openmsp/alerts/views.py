@@ -114,7 +114,11 @@ def _suppressing_asset(request: HttpRequest, problem: Problem) -> Asset | None:
     parent = problem.suppressed_by
     if parent is None or parent.asset_id is None:
         return None
-    return assets_visible_to(actor_of(request), include_retired=True).filter(pk=parent.asset_id).first()
+    return (
+        assets_visible_to(actor_of(request), include_retired=True)
+        .filter(pk=parent.asset_id)
+        .first()
+    )
 
 
 def _problem_page(request: HttpRequest, problem: Problem, **forms_: Any) -> HttpResponse:

@@ -81,10 +81,14 @@ def subject_for(
 
 def escalation_subject(*, client_name: str, route: str, step: int, count: int, minutes: int) -> str:
     return (
-        _("[ESCALATION %(step)s:%(count)s] %(client)s · %(route)s · unacknowledged for %(minutes)s min")  # fmt: skip
+        _(
+            "[ESCALATION %(step)s:%(count)s] %(client)s · %(route)s · unacknowledged for %(minutes)s min"
+        )  # fmt: skip
         % {"step": step, "count": count, "client": client_name, "route": route, "minutes": minutes}
     )[:500]
 
 
 def channel_test_subject(*, client_name: str, channel: str) -> str:
-    return (_("[TEST] %(client)s · %(channel)s") % {"client": client_name, "channel": channel})[:500]
+    return (_("[TEST] %(client)s · %(channel)s") % {"client": client_name, "channel": channel})[
+        :500
+    ]

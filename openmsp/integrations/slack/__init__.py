@@ -15,7 +15,9 @@ MAX_LINES = 20  # a chat message listing 1,000 problems helps nobody; the rest a
 
 def _line(kind: str, severity: str, title: str, link: str) -> str:
     text = f"<{link}|{title}>" if link else title
-    return f"{EMOJI.get(kind, ':warning:')} *{kind_label(kind)}* ({severity_label(severity)}) {text}"
+    return (
+        f"{EMOJI.get(kind, ':warning:')} *{kind_label(kind)}* ({severity_label(severity)}) {text}"
+    )
 
 
 class SlackNotifier(WebhookUrlNotifier):

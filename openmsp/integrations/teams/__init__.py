@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from openmsp.core.errors import ValidationFailed
 from django.utils.translation import gettext
 
+from openmsp.core.errors import ValidationFailed
 from openmsp.integrations.base import Notification, kind_label, severity_label
 from openmsp.integrations.http import WebhookUrlNotifier
 

@@ -19,6 +19,12 @@ from openmsp.web.testing import compiled_translations  # noqa: F401
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_translations")]
 
 
+@pytest.fixture
+def client_a(client_a):
+    """Back to the default (Korean) the package's conftest changes for the other tests."""
+    return tenant_actions.update_client(actor=SYSTEM, client=client_a, changes={"language": "ko"})
+
+
 def _mails_to(smtp_peer, address: str) -> list:
     return [m for m in smtp_peer.messages if address in m["To"]]
 
@@ -89,7 +95,9 @@ def test_an_escalation_and_a_channel_test_are_written_in_the_readers_language(cl
     outbox.deliver_due(worker="w1", now=later(5 * 60 + 2))
     [korean] = [m for m in _mails_to(smtp_peer, "kim@msp.example") if "에스컬레이션" in m["Subject"]]  # fmt: skip
     [english] = [m for m in _mails_to(smtp_peer, "lee@msp.example") if "ESCALATION" in m["Subject"]]  # fmt: skip
-    assert korean["Subject"] == "[에스컬레이션 1:1] Hanbit Logistics · All problems · 5분 동안 미확인"
+    assert (
+        korean["Subject"] == "[에스컬레이션 1:1] Hanbit Logistics · All problems · 5분 동안 미확인"
+    )
     assert english["Subject"].endswith("· unacknowledged for 5 min")
     assert "[에스컬레이션] 심각: Core switch down" in korean.get_content()
     [test] = _mails_to(smtp_peer, "noc@hanbit.example")

@@ -83,7 +83,7 @@ def escalation_subject(*, client_name: str, route: str, step: int, count: int, m
     return (
         _(
             "[ESCALATION %(step)s:%(count)s] %(client)s · %(route)s · unacknowledged for %(minutes)s min"
-        )  # fmt: skip
+        )
         % {"step": step, "count": count, "client": client_name, "route": route, "minutes": minutes}
     )[:500]
 

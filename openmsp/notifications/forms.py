@@ -182,10 +182,9 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["channels"].queryset = channels  # type: ignore[attr-defined]
         self.fields["channels"].label_from_instance = lambda c: f"{c.client.name} · {c.name}"  # type: ignore[attr-defined]
-        self.fields["people"].queryset = people  # type: ignore[attr-defined]
-        self.fields["people"].label_from_instance = lambda u: (
-            f"{u.full_name or u.email} <{u.email}>"
-        )  # type: ignore[attr-defined]
+        chooser: Any = self.fields["people"]
+        chooser.queryset = people
+        chooser.label_from_instance = lambda u: f"{u.full_name or u.email} <{u.email}>"
 
     def is_blank(self) -> bool:
         data = self.cleaned_data

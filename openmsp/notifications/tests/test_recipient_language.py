@@ -5,6 +5,7 @@ webhook, Slack, Teams) in the client's language; delivered through a real SMTP s
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def client_a(client_a):
     return tenant_actions.update_client(actor=SYSTEM, client=client_a, changes={"language": "ko"})
 
 
-def _mails_to(smtp_peer, address: str) -> list:
+def _mails_to(smtp_peer: Any, address: str) -> list[Any]:
     return [m for m in smtp_peer.messages if address in m["To"]]
 
 

@@ -60,7 +60,7 @@ def test_a_technician_adds_and_removes_a_parent_on_the_host_page(web_as, msp_own
 def test_a_cycle_or_a_foreign_parent_is_refused_next_to_the_field(
     web_as, msp_owner, fleet, client_b
 ):
-    http = web_as(msp_owner)
+    http = web_as(speaking(msp_owner, "en"))
     actions.set_dependency(actor=SYSTEM, child=fleet["web"], parent=fleet["router"])
     cycle = http.post(f"/assets/{fleet['router'].pk}/dependencies/", {"parent": fleet["web"].pk})
     assert cycle.status_code == 422

@@ -79,6 +79,7 @@ class Notification:
     # The language subject and body are written in: the recipients' (people) or the client's
     # (channels without a person); "" for the installation's default (OPENMSP_LANGUAGE).
     language: str = ""
+    body: str = ""  # a message that is not about problems (a CSAT survey): its whole text
 
     @property
     def counts(self) -> dict[str, int]:
@@ -89,6 +90,8 @@ class Notification:
 
     def text(self, site_url: str = "") -> str:
         """The plain-text body shared by mail and chat channels, in the active language."""
+        if self.body:
+            return self.body.rstrip() + "\n"
         lines = [self.subject, ""]
         for item in self.items:
             link = f" {site_url}{item.url}" if item.url else ""

@@ -24,6 +24,7 @@ def to_payload(n: Notification) -> dict[str, Any]:
         "escalation_step": n.escalation_step,
         "recipients": list(n.recipients),
         "language": n.language,
+        "body": n.body,
         "items": [
             {
                 "problem_id": i.problem_id,
@@ -54,6 +55,7 @@ def from_payload(data: Mapping[str, Any]) -> Notification:
         escalation_step=data.get("escalation_step", 0),
         recipients=tuple(data.get("recipients", ())),
         language=data.get("language", ""),
+        body=data.get("body", ""),
         items=items,
     )
 

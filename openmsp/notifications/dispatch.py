@@ -29,6 +29,7 @@ from openmsp.notifications.models import (
     PendingEscalation,
     Route,
 )
+from openmsp.oncall.models import Schedule
 from openmsp.tenants.models import Client
 
 SubjectOf = Callable[[], str]  # writes a subject in the active language
@@ -65,6 +66,18 @@ def in_language(notification: Notification, language: str, subject: SubjectOf) -
     body when the outbox renders it (openmsp.notifications.outbox.deliver)."""
     with translation.override(language):
         return replace(notification, subject=subject(), language=language)
+
+
+def on_call_people(schedules: Iterable[Schedule], at: dt.datetime) -> list[User]:
+    """Whoever is on call in each schedule at *at* (the send time, not the time it was set)."""
+    from openmsp.oncall import build
+
+    return [e.user for s in schedules if (e := build.on_call(s, at)).user is not None]
+
+
+def people_of(target: Route | EscalationStep, at: dt.datetime) -> list[User]:
+    """The people named and whoever is on call in the schedules named (mailed per language)."""
+    return [*target.people.all(), *on_call_people(target.oncall_schedules.all(), at)]
 
 
 def fan_out(
@@ -127,7 +140,7 @@ def flush_group(group: NotificationGroup, now: dt.datetime) -> list[OutboxMessag
     told = members if dirty else (still_open if repeat_due else [])
     messages: list[OutboxMessage] = []
     if told:
-        messages = _send_group(group, route, told)
+        messages = _send_group(group, route, told, now)
         group.flushes += 1
         group.last_flushed_at = now
         GroupMember.objects.filter(pk__in=[m.pk for m in told]).update(dirty=False, told=True)
@@ -142,7 +155,7 @@ def flush_group(group: NotificationGroup, now: dt.datetime) -> list[OutboxMessag
 
 
 def _send_group(
-    group: NotificationGroup, route: Route, members: Sequence[GroupMember]
+    group: NotificationGroup, route: Route, members: Sequence[GroupMember], now: dt.datetime
 ) -> list[OutboxMessage]:
     items = [_item(m, m.kind) for m in members]
     notification = Notification(
@@ -157,7 +170,7 @@ def _send_group(
     return fan_out(
         notification,
         channels=list(route.channels.all()),
-        people=route.people.all(),
+        people=people_of(route, now),
         origin=OutboxMessage.Origin.GROUP,
         route=route,
         language=group.client.language,
@@ -215,7 +228,7 @@ def _send_step(
     fan_out(
         notification,
         channels=list(step.channels.all()),
-        people=step.people.all(),
+        people=people_of(step, now),
         origin=OutboxMessage.Origin.ESCALATION,
         route=route,
         language=client.language,

@@ -38,6 +38,7 @@ from openmsp.notifications.models import OutboxMessage
 from openmsp.notifications.tests.factories import SECRET, email_channel, route, webhook_channel
 from openmsp.notifications.tests.peers import HttpPeer as Receiver
 from openmsp.notifications.tests.peers import Received, SmtpPeer
+from openmsp.tenants import actions as tenant_actions
 from openmsp.tenants.models import Client
 from tests.e2e import wait_for
 
@@ -72,7 +73,10 @@ def site() -> Iterator[FlakyServer]:
 
 @pytest.fixture
 def routed(client_a: Client, smtp_server: SmtpPeer, receiver: Receiver) -> None:
-    """Client A's routing rule: critical problems go to the NOC mailbox and the ops webhook."""
+    """Client A's routing rule: critical problems go to the NOC mailbox and the ops webhook.
+    The client reads English here (texts in Korean: openmsp/notifications/tests/
+    test_recipient_language.py)."""
+    tenant_actions.update_client(actor=Actor.system("test"), client=client_a, changes={"language": "en"})  # fmt: skip
     mail = email_channel(client_a, "noc@hanbit.example")
     hook = webhook_channel(client_a, receiver.url + "/hook")
     route(

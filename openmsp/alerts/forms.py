@@ -26,6 +26,7 @@ ACTION_MESSAGES = (
     gettext_noop("A recurring window needs a duration."),
     gettext_noop("A one-off window needs a start and an end."),
     gettext_noop("The window must end after it starts."),
+    gettext_noop("An asset cannot depend on itself, even indirectly."),
 )
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -125,3 +126,17 @@ class AlertmanagerTokenForm(forms.Form):
     def __init__(self, *args: Any, clients: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients  # type: ignore[attr-defined]
+
+
+class DependencyForm(forms.Form):
+    parent = forms.ModelChoiceField(
+        queryset=Asset.objects.none(),
+        label=_("Depends on"),
+        help_text=_(
+            "While this asset is offline or down, new problems of this one are suppressed."
+        ),
+    )
+
+    def __init__(self, *args: Any, parents: QuerySet[Asset], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = parents  # type: ignore[attr-defined]

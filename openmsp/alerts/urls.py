@@ -21,6 +21,12 @@ urlpatterns = [
         views.maintenance_delete,
         name="maintenance_delete",
     ),
+    path("dependencies/", views.dependency_tree, name="dependency_tree"),
+    path(
+        "dependencies/<int:asset_parent_id>/remove/",
+        views.dependency_remove,
+        name="dependency_remove",
+    ),
     path("alertmanager/", views.alertmanager_tokens, name="alertmanager_tokens"),
     path(
         "alertmanager/<int:alertmanager_token_id>/revoke/",

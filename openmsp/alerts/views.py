@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.roles import Perm
 from openmsp.alerts import actions, forms, queries
 from openmsp.alerts.models import Problem
-from openmsp.assets.queries import assets_visible_to
+from openmsp.assets.models import Asset
+from openmsp.assets.queries import assets_visible_to, get_asset
 from openmsp.core.errors import Conflict, ValidationFailed
 from openmsp.tenants.queries import clients_visible_to, sites_visible_to
 from openmsp.web.actor import actor_of
@@ -108,6 +109,18 @@ EVENT_LABELS = {
 STATE_LABELS = dict(Problem.State.choices)
 
 
+def _suppressing_asset(request: HttpRequest, problem: Problem) -> Asset | None:
+    """The parent asset whose down problem suppresses this one (same client, so visible)."""
+    parent = problem.suppressed_by
+    if parent is None or parent.asset_id is None:
+        return None
+    return (
+        assets_visible_to(actor_of(request), include_retired=True)
+        .filter(pk=parent.asset_id)
+        .first()
+    )
+
+
 def _problem_page(request: HttpRequest, problem: Problem, **forms_: Any) -> HttpResponse:
     events = list(queries.timeline(problem))
     for event in events:
@@ -119,6 +132,7 @@ def _problem_page(request: HttpRequest, problem: Problem, **forms_: Any) -> Http
         "ack_form": forms_.get("ack_form") or forms.AcknowledgeForm(),
         "comment_form": forms_.get("comment_form") or forms.CommentForm(),
         "current_client": problem.client,
+        "parent_asset": _suppressing_asset(request, problem),
         "may_resolve": problem.is_open
         and (problem.external or problem.source in actions.MANUAL_SOURCES),
         "now": timezone.now(),
@@ -298,3 +312,87 @@ def alertmanager_token_revoke(request: HttpRequest, alertmanager_token_id: int) 
     actions.revoke_alertmanager_token(actor=actor, token=token)
     messages.success(request, _("Token revoked."))
     return redirect("alertmanager_tokens")
+
+
+# --- Dependencies -------------------------------------------------------------------------------
+
+
+def _dependency_tab(
+    request: HttpRequest, asset: Asset, form: forms.DependencyForm | None, status: int = 200
+) -> HttpResponse:
+    from openmsp.assets.views import render_tab
+
+    actor = actor_of(request)
+    link = queries.parent_link(asset)
+    children = queries.children_of(asset)
+    down = queries.down_problems(actor, [c.pk for c in children] + ([link.parent_id] if link else []))  # fmt: skip
+    context = {
+        "link": link,
+        "parent_down": down.get(link.parent_id) if link else None,
+        "children": [(child, down.get(child.pk)) for child in children],
+        "form": form,
+    }
+    return render_tab(request, asset, "dependencies", context, status=status)
+
+
+def _parent_choices(request: HttpRequest, asset: Asset) -> Any:
+    return (
+        assets_visible_to(actor_of(request))
+        .filter(client_id=asset.client_id)
+        .exclude(pk=asset.pk)
+        .order_by("name", "pk")
+    )
+
+
+@GET_POST
+@page
+def asset_dependencies(request: HttpRequest, asset_id: int) -> HttpResponse:
+    """The host page's Dependencies tab: what the asset depends on, what depends on it; staff
+    with the alerts permission set or replace the parent here."""
+    actor = actor_of(request)
+    asset = get_asset(actor, asset_id)
+    user: Any = request.user
+    form = None
+    if user.has_perm_to(Perm.ALERTS_MANAGE):
+        form = forms.DependencyForm(request.POST or None, parents=_parent_choices(request, asset))
+    if request.method != "POST":
+        return _dependency_tab(request, asset, form)
+    require_perm(request, Perm.ALERTS_MANAGE)
+    assert form is not None
+    if form.is_valid():
+        try:
+            actions.set_dependency(actor=actor, child=asset, parent=form.cleaned_data["parent"])
+        except ValidationFailed as exc:
+            apply_error(form, exc, aliases={"parent_id": "parent"})
+        else:
+            messages.success(request, _("Dependency saved."))
+            return redirect("asset_dependencies", asset.pk)
+    return _dependency_tab(request, asset, form, status=422)
+
+
+@require_POST
+@page
+def dependency_remove(request: HttpRequest, asset_parent_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    dependency = queries.get_dependency(actor, asset_parent_id)
+    actions.remove_dependency(actor=actor, dependency=dependency)
+    messages.success(request, _("Dependency removed."))
+    return redirect("asset_dependencies", dependency.child_id)
+
+
+@require_GET
+@page
+def dependency_tree(request: HttpRequest) -> HttpResponse:
+    """Every client's dependency trees (or one client's: ?client=ID), parents above children,
+    with the assets that are down now marked."""
+    actor = actor_of(request)
+    user: Any = request.user
+    client_id = _int(request.GET.get("client"))
+    context = {
+        "forest": queries.dependency_forest(actor, client_id),
+        "clients": clients_visible_to(actor).only("pk", "name").order_by("name")
+        if user.is_msp_staff
+        else [],
+        "client_id": client_id,
+    }
+    return render(request, "alerts/dependency_tree.html", context)

@@ -5,6 +5,7 @@ openmsp.agent_api.views_ui)."""
 from django.urls import path
 
 from openmsp.agent_api import views_ui
+from openmsp.alerts import views as alert_views
 from openmsp.assets import views
 from openmsp.monitoring import views as monitoring_views
 
@@ -27,6 +28,11 @@ urlpatterns = [
     path("<int:asset_id>/status/", views.asset_status_history, name="asset_status_history"),
     path("<int:asset_id>/commands/", views_ui.asset_commands, name="asset_commands"),
     path("<int:asset_id>/checks/", monitoring_views.asset_checks, name="asset_checks"),
+    path(
+        "<int:asset_id>/dependencies/",
+        alert_views.asset_dependencies,
+        name="asset_dependencies",
+    ),
     path(
         "<int:asset_id>/commands/<uuid:run_id>/",
         views_ui.command_run_output,

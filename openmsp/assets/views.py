@@ -305,6 +305,7 @@ def tabs_of(request: HttpRequest, asset: Asset) -> list[Tab]:
     if may_read(actor_of(request), "commands"):
         tabs.append(Tab("commands", _("Commands"), reverse("asset_commands", args=args)))
     tabs.append(Tab("checks", _("Checks"), reverse("asset_checks", args=args)))
+    tabs.append(Tab("dependencies", _("Dependencies"), reverse("asset_dependencies", args=args)))
     tabs.append(Tab("status", _("Status history"), reverse("asset_status_history", args=args)))
     return tabs
 

@@ -18,7 +18,31 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from openmsp.core.errors import ValidationFailed
+
+# What people read for a change and a severity; machine-readable payloads keep the codes.
+KIND_LABELS: Mapping[str, Any] = {
+    "firing": _("FIRING"),
+    "reopened": _("REOPENED"),
+    "flapping": _("FLAPPING"),
+    "escalated": _("ESCALATED"),
+    "acknowledged": _("ACKNOWLEDGED"),
+    "resolved": _("RESOLVED"),
+    "test": _("TEST"),
+}
+SEVERITY_LABELS: Mapping[str, Any] = {"warning": _("warning"), "critical": _("critical")}
+
+
+def kind_label(kind: str) -> str:
+    """In the active language (the outbox renders under the recipient's)."""
+    return str(KIND_LABELS.get(kind, kind.upper()))
+
+
+def severity_label(severity: str) -> str:
+    return str(SEVERITY_LABELS.get(severity, severity))
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,9 @@ class Notification:
     route: str = ""
     escalation_step: int = 0
     recipients: Sequence[str] = ()  # extra addresses (people of a route), for mail
+    # The language subject and body are written in: the recipients' (people) or the client's
+    # (channels without a person); "" for the installation's default (OPENMSP_LANGUAGE).
+    language: str = ""
     body: str = ""  # a message that is not about problems (a CSAT survey): its whole text
 
     @property
@@ -62,13 +89,21 @@ class Notification:
         return out
 
     def text(self, site_url: str = "") -> str:
-        """The plain-text body shared by mail and chat channels."""
+        """The plain-text body shared by mail and chat channels, in the active language."""
         if self.body:
             return self.body.rstrip() + "\n"
         lines = [self.subject, ""]
         for item in self.items:
             link = f" {site_url}{item.url}" if item.url else ""
-            lines.append(f"[{item.kind.upper()}] {item.severity}: {item.title}{link}")
+            lines.append(
+                gettext("[%(kind)s] %(severity)s: %(title)s")
+                % {
+                    "kind": kind_label(item.kind),
+                    "severity": severity_label(item.severity),
+                    "title": item.title,
+                }
+                + link
+            )
             if item.summary and item.summary != item.title:
                 lines.append(f"    {item.summary}")
         return "\n".join(lines).rstrip() + "\n"

@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import Perm
@@ -24,7 +26,7 @@ from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
 from openmsp.integrations.base import Item, Notification
 from openmsp.integrations.registry import notifier_class
-from openmsp.notifications import outbox, routing
+from openmsp.notifications import content, outbox, routing
 from openmsp.notifications.models import Channel, EscalationStep, OutboxMessage, Route
 from openmsp.oncall.models import Schedule
 from openmsp.tenants.models import Client
@@ -142,22 +144,26 @@ def send_test(*, actor: Actor, channel: Channel) -> OutboxMessage:
     """Queue a test message to the channel; the delivery log shows how it went."""
     require(actor, Perm.NOTIFY_MANAGE)
     now = timezone.now()
-    item = Item(
-        problem_id=0,
-        kind="test",
-        severity="warning",
-        title="OpenMSP test notification",
-        summary=f"Sent by {actor.label} to check the channel '{channel.name}'.",
-        at=now,
-    )
-    notification = Notification(
-        idempotency_key=f"test:{channel.pk}:{uuid.uuid4().hex}",
-        client_id=channel.client_id,
-        client_name=channel.client.name,
-        subject=f"[TEST] {channel.client.name} · {channel.name}",
-        status="test",
-        items=(item,),
-    )
+    client = channel.client
+    with translation.override(client.language or settings.LANGUAGE_CODE):
+        item = Item(
+            problem_id=0,
+            kind="test",
+            severity="warning",
+            title=gettext("OpenMSP test notification"),
+            summary=gettext("Sent by %(actor)s to check the channel “%(channel)s”.")
+            % {"actor": actor.label, "channel": channel.name},
+            at=now,
+        )
+        notification = Notification(
+            idempotency_key=f"test:{channel.pk}:{uuid.uuid4().hex}",
+            client_id=channel.client_id,
+            client_name=client.name,
+            subject=content.channel_test_subject(client_name=client.name, channel=channel.name),
+            status="test",
+            items=(item,),
+            language=translation.get_language(),
+        )
     message = outbox.enqueue(notification=notification, channel=channel, origin="test")
     audit.record(
         actor=actor,

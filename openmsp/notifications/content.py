@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from openmsp.integrations.base import Item, Notification
+from django.utils.translation import gettext as _
+
+from openmsp.integrations.base import Item, Notification, kind_label
 
 KIND_ORDER = ("firing", "reopened", "flapping", "escalated", "acknowledged", "resolved")
 
@@ -21,6 +23,7 @@ def to_payload(n: Notification) -> dict[str, Any]:
         "route": n.route,
         "escalation_step": n.escalation_step,
         "recipients": list(n.recipients),
+        "language": n.language,
         "body": n.body,
         "items": [
             {
@@ -51,6 +54,7 @@ def from_payload(data: Mapping[str, Any]) -> Notification:
         route=data.get("route", ""),
         escalation_step=data.get("escalation_step", 0),
         recipients=tuple(data.get("recipients", ())),
+        language=data.get("language", ""),
         body=data.get("body", ""),
         items=items,
     )
@@ -66,11 +70,27 @@ def overall_status(kinds: Iterable[str]) -> str:
 def subject_for(
     *, client_name: str, route: str, items: Iterable[Item], group_labels: Mapping[str, str]
 ) -> str:
-    """`[FIRING:3 RESOLVED:1] Hanbit Logistics · on-call (env=prod)`, Alertmanager-style."""
+    """`[FIRING:3 RESOLVED:1] Hanbit Logistics · on-call (env=prod)`, Alertmanager-style, in the
+    active language (`[발생:3 해결:1] …` in Korean)."""
     counts: dict[str, int] = {}
     for item in items:
         counts[item.kind] = counts.get(item.kind, 0) + 1
-    tally = " ".join(f"{k.upper()}:{counts[k]}" for k in KIND_ORDER if k in counts)
+    tally = " ".join(f"{kind_label(k)}:{counts[k]}" for k in KIND_ORDER if k in counts)
     shown = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()) if v)
     suffix = f" ({shown})" if shown else ""
     return f"[{tally}] {client_name} · {route}{suffix}"[:500]
+
+
+def escalation_subject(*, client_name: str, route: str, step: int, count: int, minutes: int) -> str:
+    return (
+        _(
+            "[ESCALATION %(step)s:%(count)s] %(client)s · %(route)s · unacknowledged for %(minutes)s min"
+        )
+        % {"step": step, "count": count, "client": client_name, "route": route, "minutes": minutes}
+    )[:500]
+
+
+def channel_test_subject(*, client_name: str, channel: str) -> str:
+    return (_("[TEST] %(client)s · %(channel)s") % {"client": client_name, "channel": channel})[
+        :500
+    ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from openmsp.accounts.models import User
 from openmsp.integrations.base import Item, Notification
@@ -30,6 +31,8 @@ from openmsp.notifications.models import (
 )
 from openmsp.oncall.models import Schedule
 from openmsp.tenants.models import Client
+
+SubjectOf = Callable[[], str]  # writes a subject in the active language
 
 FLUSH_BATCH = 200
 ESCALATION_BATCH = 1000
@@ -49,8 +52,20 @@ def _item(m: GroupMember | PendingEscalation, kind: str) -> Item:
     )
 
 
-def people_emails(users: Iterable[User]) -> list[str]:
-    return sorted({u.email for u in users if u.is_active and u.is_msp_staff})
+def people_by_language(users: Iterable[User]) -> dict[str, list[str]]:
+    """The addresses of the people to mail, per the language each reads."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for user in users:
+        if user.is_active and user.is_msp_staff:
+            out[user.language or settings.LANGUAGE_CODE].add(user.email)
+    return {language: sorted(emails) for language, emails in sorted(out.items())}
+
+
+def in_language(notification: Notification, language: str, subject: SubjectOf) -> Notification:
+    """The notification as recipients reading *language* get it: its subject written now, its
+    body when the outbox renders it (openmsp.notifications.outbox.deliver)."""
+    with translation.override(language):
+        return replace(notification, subject=subject(), language=language)
 
 
 def on_call_people(schedules: Iterable[Schedule], at: dt.datetime) -> list[User]:
@@ -60,30 +75,38 @@ def on_call_people(schedules: Iterable[Schedule], at: dt.datetime) -> list[User]
     return [e.user for s in schedules if (e := build.on_call(s, at)).user is not None]
 
 
-def recipients_of(target: Route | EscalationStep, at: dt.datetime) -> list[str]:
-    people = [*target.people.all(), *on_call_people(target.oncall_schedules.all(), at)]
-    return people_emails(people)
+def people_of(target: Route | EscalationStep, at: dt.datetime) -> list[User]:
+    """The people named and whoever is on call in the schedules named (mailed per language)."""
+    return [*target.people.all(), *on_call_people(target.oncall_schedules.all(), at)]
 
 
 def fan_out(
     notification: Notification,
     *,
     channels: Sequence[Channel],
-    emails: Sequence[str],
+    people: Iterable[User],
     origin: str,
     route: Route | None,
+    language: str,
+    subject: SubjectOf,
 ) -> list[OutboxMessage]:
-    """One outbox message per enabled channel, plus one mail to the people named."""
+    """One outbox message per enabled channel (in the client's *language*), plus one mail per
+    language the people named read (each person in their own)."""
     base = notification.idempotency_key
     out = []
+    for_channels = in_language(notification, language or settings.LANGUAGE_CODE, subject)
     for channel in channels:
         if channel.enabled:
-            keyed = replace(notification, idempotency_key=f"{base}:c{channel.pk}")
+            keyed = replace(for_channels, idempotency_key=f"{base}:c{channel.pk}")
             out.append(
                 outbox.enqueue(notification=keyed, channel=channel, origin=origin, route=route)
             )
-    if emails:
-        keyed = replace(notification, idempotency_key=f"{base}:people", recipients=tuple(emails))
+    for reads, emails in people_by_language(people).items():
+        keyed = replace(
+            in_language(notification, reads, subject),
+            idempotency_key=f"{base}:people:{reads}",
+            recipients=tuple(emails),
+        )
         out.append(outbox.enqueue(notification=keyed, channel=None, origin=origin, route=route))
     return out
 
@@ -139,9 +162,7 @@ def _send_group(
         idempotency_key=f"group:{group.pk}:{group.flushes + 1}",
         client_id=group.client_id,
         client_name=group.client.name,
-        subject=content.subject_for(
-            client_name=group.client.name, route=route.name, items=items, group_labels=group.labels
-        ),
+        subject="",
         status=content.overall_status(i.kind for i in items),
         items=tuple(items),
         route=route.name,
@@ -149,9 +170,13 @@ def _send_group(
     return fan_out(
         notification,
         channels=list(route.channels.all()),
-        emails=recipients_of(route, now),
+        people=people_of(route, now),
         origin=OutboxMessage.Origin.GROUP,
         route=route,
+        language=group.client.language,
+        subject=lambda: content.subject_for(
+            client_name=group.client.name, route=route.name, items=items, group_labels=group.labels
+        ),
     )
 
 
@@ -194,10 +219,7 @@ def _send_step(
         idempotency_key=f"escalation:{step.pk}:{first}:{len(pending)}",
         client_id=client.pk,
         client_name=client.name,
-        subject=(
-            f"[ESCALATION {step.number}:{len(items)}] {client.name} · {route.name} · "
-            f"unacknowledged for {step.after_minutes} min"
-        )[:500],
+        subject="",
         status="escalated",
         items=tuple(items),
         route=route.name,
@@ -206,7 +228,15 @@ def _send_step(
     fan_out(
         notification,
         channels=list(step.channels.all()),
-        emails=recipients_of(step, now),
+        people=people_of(step, now),
         origin=OutboxMessage.Origin.ESCALATION,
         route=route,
+        language=client.language,
+        subject=lambda: content.escalation_subject(
+            client_name=client.name,
+            route=route.name,
+            step=step.number,
+            count=len(items),
+            minutes=step.after_minutes,
+        ),
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from openmsp.accounts.models import User
 from openmsp.notifications.models import Channel
 from openmsp.tenants.models import Client
 
@@ -116,11 +117,6 @@ class RouteForm(forms.Form):
     group_wait_seconds = forms.IntegerField(label=_("Group wait (s)"), min_value=0, max_value=3600, initial=30)  # fmt: skip
     group_interval_seconds = forms.IntegerField(label=_("Group interval (s)"), min_value=5, max_value=86400, initial=300)  # fmt: skip
     repeat_interval_seconds = forms.IntegerField(label=_("Repeat interval (s)"), min_value=60, max_value=30 * 86400, initial=14400)  # fmt: skip
-    steps = forms.CharField(
-        label=_("Escalation steps"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("One step per line: minutes unacknowledged, then channel names. "
-                    "Example: 15: Pager, Team lead mail"),
-    )  # fmt: skip
     channels = forms.ModelMultipleChoiceField(
         label=_("Channels"), required=False, queryset=Channel.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -152,17 +148,6 @@ class RouteForm(forms.Form):
             out.append({"name": found[1], "op": found[2], "value": found[3]})
         return out
 
-    def clean_steps(self) -> list[tuple[int, list[str]]]:
-        out = []
-        for line in (self.cleaned_data["steps"] or "").splitlines():
-            if not line.strip():
-                continue
-            minutes, _sep, names = line.partition(":")
-            if not minutes.strip().isdigit() or not split_list(names):
-                raise ValidationError(_("“%(line)s” is not “minutes: channel, channel”.") % {"line": line})  # fmt: skip
-            out.append((int(minutes), split_list(names)))
-        return out
-
     def fields_for_action(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("client", None)
@@ -173,28 +158,82 @@ class RouteForm(forms.Form):
         return data
 
 
-def steps_text(route: Any) -> str:
-    return "\n".join(
-        f"{s.after_minutes}: {', '.join(c.name for c in s.channels.all())}"
-        for s in route.steps.all()
+MAX_STEPS = 10
+
+
+class StepForm(forms.Form):
+    """One rung of the escalation ladder: how long unacknowledged, then whom to tell."""
+
+    after_minutes = forms.IntegerField(
+        label=_("After (minutes unacknowledged)"), required=False, min_value=1, max_value=7 * 1440
+    )
+    channels = forms.ModelMultipleChoiceField(
+        label=_("Channels"), required=False, queryset=Channel.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    people = forms.ModelMultipleChoiceField(
+        label=_("People"), required=False, queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple, help_text=_("MSP staff who may see the client; they get mail."),
+    )  # fmt: skip
+
+    def __init__(
+        self, *args: Any, channels: QuerySet[Channel], people: QuerySet[User], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].queryset = channels  # type: ignore[attr-defined]
+        self.fields["channels"].label_from_instance = lambda c: f"{c.client.name} · {c.name}"  # type: ignore[attr-defined]
+        chooser: Any = self.fields["people"]
+        chooser.queryset = people
+        chooser.label_from_instance = lambda u: f"{u.full_name or u.email} <{u.email}>"
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not data.get("after_minutes") and not data.get("channels") and not data.get("people")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not self.is_blank():
+            if not data.get("after_minutes"):
+                self.add_error("after_minutes", _("Say after how many minutes this step comes."))
+            elif not data.get("channels") and not data.get("people"):
+                self.add_error(None, _("A step names at least one channel or person."))
+        return data
+
+
+StepFormSet = forms.formset_factory(
+    StepForm, extra=1, max_num=MAX_STEPS, validate_max=True, absolute_max=MAX_STEPS
+)
+
+
+def step_formset(
+    data: Any, *, channels: QuerySet[Channel], people: QuerySet[User], route: Any = None
+) -> Any:
+    """The ladder editor: one row per existing step and one empty row to add a step."""
+    initial = [
+        {
+            "after_minutes": s.after_minutes,
+            "channels": list(s.channels.all()),
+            "people": list(s.people.all()),
+        }
+        for s in (route.steps.all() if route is not None else [])
+    ]
+    return StepFormSet(
+        data, initial=initial, prefix="steps", form_kwargs={"channels": channels, "people": people}
     )
 
 
-def steps_for(
-    form: RouteForm, channels: QuerySet[Channel], keep_people: Any = None
-) -> list[dict[str, Any]] | None:
-    """The ladder the form describes, channels resolved by name among the client's; None (and
-    an error on the field) when a name is unknown. People of existing steps are kept."""
-    by_name = {c.name: c for c in channels}
-    ladder = []
-    for index, (minutes, names) in enumerate(form.cleaned_data["steps"]):
-        unknown = [n for n in names if n not in by_name]
-        if unknown:
-            form.add_error("steps", _("No channel named “%(name)s”.") % {"name": unknown[0]})
-            return None
-        people = keep_people(index) if keep_people else []
-        ladder.append({"after_minutes": minutes, "channels": [by_name[n] for n in names], "people": people})  # fmt: skip
-    return ladder
+def ladder_of(formset: Any) -> list[dict[str, Any]]:
+    """The steps a valid formset describes, blank rows left out, in the order of their delay."""
+    rows = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.is_blank()]
+    rows.sort(key=lambda r: r["after_minutes"])
+    return [
+        {
+            "after_minutes": r["after_minutes"],
+            "channels": list(r["channels"]),
+            "people": list(r["people"]),
+        }
+        for r in rows
+    ]
 
 
 def matchers_text(matchers: list[dict[str, str]]) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from openmsp.integrations import smtp
 from openmsp.integrations.base import DeliveryFailed, Notification, Notifier
@@ -155,7 +155,10 @@ def deliver(claimed: Claimed, *, transport_for: TransportFor | None = None) -> b
             result = smtp.send_prepared(message.payload, transport)
         else:
             notifier = notifier_for(message, transport)
-            result = notifier.deliver(content.from_payload(message.payload))
+            notification = content.from_payload(message.payload)
+            # The body is written now, in the language the subject was written in at enqueue.
+            with translation.override(notification.language or settings.LANGUAGE_CODE):
+                result = notifier.deliver(notification)
     except DeliveryFailed as exc:
         _record(claimed, ok=False, detail=exc.message, retryable=exc.retryable)
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import STAFF_ROLES
@@ -17,6 +17,7 @@ from openmsp.notifications.models import (
     OutboxMessage,
     Route,
 )
+from openmsp.tenants.models import Client
 from openmsp.tenants.queries import scope
 
 
@@ -49,9 +50,13 @@ def get_delivery(actor: Actor, pk: int) -> OutboxMessage:
     return fetch(deliveries_visible_to(actor), "delivery", pk=pk)
 
 
-def staff_people() -> QuerySet[User]:
-    """Who a route may name as people: active MSP staff (the action checks they see the client)."""
-    return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("email")
+def staff_people(client: Client | None = None) -> QuerySet[User]:
+    """Who a route may name as people: active MSP staff (the action checks they see the client);
+    with *client*, only the staff who see that client (what the route editor offers)."""
+    qs = User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("email")
+    if client is not None:
+        qs = qs.filter(Q(all_clients=True) | Q(assigned_clients=client)).distinct()
+    return qs
 
 
 @dataclass(frozen=True)

@@ -171,10 +171,17 @@ def _route_error(form: forms.RouteForm, exc: ValidationFailed | Conflict) -> Non
     apply_error(form, exc)
 
 
-def _route_page(request: HttpRequest, form: forms.RouteForm, route: Route | None) -> HttpResponse:
+def _route_page(
+    request: HttpRequest, form: forms.RouteForm, steps: Any, route: Route | None
+) -> HttpResponse:
     title = _("Edit routing rule") if route else _("New routing rule")
-    context = {"form": form, "route": route, "title": title, "tab": "routes"}
-    return render(request, "notifications/route_form.html", context, status=422 if form.errors else 200)  # fmt: skip
+    context = {"form": form, "steps": steps, "route": route, "title": title, "tab": "routes"}
+    invalid = form.errors or steps.total_error_count()
+    return render(request, "notifications/route_form.html", context, status=422 if invalid else 200)  # fmt: skip
+
+
+def _valid(form: forms.RouteForm, steps: Any) -> bool:
+    return bool(form.is_valid() & steps.is_valid())  # both, so both show their errors
 
 
 @GET_POST
@@ -183,23 +190,21 @@ def route_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.NOTIFY_MANAGE)
     actor = actor_of(request)
     channels = queries.channels_visible_to(actor).order_by("client__name", "name")
+    data = request.POST or None
     form = forms.RouteForm(
-        request.POST or None,
+        data,
         clients=clients_visible_to(actor),
         channels=channels,
         initial={"client": _int(request.GET.get("client")), "enabled": True},
     )
-    ladder = None
-    if request.method == "POST" and form.is_valid():
-        client = form.cleaned_data["client"]
-        ladder = forms.steps_for(form, channels.filter(client=client))
-    if ladder is not None:
+    steps = forms.step_formset(data, channels=channels, people=queries.staff_people())
+    if request.method == "POST" and _valid(form, steps):
         try:
             actions.create_route(
                 actor=actor,
                 client=form.cleaned_data["client"],
                 channels=list(form.cleaned_data["channels"]),
-                steps=ladder,
+                steps=forms.ladder_of(steps),
                 **form.fields_for_action(),
             )
         except (ValidationFailed, Conflict) as exc:
@@ -207,7 +212,7 @@ def route_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Routing rule saved."))
             return redirect("notification_routes")
-    return _route_page(request, form, None)
+    return _route_page(request, form, steps, None)
 
 
 @GET_POST
@@ -222,33 +227,27 @@ def route_edit(request: HttpRequest, notification_route_id: int) -> HttpResponse
         group_by=", ".join(route.group_by),
         label_matchers=forms.matchers_text(route.label_matchers),
         channels=list(route.channels.all()),
-        steps=forms.steps_text(route),
     )
     channels = queries.channels_visible_to(actor).filter(client=route.client).order_by("name")
-    form = forms.RouteForm(request.POST or None, channels=channels, initial=initial)
-    old_steps = list(route.steps.all())
-
-    def keep_people(index: int) -> list[Any]:
-        return list(old_steps[index].people.all()) if index < len(old_steps) else []
-
-    ladder = None
-    if request.method == "POST" and form.is_valid():
-        ladder = forms.steps_for(form, channels, keep_people)
-    if ladder is not None:
+    data = request.POST or None
+    form = forms.RouteForm(data, channels=channels, initial=initial)
+    people = queries.staff_people(route.client)
+    steps = forms.step_formset(data, channels=channels, people=people, route=route)
+    if request.method == "POST" and _valid(form, steps):
         try:
             actions.update_route(
                 actor=actor,
                 route=route,
                 changes=form.fields_for_action(),
                 channels=list(form.cleaned_data["channels"]),
-                steps=ladder,
+                steps=forms.ladder_of(steps),
             )
         except (ValidationFailed, Conflict) as exc:
             _route_error(form, exc)
         else:
             messages.success(request, _("Routing rule saved."))
             return redirect("notification_routes")
-    return _route_page(request, form, route)
+    return _route_page(request, form, steps, route)
 
 
 @require_POST

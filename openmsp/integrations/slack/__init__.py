@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from openmsp.integrations.base import Notification
+from django.utils.translation import gettext
+
+from openmsp.integrations.base import Notification, kind_label, severity_label
 from openmsp.integrations.http import WebhookUrlNotifier
 
 EMOJI = {"firing": ":red_circle:", "resolved": ":large_green_circle:", "acknowledged": ":eyes:"}
@@ -13,7 +15,9 @@ MAX_LINES = 20  # a chat message listing 1,000 problems helps nobody; the rest a
 
 def _line(kind: str, severity: str, title: str, link: str) -> str:
     text = f"<{link}|{title}>" if link else title
-    return f"{EMOJI.get(kind, ':warning:')} *{kind}* ({severity}) {text}"
+    return (
+        f"{EMOJI.get(kind, ':warning:')} *{kind_label(kind)}* ({severity_label(severity)}) {text}"
+    )
 
 
 class SlackNotifier(WebhookUrlNotifier):
@@ -26,7 +30,7 @@ class SlackNotifier(WebhookUrlNotifier):
         ]
         hidden = len(notification.items) - MAX_LINES
         if hidden > 0:
-            lines.append(f"… and {hidden} more")
+            lines.append(gettext("… and %(count)s more") % {"count": hidden})
         body = "\n".join(lines) or notification.subject
         return {
             "text": notification.subject,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext
+
 from openmsp.core.errors import ValidationFailed
-from openmsp.integrations.base import Notification
+from openmsp.integrations.base import Notification, kind_label, severity_label
 from openmsp.integrations.http import WebhookUrlNotifier
 
 FORMATS = ("messagecard", "adaptive")
@@ -29,10 +31,13 @@ class TeamsNotifier(WebhookUrlNotifier):
         return {**cleaned, "format": fmt}
 
     def _facts(self, notification: Notification) -> list[tuple[str, str]]:
-        facts = [(f"{i.kind} · {i.severity}", i.title) for i in notification.items[:MAX_FACTS]]
+        facts = [
+            (f"{kind_label(i.kind)} · {severity_label(i.severity)}", i.title)
+            for i in notification.items[:MAX_FACTS]
+        ]
         hidden = len(notification.items) - MAX_FACTS
         if hidden > 0:
-            facts.append(("…", f"{hidden} more"))
+            facts.append(("…", gettext("%(count)s more") % {"count": hidden}))
         return facts
 
     def render(self, notification: Notification) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class WebhookNotifier(WebhookUrlNotifier):
             "idempotency_key": notification.idempotency_key,
             "status": notification.status,
             "subject": notification.subject,
+            "language": notification.language,  # what subject is written in (ko, en)
             "client": {"id": notification.client_id, "name": notification.client_name},
             "route": notification.route,
             "escalation_step": notification.escalation_step,

@@ -15,6 +15,18 @@ _ids = itertools.count(1000)
 
 
 @pytest.fixture
+def client_a(client_a: Any) -> Any:
+    """Client A reads English in these tests, so they can assert the message formats in it;
+    texts in the reader's language (Korean by default) are test_recipient_language.py's."""
+    from openmsp.core.actor import Actor
+    from openmsp.tenants import actions as tenant_actions
+
+    return tenant_actions.update_client(
+        actor=Actor.system("test"), client=client_a, changes={"language": "en"}
+    )
+
+
+@pytest.fixture
 def smtp_peer(settings: Any) -> Iterator[SmtpPeer]:
     """A real SMTP server on 127.0.0.1; the installation's mail settings point at it."""
     with SmtpPeer() as peer:

@@ -24,8 +24,8 @@ def _frozen_clock(time_machine):
 
 @pytest.fixture
 def ladder(client_a):
-    oncall = make_user("oncall@msp.example", Role.TECHNICIAN, full_name="On Call")
-    lead = make_user("lead@msp.example", Role.MSP_ADMIN, full_name="Team Lead")
+    oncall = make_user("oncall@msp.example", Role.TECHNICIAN, full_name="On Call", language="en")
+    lead = make_user("lead@msp.example", Role.MSP_ADMIN, full_name="Team Lead", language="en")
     hook = webhook_channel(client_a, "https://hooks.example/pager")
     return actions.create_route(
         actor=SYSTEM,

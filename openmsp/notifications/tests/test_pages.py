@@ -3,6 +3,8 @@ delivery log; add a routing rule; a form error names the field; Charlie gets 404
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from openmsp.notifications import outbox
@@ -10,6 +12,14 @@ from openmsp.notifications.models import Channel, OutboxMessage, Route
 from openmsp.web.testing import compiled_translations, speaking  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+def step_rows(*rows: dict[str, Any]) -> dict[str, Any]:
+    """The route editor's escalation formset as the browser posts it."""
+    data: dict[str, Any] = {"steps-TOTAL_FORMS": len(rows), "steps-INITIAL_FORMS": 0}
+    for index, row in enumerate(rows):
+        data.update({f"steps-{index}-{name}": value for name, value in row.items()})
+    return data
 
 
 def test_alice_adds_a_mail_channel_sends_a_test_and_sees_it_delivered(
@@ -84,7 +94,7 @@ def test_alice_adds_a_routing_rule_with_matchers(client_a, alice, web_as):
             "group_interval_seconds": 300,
             "repeat_interval_seconds": 3600,
             "channels": [channel.pk],
-            "steps": "15: NOC",
+            **step_rows({"after_minutes": 15, "channels": [channel.pk]}),
         },
     )
     assert made.status_code == 302, made.content.decode()[:3000]
@@ -98,10 +108,10 @@ def test_alice_adds_a_routing_rule_with_matchers(client_a, alice, web_as):
     assert step.after_minutes == 15
     assert list(step.channels.all()) == [channel]
     assert "env=~prod.*" in web.get("/notifications/routes/").content.decode()
-    bad = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "label_matchers": "env=~(prod", "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600})  # fmt: skip
-    unknown = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "steps": "5: Pager", "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600})  # fmt: skip
+    bad = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "label_matchers": "env=~(prod", "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600, **step_rows()})  # fmt: skip
+    unknown = web.post(f"/notifications/routes/{route.pk}/", {"name": "Production", "position": 10, "group_wait_seconds": 30, "group_interval_seconds": 300, "repeat_interval_seconds": 3600, **step_rows({"after_minutes": 5, "channels": [987654]})})  # fmt: skip
     assert unknown.status_code == 422
-    assert unknown.context["form"].errors["steps"]
+    assert unknown.context["steps"].forms[0].errors["channels"]
     assert route.steps.count() == 1, "nothing changed"
     assert bad.status_code == 422
     assert bad.context["form"].errors["label_matchers"]

@@ -29,7 +29,7 @@ from openmsp.notifications import actions, dispatch
 from openmsp.tenants import actions as tenants
 
 system = Actor.system("test")
-client = tenants.create_client(actor=system, name="Hanbit Logistics", code="hanbit")
+client = tenants.create_client(actor=system, name="Hanbit Logistics", code="hanbit", language="en")
 config = {kind_config}
 channel = actions.create_channel(
     actor=system, client=client, name="noc", kind="{kind}", config=config,

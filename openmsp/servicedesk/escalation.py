@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -19,10 +20,13 @@ from openmsp.core import audit
 from openmsp.core.actor import Actor
 from openmsp.core.errors import OpenMSPError
 from openmsp.integrations.base import Item, Notification
-from openmsp.notifications.dispatch import fan_out, people_emails
+from openmsp.notifications.dispatch import fan_out, people_by_language
 from openmsp.notifications.models import OutboxMessage
 from openmsp.servicedesk import actions, clocks, hooks
 from openmsp.servicedesk.models import SlaFiring, SlaStep, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from openmsp.accounts.models import User
 
 log = logging.getLogger("openmsp.servicedesk")
 BATCH = 500
@@ -113,18 +117,19 @@ def _perform(ticket: Ticket, p: clocks.Pending, now: dt.datetime) -> str:
     return outcome
 
 
-def _recipients(ticket: Ticket, step: SlaStep | None) -> list[str]:
+def _recipients(ticket: Ticket, step: SlaStep | None) -> list[User]:
     if step is not None and step.user is not None:
-        return people_emails([step.user])
+        return [step.user]
     if ticket.assignee is not None:
-        return people_emails([ticket.assignee])
+        return [ticket.assignee]
     if ticket.team is not None:
-        return people_emails(ticket.team.members.all())
+        return list(ticket.team.members.all())
     return []
 
 
 def _notify(ticket: Ticket, p: clocks.Pending, step: SlaStep | None) -> str:
-    emails = _recipients(ticket, step)
+    people = _recipients(ticket, step)
+    emails = sorted(e for group in people_by_language(people).values() for e in group)
     if not emails:
         return "nobody to notify (no assignee or team)"
     what = "warning" if step is None else f"escalation {step.offset_minutes:+d} min"
@@ -152,9 +157,11 @@ def _notify(ticket: Ticket, p: clocks.Pending, step: SlaStep | None) -> str:
     fan_out(
         notification,
         channels=[],
-        emails=emails,
+        people=people,
         origin=OutboxMessage.Origin.ESCALATION,
         route=None,
+        language=ticket.client.language,
+        subject=lambda: subject[:500],
     )
     return f"notified {', '.join(emails)}"
 

@@ -158,3 +158,31 @@ def test_staff_name_a_schedule_on_a_route_through_the_api_and_client_admins_cann
         content_type="application/json",
     )
     assert (unknown.status_code, unknown.json()["field"]) == (422, "oncall_schedule_ids")
+
+
+def test_an_sla_ladder_step_pages_whoever_is_on_call_then(
+    settings, client_a, noc, kim, time_machine
+):
+    """The on-call app registers its pager with the service desk: a "page on-call" rung mails
+    the person on call when the step fires, and the firing records whom it paged."""
+    from openmsp.servicedesk import escalation, policy_actions
+    from openmsp.servicedesk.models import SlaFiring
+
+    settings.OPENMSP_ONCALL_P1_SCHEDULE = "NOC"
+    policy_actions.save_policy(
+        actor=SYSTEM, name="Page on breach", client=client_a,
+        clocks_spec={"resolution": {"target_minutes": 10, "calendar": "24x7", "warn_percent": 0,
+                                    "steps": [{"offset_minutes": 0, "action": "page_oncall"}]}},
+    )  # fmt: skip
+    ticket = desk_actions.open_ticket(
+        actor=SYSTEM, client=client_a, subject="Batch late", impact=3, urgency=3
+    )
+    assert _pages() == []  # not a P1: nobody paged on opening
+    time_machine.move_to(TUESDAY + dt.timedelta(minutes=11), tick=False)
+    assert escalation.run() == 1
+    [page] = _pages()
+    assert page.recipients == [kim.email]
+    assert page.subject.startswith(f"[SLA] {client_a.name} · {ticket.number}")
+    assert SlaFiring.objects.get(ticket=ticket).outcome == f"paged {kim.email} (on call in 'NOC')"
+    assert escalation.run() == 0  # fired once
+    assert len(_pages()) == 1

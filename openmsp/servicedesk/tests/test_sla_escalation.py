@@ -141,7 +141,7 @@ def test_each_ladder_step_fires_once_and_reassign_and_raise_priority_show_in_the
     assert SlaFiring.objects.filter(ticket=t).count() == 4
 
 
-def test_page_oncall_calls_the_hook_and_says_so_when_none_is_wired(
+def test_page_oncall_calls_the_hook_and_says_so_when_nobody_is_paged(
     db: None, client_a: Any, tech_a: Any, open_as: Any, time_machine: Any
 ) -> None:
     from openmsp.servicedesk import hooks
@@ -162,13 +162,14 @@ def test_page_oncall_calls_the_hook_and_says_so_when_none_is_wired(
         paged.append((ticket.number, clock))
         return "paged the on-call person"
 
+    previous = hooks._pager  # the on-call app's, when installed
     hooks.register_oncall_pager(pager)
     try:
         other = open_as(tech_a, client_a, subject="second")
         time_machine.move_to(minutes(22), tick=False)
         assert escalation.run() == 1
     finally:
-        hooks.register_oncall_pager(None)
+        hooks.register_oncall_pager(previous)
     assert paged == [(other.number, "resolution")]
     assert SlaFiring.objects.get(ticket=other).outcome == "paged the on-call person"
 

@@ -17,6 +17,7 @@ from openmsp.core.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     env_time_zone,
@@ -29,6 +30,12 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("OPENMSP_DEBUG", False)
 SECRET_KEY = env_secret("OPENMSP_SECRET_KEY") or load_or_create_secret(DATA_DIR / "secret_key")
+# Stored secrets (webhook keys, SNMP communities) are encrypted with this Fernet key, or with one
+# derived from SECRET_KEY when unset; the old keys still decrypt (rotation). openmsp/core/encryption.py
+OPENMSP_SECRET_KEY_ENCRYPTION = env_secret("OPENMSP_SECRET_KEY_ENCRYPTION") or ""
+OPENMSP_SECRET_KEY_ENCRYPTION_OLD = [
+    k.strip() for k in (env_secret("OPENMSP_SECRET_KEY_ENCRYPTION_OLD") or "").split(",") if k.strip()
+]
 SITE_URL = env_str("OPENMSP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("OPENMSP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("OPENMSP_CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -140,8 +147,9 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Monitoring (synthetic checks, the poller) ----------------------------------------------
-# On for now so checks of services on 127.0.0.1 work in tests and trials; see docs/checks.md.
-OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS = env_bool("OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS", True)
+# Networks every outbound request (checks, webhooks) may reach whatever its network scope; see
+# openmsp/core/netguard.py and docs/security.md. Empty: the scopes alone decide.
+OPENMSP_OUTBOUND_ALLOWED_NETWORKS = env_networks("OPENMSP_OUTBOUND_ALLOWED_NETWORKS", [])
 OPENMSP_POLLER_CONCURRENCY = env_int("OPENMSP_POLLER_CONCURRENCY", 200, minimum=1)
 OPENMSP_POLLER_BATCH = env_int("OPENMSP_POLLER_BATCH", 100, minimum=1)
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.roles import Perm
 from openmsp.assets import queries as asset_queries
 from openmsp.assets.queries import assets_visible_to
+from openmsp.core import netguard
 from openmsp.core.actor import Actor
 from openmsp.core.errors import OpenMSPError
 from openmsp.monitoring import actions, forms, queries
@@ -191,12 +192,19 @@ def check_test(request: HttpRequest) -> HttpResponse:
         if check is not None:
             values["settings"] = unmask(kind, values["settings"], check.settings or {})
         try:
-            target, spec = actions.validated_spec(kind, values["target"], values["settings"])
+            scope = netguard.scope_for(
+                actor_of(request), None, check.network_scope if check else None
+            )
+            target, spec = actions.validated_spec(
+                kind, values["target"], values["settings"], scope=scope
+            )
         except OpenMSPError as exc:
             context["error"] = f"{exc.field}: {_(exc.message)}"
         else:
             state = check.probe_state if check else None
-            context["result"] = try_check(kind, target, spec, values["timeout_seconds"], state)
+            context["result"] = try_check(
+                kind, target, spec, values["timeout_seconds"], state, scope=scope
+            )
     return render(request, "monitoring/includes/test_result.html", context)
 
 

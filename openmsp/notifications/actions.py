@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import Perm
-from openmsp.core import audit
+from openmsp.core import audit, netguard
 from openmsp.core.actions import full_clean, require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
@@ -57,6 +58,7 @@ def channel_state(channel: Channel) -> dict[str, Any]:
         "enabled": channel.enabled,
         "config": cls.public_config(channel.config),
         "has_secret": bool(channel.secret),
+        "network_scope": channel.network_scope,
     }
 
 
@@ -70,6 +72,10 @@ def _clean_channel(channel: Channel) -> None:
         )
     if not cls.needs_secret:
         channel.secret = ""
+    url = channel.config.get("url")
+    if isinstance(url, str) and url:
+        host = urlsplit(url).hostname or ""
+        netguard.check_host(host, channel.network_scope, field="config.url")
     full_clean(channel, exclude=["config", "secret"])  # client kept: names are unique per client
 
 
@@ -83,11 +89,13 @@ def create_channel(
     config: Mapping[str, Any],
     secret: str = "",
     enabled: bool = True,
+    network_scope: str | None = None,
 ) -> Channel:
     require(actor, Perm.NOTIFY_MANAGE)
     channel = Channel(
         client=client, name=name, kind=kind, config=dict(config), secret=secret, enabled=enabled
     )
+    channel.network_scope = netguard.scope_for(actor, network_scope)
     _clean_channel(channel)
     channel.save()
     audit.record(
@@ -104,6 +112,10 @@ def update_channel(*, actor: Actor, channel: Channel, changes: Mapping[str, Any]
     """`config` replaces the settings; `secret`, when sent and not empty, replaces the secret."""
     require(actor, Perm.NOTIFY_MANAGE)
     before = channel_state(channel)
+    changes = dict(changes)
+    channel.network_scope = netguard.scope_for(
+        actor, changes.pop("network_scope", None), channel.network_scope
+    )
     for name, value in changes.items():
         if name not in {"name", "enabled", "config", "secret"}:
             raise ValidationFailed(f"'{name}' cannot be changed here.", field=name)

@@ -3,11 +3,11 @@ are stored encrypted: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`), k
 environment, with old keys kept for reading while values are re-encrypted (rotation).
 
 - `OPENMSP_SECRET_KEY_ENCRYPTION`: the key that encrypts (a Fernet key: 32 random bytes in
-  url-safe base64, `openmsp encryption-key generate`). Without it, a key is derived from
+  url-safe base64, `openmsp encryption_key generate`). Without it, a key is derived from
   OPENMSP_SECRET_KEY with HKDF-SHA256 (so a trial needs nothing configured; production should
   set its own and keep it out of the database backups).
 - `OPENMSP_SECRET_KEY_ENCRYPTION_OLD`: comma-separated keys that still decrypt, newest first.
-  `openmsp encryption-key rotate` re-encrypts every stored value with the current key; then the
+  `openmsp encryption_key rotate` re-encrypts every stored value with the current key; then the
   old keys can go.
 
 A stored value is `enc1:<Fernet token>`. A value without the prefix is a legacy plaintext (read as
@@ -43,7 +43,7 @@ def _fernet(key: str | bytes, name: str) -> Fernet:
     except (ValueError, TypeError):
         raise ConfigError(
             f"{name} is not a Fernet key (32 bytes in url-safe base64); make one with "
-            "`openmsp encryption-key generate`."
+            "`openmsp encryption_key generate`."
         ) from None
 
 
@@ -82,15 +82,6 @@ def decrypt(stored: str) -> str:
             "A stored secret cannot be decrypted with OPENMSP_SECRET_KEY_ENCRYPTION or any key in "
             "OPENMSP_SECRET_KEY_ENCRYPTION_OLD: the key that encrypted it is missing."
         ) from None
-
-
-def reencrypt(stored: str) -> str:
-    """The value encrypted with the current key (plaintext legacy values get encrypted too)."""
-    if not stored:
-        return stored
-    if not stored.startswith(PREFIX):
-        return encrypt(stored)
-    return PREFIX + keyring().rotate(stored[len(PREFIX) :].encode()).decode()
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]

@@ -18,6 +18,7 @@ from openmsp.core.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     env_secret,
     env_str,
     env_time_zone,
@@ -175,6 +176,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 OPENMSP_LOCKOUT_THRESHOLD = env_int("OPENMSP_LOCKOUT_THRESHOLD", 5, minimum=1)
 OPENMSP_LOCKOUT_MINUTES = env_int("OPENMSP_LOCKOUT_MINUTES", 15, minimum=1)
+# Sliding windows, LIMIT/SECONDS, counted in the database (all web processes share them).
+OPENMSP_RATELIMIT_LOGIN_IP = env_rate("OPENMSP_RATELIMIT_LOGIN_IP", "30/300")
+OPENMSP_RATELIMIT_LOGIN_ACCOUNT = env_rate("OPENMSP_RATELIMIT_LOGIN_ACCOUNT", "10/300")
+OPENMSP_RATELIMIT_TOKEN_CREATE = env_rate("OPENMSP_RATELIMIT_TOKEN_CREATE", "20/3600")
 OPENMSP_SESSION_IDLE_MINUTES = env_int("OPENMSP_SESSION_IDLE_MINUTES", 30, minimum=1)
 OPENMSP_MFA_REQUIRED_FOR_STAFF = env_bool("OPENMSP_MFA_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = env_str("OPENMSP_TOTP_ISSUER", "OpenMSP")
@@ -187,8 +192,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if SESSION_COOKIE_SECURE:
-    SECURE_HSTS_SECONDS = env_int("OPENMSP_HSTS_SECONDS", 31536000, minimum=0)
+# HSTS goes out on TLS requests only (SecurityMiddleware checks request.is_secure()); behind a
+# TLS-terminating proxy OPENMSP_BEHIND_TLS_PROXY=true trusts its X-Forwarded-Proto (an https
+# OPENMSP_SITE_URL implies it). OPENMSP_HSTS_SECONDS=0 sends none.
+SECURE_HSTS_SECONDS = env_int("OPENMSP_HSTS_SECONDS", 31536000, minimum=0)
+if SESSION_COOKIE_SECURE or env_bool("OPENMSP_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Request bodies: the API refuses anything larger with 413 (see openmsp/core/middleware.py).

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 
+from conftest import make_user
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import Role
 from openmsp.core import netguard
@@ -24,7 +25,6 @@ from openmsp.integrations.http import post_json
 from openmsp.monitoring.probes import run_probe
 from openmsp.monitoring.probes.specs import parse_settings
 from openmsp.tenants.models import Client
-from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ class Internal:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = _answer  # noqa: N815
+            do_GET = do_POST = _answer
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -21,10 +21,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmsp.accounts.models import ApiToken, SecurityPolicy, User
 from openmsp.accounts.roles import ASSIGNABLE_ROLES, CLIENT_ROLES, Perm, Role
-from openmsp.core import audit
+from openmsp.core import audit, ratelimit
 from openmsp.core.actions import apply_changes, full_clean, require
 from openmsp.core.actor import Actor
-from openmsp.core.errors import Conflict, OpenMSPError, PermissionDenied, ValidationFailed
+from openmsp.core.errors import (
+    Conflict,
+    OpenMSPError,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
 from openmsp.tenants.models import Client
 
 USER_FIELDS = {"full_name", "language", "time_zone"}
@@ -201,6 +207,10 @@ def create_token(
         raise PermissionDenied("Tokens are created by their owner.")
     if actor.read_only:
         raise PermissionDenied("This API token is read-only.")
+    if actor.user is not None:  # the CLI (system:cli) is the operator, not a guesser
+        wait = ratelimit.hit(ratelimit.TOKEN_CREATE, f"user:{user.pk}")
+        if wait:
+            raise RateLimited(wait)
     if not name.strip():
         raise ValidationFailed("Give the token a name.", field="name")
     if expires_days is not None and not 1 <= expires_days <= 3650:

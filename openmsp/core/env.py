@@ -66,6 +66,15 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return out
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate limit written LIMIT/SECONDS, e.g. 20/300 (20 attempts in any 5 minutes)."""
+    raw = env_str(name, default).strip() or default
+    parts = raw.split("/")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"{name}={raw!r} is not a rate; write LIMIT/SECONDS, like 20/300.")
+    return raw
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = env_str(name, default).strip() or default
     if value not in choices:

@@ -90,11 +90,11 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
 def transport(scope: str, **kwargs: Any) -> httpx.HTTPTransport:
     """An httpx transport (same options as httpx.HTTPTransport) that connects only in *scope*."""
     guarded = httpx.HTTPTransport(**kwargs)
-    guarded._pool._network_backend = GuardedBackend(scope)  # noqa: SLF001 - the documented seam
+    guarded._pool._network_backend = GuardedBackend(scope)
     return guarded
 
 
 def async_transport(scope: str, **kwargs: Any) -> httpx.AsyncHTTPTransport:
     guarded = httpx.AsyncHTTPTransport(**kwargs)
-    guarded._pool._network_backend = AsyncGuardedBackend(scope)  # noqa: SLF001
+    guarded._pool._network_backend = AsyncGuardedBackend(scope)
     return guarded

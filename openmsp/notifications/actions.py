@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from urllib.parse import urlsplit
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone

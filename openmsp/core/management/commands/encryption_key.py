@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 
-
 class Command(BaseCommand):
     help = "Generate a key for stored secrets, or re-encrypt them all with the current key."
 

@@ -485,3 +485,25 @@ def set_security_policy(*, actor: Actor, mfa_required_for_staff: bool) -> Securi
         category=audit.CATEGORY_PERMISSION,
     )
     return policy
+
+
+@transaction.atomic
+def unlock_user(*, actor: Actor, user: User) -> User:
+    """Lift a sign-in lock-out before it ends by itself (someone who may manage the person)."""
+    if not can_manage_user(actor, user):
+        raise PermissionDenied("Your role does not allow changing this person.")
+    row = User.objects.select_for_update().get(pk=user.pk)
+    if not row.is_locked() and not row.failed_login_count:
+        return row
+    before = {"locked_until": row.locked_until, "failed_login_count": row.failed_login_count}
+    row.locked_until, row.failed_login_count = None, 0
+    row.save(update_fields=["locked_until", "failed_login_count"])
+    audit.record(
+        actor=actor,
+        action="user.unlocked",
+        obj=row,
+        before=before,
+        after={"locked_until": None, "failed_login_count": 0},
+        category=audit.CATEGORY_ACCESS,
+    )
+    return row

@@ -125,6 +125,8 @@ def _login_page(
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "idle": request.GET.get("idle") == "1",
         "idle_minutes": settings.OPENMSP_SESSION_IDLE_MINUTES,
+        "expired": request.GET.get("expired") == "1",
+        "max_hours": settings.SESSION_COOKIE_AGE // 3600,
     }
     return render(request, "accounts/login.html", context, status=status)
 
@@ -643,6 +645,16 @@ def user_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     messages.success(
         request, _("Two-factor sign-in of %(email)s is reset.") % {"email": target.email}
     )
+    return redirect("user_detail", user_id=target.pk)
+
+
+@signed_in
+def user_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    actions.unlock_user(actor=actor_of(request), user=target)
+    messages.success(request, _("%(email)s can sign in again.") % {"email": target.email})
     return redirect("user_detail", user_id=target.pk)
 
 

@@ -35,7 +35,9 @@ SECRET_KEY = env_secret("OPENMSP_SECRET_KEY") or load_or_create_secret(DATA_DIR 
 # derived from SECRET_KEY when unset; the old keys still decrypt (rotation). openmsp/core/encryption.py
 OPENMSP_SECRET_KEY_ENCRYPTION = env_secret("OPENMSP_SECRET_KEY_ENCRYPTION") or ""
 OPENMSP_SECRET_KEY_ENCRYPTION_OLD = [
-    k.strip() for k in (env_secret("OPENMSP_SECRET_KEY_ENCRYPTION_OLD") or "").split(",") if k.strip()
+    k.strip()
+    for k in (env_secret("OPENMSP_SECRET_KEY_ENCRYPTION_OLD") or "").split(",")
+    if k.strip()
 ]
 SITE_URL = env_str("OPENMSP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("OPENMSP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])

@@ -131,14 +131,11 @@ def _login_page(
     return render(request, "accounts/login.html", context, status=status)
 
 
-@sensitive_post_parameters("password")
-@never_cache
-@require_http_methods(["GET", "POST"])
 def _wait(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return ngettext(
-        "Too many sign-in attempts from here: try again in %(minutes)d minute.",
-        "Too many sign-in attempts from here: try again in %(minutes)d minutes.",
+        "Too many sign-in attempts: try again in %(minutes)d minute.",
+        "Too many sign-in attempts: try again in %(minutes)d minutes.",
         minutes,
     ) % {"minutes": minutes}
 
@@ -148,6 +145,9 @@ def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         if session_is_fully_signed_in(request):

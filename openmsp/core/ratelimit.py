@@ -62,7 +62,9 @@ def client_ip(request: HttpRequest) -> str:
     return client_ip_var.get() or str(request.META.get("REMOTE_ADDR", ""))
 
 
-def check(request: HttpRequest, *, account: str = "", rules: tuple[Rule, Rule] | None = None) -> int:
+def check(
+    request: HttpRequest, *, account: str = "", rules: tuple[Rule, Rule] | None = None
+) -> int:
     """Count the attempt against the IP and (when given) the account rule; the longer wait."""
     ip_rule, account_rule = rules or (LOGIN_IP, LOGIN_ACCOUNT)
     wait = hit(ip_rule, client_ip(request))

@@ -69,9 +69,7 @@ def validated_spec(
     except SpecError as exc:
         raise ValidationFailed(exc.message, field=exc.field) from None
     for host in target_hosts(kind, target, spec):
-        netguard.check_host(
-            host, scope, field="settings.server" if kind == "dns" else "target"
-        )
+        netguard.check_host(host, scope, field="settings.server" if kind == "dns" else "target")
     return target, spec
 
 

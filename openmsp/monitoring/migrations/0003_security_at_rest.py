@@ -16,21 +16,30 @@ def secure_existing_rows(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0002_agent_kinds'),
+        ("monitoring", "0002_agent_kinds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='check',
-            name='network_scope',
-            field=models.CharField(choices=[('public', 'Public'), ('private', 'Private'), ('internal', 'Internal')], default='public', max_length=10, verbose_name='network scope'),
+            model_name="check",
+            name="network_scope",
+            field=models.CharField(
+                choices=[("public", "Public"), ("private", "Private"), ("internal", "Internal")],
+                default="public",
+                max_length=10,
+                verbose_name="network scope",
+            ),
         ),
         migrations.AlterField(
-            model_name='check',
-            name='settings',
-            field=openmsp.core.encryption.SecretKeysJSONField(blank=True, default=dict, secret_keys=('auth_key', 'community', 'priv_key'), verbose_name='settings'),
+            model_name="check",
+            name="settings",
+            field=openmsp.core.encryption.SecretKeysJSONField(
+                blank=True,
+                default=dict,
+                secret_keys=("auth_key", "community", "priv_key"),
+                verbose_name="settings",
+            ),
         ),
         migrations.RunPython(secure_existing_rows, migrations.RunPython.noop),
     ]

@@ -16,21 +16,25 @@ def secure_existing_rows(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_channel_kind_ticket'),
+        ("notifications", "0002_channel_kind_ticket"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='network_scope',
-            field=models.CharField(choices=[('public', 'Public'), ('private', 'Private'), ('internal', 'Internal')], default='public', max_length=10, verbose_name='network scope'),
+            model_name="channel",
+            name="network_scope",
+            field=models.CharField(
+                choices=[("public", "Public"), ("private", "Private"), ("internal", "Internal")],
+                default="public",
+                max_length=10,
+                verbose_name="network scope",
+            ),
         ),
         migrations.AlterField(
-            model_name='channel',
-            name='secret',
-            field=openmsp.core.encryption.EncryptedTextField(blank=True, default=''),
+            model_name="channel",
+            name="secret",
+            field=openmsp.core.encryption.EncryptedTextField(blank=True, default=""),
         ),
         migrations.RunPython(secure_existing_rows, migrations.RunPython.noop),
     ]

@@ -27,7 +27,7 @@ from openmsp.tenants.models import Client
 pytestmark = pytest.mark.django_db
 
 
-def _login(http: HttpClient, email: str, password: str = "wrong-password", **extra: Any) -> Any:
+def _login(http: HttpClient, email: str, password: str = "wrong-password", **extra: Any) -> Any:  # noqa: S107
     return http.post(reverse("login"), {"username": email, "password": password}, **extra)
 
 

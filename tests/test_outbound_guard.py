@@ -253,3 +253,35 @@ def test_a_delivery_outside_its_scope_fails_for_good_and_an_internal_one_arrives
     assert internal.requests == []
     assert post_json(internal.url, b"{}", {}, None, scope="internal").detail == "HTTP 200"
     assert len(internal.requests) == 1
+
+
+def _check_form(client: Client, target: str, **extra: str) -> dict[str, str]:
+    data = {
+        "client": str(client.pk), "name": "local api", "target": target,
+        "interval_seconds": "60", "timeout_seconds": "2", "retries": "0", "enabled": "on",
+        "tags": "", "failures_to_fire": "1", "hold_down_seconds": "0",
+        "successes_to_recover": "1", "recovery_seconds": "0", "flap_threshold": "0",
+        "s-method": "GET", "s-max_redirects": "5",
+    }  # fmt: skip
+    data.update(extra)
+    return data
+
+
+def test_in_the_editor_only_msp_admins_get_the_internal_choice(
+    alice: User, msp_admin: User, client_a: Client, web_as: Any, internal: Internal,
+    no_allowance: None,
+) -> None:  # fmt: skip
+    client_page = web_as(alice).get(f"/checks/new/?kind=http&client={client_a.pk}")
+    assert 'name="network_scope"' not in client_page.content.decode()
+    refused = web_as(alice).post("/checks/new/?kind=http", _check_form(client_a, internal.url))
+    assert refused.status_code == 200
+    assert "refused" in refused.content.decode()
+    admin = web_as(msp_admin)
+    assert 'value="internal"' in admin.get("/checks/new/?kind=http").content.decode()
+    saved = admin.post(
+        "/checks/new/?kind=http", _check_form(client_a, internal.url, network_scope="internal")
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    from openmsp.monitoring.models import Check
+
+    assert Check.objects.get(name="local api").network_scope == "internal"

@@ -4,6 +4,7 @@ manager), stolen sessions (absolute lifetime), cross-site requests (CSRF), frami
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from typing import Any
@@ -62,10 +63,10 @@ def test_the_window_slides(settings: Any, time_machine: Any) -> None:
     start = timezone.now()
     time_machine.move_to(start, tick=False)
     assert ratelimit.hit(ratelimit.LOGIN_IP, "192.0.2.1") == 0
-    time_machine.move_to(start + timezone.timedelta(seconds=30), tick=False)
+    time_machine.move_to(start + dt.timedelta(seconds=30), tick=False)
     assert ratelimit.hit(ratelimit.LOGIN_IP, "192.0.2.1") == 0
     assert ratelimit.hit(ratelimit.LOGIN_IP, "192.0.2.1") == 30  # the first expires in 30 s
-    time_machine.move_to(start + timezone.timedelta(seconds=61), tick=False)
+    time_machine.move_to(start + dt.timedelta(seconds=61), tick=False)
     assert ratelimit.hit(ratelimit.LOGIN_IP, "192.0.2.1") == 0  # the first left the window
     assert RateLimitHit.objects.count() == 2
 
@@ -101,7 +102,7 @@ def test_a_manager_lifts_a_lock_out_and_it_is_audited(
     alice: User, bob: User, msp_admin: User, charlie: User, api_as: Any
 ) -> None:
     User.objects.filter(pk=bob.pk).update(
-        locked_until=timezone.now() + timezone.timedelta(minutes=10), failed_login_count=0
+        locked_until=timezone.now() + dt.timedelta(minutes=10), failed_login_count=0
     )
     assert _login(HttpClient(), bob.email, PASSWORD).status_code == 429
     assert api_as(charlie).post(f"/api/v1/users/{bob.pk}/unlock").status_code == 404
@@ -116,9 +117,7 @@ def test_a_manager_lifts_a_lock_out_and_it_is_audited(
 def test_a_client_admin_lifts_a_lock_out_from_the_persons_page(
     alice: User, bob: User, web_as: Any
 ) -> None:
-    User.objects.filter(pk=bob.pk).update(
-        locked_until=timezone.now() + timezone.timedelta(minutes=10)
-    )
+    User.objects.filter(pk=bob.pk).update(locked_until=timezone.now() + dt.timedelta(minutes=10))
     http = web_as(alice)
     page = http.get(reverse("user_detail", args=[bob.pk])).content.decode()
     assert reverse("user_unlock", args=[bob.pk]) in page

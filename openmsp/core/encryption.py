@@ -95,7 +95,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         return encrypt(value) if isinstance(value, str) else value
 
 
-class SecretKeysJSONField(models.JSONField):  # type: ignore[type-arg]
+class SecretKeysJSONField(models.JSONField):
     """A JSON object whose string values under `secret_keys` are stored encrypted; the rest
     stays plain JSON (queryable, readable in the database)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpcore._backends.base import SOCKET_OPTION
 
 from openmsp.core import netguard
 
@@ -41,7 +42,14 @@ class GuardedBackend(httpcore.NetworkBackend):
         self.scope = scope
         self.inner = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, **kwargs: Any) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
         try:
             infos = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as exc:
@@ -49,12 +57,17 @@ class GuardedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for address in _addresses(host, infos, self.scope):
             try:
-                return self.inner.connect_tcp(address, port, **kwargs)
+                return self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(f"{host} has no address")
 
-    def connect_unix_socket(self, path: str, **kwargs: Any) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
         raise OutboundRefused("Unix sockets are not an outbound target.")
 
     def sleep(self, seconds: float) -> None:
@@ -66,7 +79,14 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
         self.scope = scope
         self.inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
@@ -75,12 +95,19 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in _addresses(host, infos, self.scope):
             try:
-                return await self.inner.connect_tcp(address, port, **kwargs)
+                return await self.inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(f"{host} has no address")
 
-    async def connect_unix_socket(self, path: str, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise OutboundRefused("Unix sockets are not an outbound target.")
 
     async def sleep(self, seconds: float) -> None:

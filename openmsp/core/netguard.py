@@ -145,20 +145,29 @@ def check_host(host: str, scope: str, *, field: str) -> None:
             raise ValidationFailed(f"{host} is refused: {exc}", field=field) from None
 
 
-def scope_for(actor: object, requested: str | None, current: str | None = None) -> str:
-    """The scope a save by *actor* may give: client users always public; staff up to private;
-    MSP owners, admins and the platform itself (system actors) up to internal."""
+def _ceiling_and_default(actor: object) -> tuple[str, str]:
     from openmsp.accounts.roles import Role, is_staff_role
 
     user = getattr(actor, "user", None)
     if user is None:
-        ceiling, default = INTERNAL, INTERNAL
-    elif user.role in (Role.MSP_OWNER, Role.MSP_ADMIN):
-        ceiling, default = INTERNAL, PRIVATE
-    elif is_staff_role(user.role):
-        ceiling, default = PRIVATE, PRIVATE
-    else:
-        ceiling, default = PUBLIC, PUBLIC
+        return INTERNAL, INTERNAL
+    if user.role in (Role.MSP_OWNER, Role.MSP_ADMIN):
+        return INTERNAL, PRIVATE
+    if is_staff_role(user.role):
+        return PRIVATE, PRIVATE
+    return PUBLIC, PUBLIC
+
+
+def scopes_for(actor: object) -> list[str]:
+    """The scopes *actor* may choose from (the editor shows the choice when there are two+)."""
+    ceiling, _default = _ceiling_and_default(actor)
+    return list(SCOPES[: SCOPES.index(ceiling) + 1])
+
+
+def scope_for(actor: object, requested: str | None, current: str | None = None) -> str:
+    """The scope a save by *actor* may give: client users always public; staff up to private;
+    MSP owners, admins and the platform itself (system actors) up to internal."""
+    ceiling, default = _ceiling_and_default(actor)
     wanted = requested or current or default
     if wanted not in SCOPES:
         raise ValidationFailed(

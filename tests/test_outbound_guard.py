@@ -285,3 +285,20 @@ def test_in_the_editor_only_msp_admins_get_the_internal_choice(
     from openmsp.monitoring.models import Check
 
     assert Check.objects.get(name="local api").network_scope == "internal"
+
+
+def test_tcp_and_tls_probes_vet_the_address_when_they_connect(
+    internal: Internal, no_allowance: None
+) -> None:
+    for kind, settings_ in (("tcp", {"port": internal.port}), ("tls", {"port": internal.port})):
+        spec = parse_settings(kind, settings_)
+        run = async_to_sync(run_probe)
+        refused = run(kind, "localhost", spec, 3.0, None, scope="private")
+        assert refused.status == "critical", kind
+        assert "refused to connect to localhost" in refused.summary, refused.summary
+        assert internal.requests == []
+    reached = async_to_sync(run_probe)(
+        "tcp", "localhost", parse_settings("tcp", {"port": internal.port}), 3.0, None,
+        scope="internal",
+    )  # fmt: skip
+    assert reached.status == "ok", reached.summary

@@ -49,8 +49,9 @@ _INTERNAL_NETS = [
 ]
 
 
-class Refused(Exception):
-    """An address outside the scope; the message names it and why."""
+class Refused(OSError):
+    """An address outside the scope; the message names it and why. An OSError, so probes report
+    it like any other failure to connect."""
 
 
 def _plain(ip: IPAddress) -> IPAddress:
@@ -127,6 +128,28 @@ def vetted_addresses(host: str, port: int | None, scope: str) -> list[str]:
         except Refused as exc:
             raise Refused(f"{host}: {exc}") from None
     return addresses
+
+
+async def vetted_address(host: str, port: int, scope: str | None = None) -> str:
+    """For probes that open their own sockets (TCP, TLS): resolve once without blocking the
+    loop, refuse (Refused, an OSError) if any answer is out of scope, and give the address to
+    connect to. *scope* defaults to the running check's (scope_var)."""
+    import asyncio
+
+    scope = scope or scope_var.get()
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare.split("%", 1)[0])
+        found = [bare]
+    except ValueError:
+        infos = await asyncio.get_running_loop().getaddrinfo(bare, port, proto=socket.IPPROTO_TCP)
+        found = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in found:
+        try:
+            judge(address, scope)
+        except Refused as exc:
+            raise Refused(f"refused to connect to {host}: {exc}") from None
+    return found[0]
 
 
 def check_host(host: str, scope: str, *, field: str) -> None:

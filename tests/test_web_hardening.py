@@ -34,7 +34,7 @@ def _login(http: HttpClient, email: str, password: str = "wrong-password", **ext
 
 def test_sign_in_attempts_from_one_address_are_limited_with_retry_after(settings: Any) -> None:
     settings.OPENMSP_RATELIMIT_LOGIN_IP = "3/300"
-    http = HttpClient()
+    http = HttpClient(headers={"Accept-Language": "en"})
     answers = [_login(http, f"nobody{i}@example.com").status_code for i in range(3)]
     assert answers == [422, 422, 422]
     refused = _login(http, "nobody9@example.com")

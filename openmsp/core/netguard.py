@@ -16,9 +16,10 @@ choice, e.g. a relay on the poller's own host). IPv4-mapped IPv6 (::ffff:10.0.0.
 the IPv4 address it carries.
 
 The rule is applied twice: when a target is saved (`check_host`, a 422 naming the address), and
-when a connection is made (`vetted_addresses`): the name is resolved once, every answer judged,
-and the connection goes to a vetted address, so a DNS answer that changes between the two
-(rebinding) cannot reach an address the save refused. See docs/security.md.
+when a connection is made (`vetted_address` for the TCP and TLS probes, core.guarded_http for
+HTTP): the name is resolved once, every answer judged, and the connection goes to a vetted
+address, so a DNS answer that changes between the two (rebinding) cannot reach an address the
+save refused. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -114,20 +115,6 @@ def resolve(host: str, port: int | None = None) -> list[str]:
     for info in infos:
         seen.setdefault(str(info[4][0]), None)
     return list(seen)
-
-
-def vetted_addresses(host: str, port: int | None, scope: str) -> list[str]:
-    """Resolve once; refuse if any answer is out of scope (a mixed answer is an attack signal)."""
-    try:
-        addresses = resolve(host, port)
-    except (OSError, UnicodeError) as exc:
-        raise OSError(f"{host} could not be resolved: {exc}") from None
-    for address in addresses:
-        try:
-            judge(address, scope)
-        except Refused as exc:
-            raise Refused(f"{host}: {exc}") from None
-    return addresses
 
 
 async def vetted_address(host: str, port: int, scope: str | None = None) -> str:

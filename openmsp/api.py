@@ -94,9 +94,13 @@ def _mount() -> None:
     from openmsp.core.api import router as audit_router
     from openmsp.heartbeats.api import router as heartbeats_router
     from openmsp.interfaces.api import router as interfaces_router
+    from openmsp.knowledge.api import router as knowledge_router
     from openmsp.monitoring.api import router as monitoring_router
     from openmsp.notifications.api import router as notifications_router
+    from openmsp.oncall.api import router as oncall_router
     from openmsp.servicedesk.api import router as servicedesk_router
+    from openmsp.servicedesk.csat_api import router as csat_router
+    from openmsp.servicedesk.time_api import router as time_router
     from openmsp.tenants.api import router as tenants_router
 
     api.add_router("/", tenants_router)
@@ -109,6 +113,10 @@ def _mount() -> None:
     api.add_router("/", notifications_router)
     api.add_router("/", alerts_router)
     api.add_router("/", servicedesk_router)
+    api.add_router("/", time_router)
+    api.add_router("/", csat_router)
+    api.add_router("/", knowledge_router)
+    api.add_router("/", oncall_router)
 
 
 _mount()

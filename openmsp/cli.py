@@ -7,6 +7,8 @@ openmsp migrate      apply schema changes
 openmsp createadmin  first MSP owner                 openmsp demo       idempotent demo data
 openmsp check        configuration sanity            openmsp audit verify
 openmsp token create --user EMAIL [--read-only] [--expires DAYS]
+openmsp backup --output FILE                       database + stored files, one archive
+openmsp restore --input FILE [--force|--verify-only]   into an empty installation
 openmsp <any Django management command>
 """
 

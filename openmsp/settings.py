@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "openmsp.alerts",
     "openmsp.interfaces",
     "openmsp.servicedesk",
+    "openmsp.knowledge",
+    "openmsp.oncall",
     "openmsp.web",
 ]
 
@@ -148,6 +150,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("TEST", {})["NAME"] = str(DATA_DIR / "test-openmsp.sqlite3")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `openmsp backup` / `restore` on PostgreSQL run pg_dump / pg_restore from here (empty: PATH);
+# they must be at least the server's major version (docs/backup.md).
+OPENMSP_PG_BIN_DIR = env_str("OPENMSP_PG_BIN_DIR", "")
 
 # --- Monitoring (synthetic checks, the poller) ----------------------------------------------
 # Networks every outbound request (checks, webhooks) may reach whatever its network scope; see
@@ -249,6 +254,9 @@ EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 OPENMSP_NOTIFY_LEASE_SECONDS = env_int("OPENMSP_NOTIFY_LEASE_SECONDS", 120, minimum=1)
 OPENMSP_NOTIFY_MAX_ATTEMPTS = env_int("OPENMSP_NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
 OPENMSP_METRICS_TOKEN = env_secret("OPENMSP_METRICS_TOKEN") or ""
+# The on-call schedule (by name) whose on-call person is paged when a P1 ticket is opened; empty:
+# nobody is paged. A schedule limited to one client pages only for that client's tickets.
+OPENMSP_ONCALL_P1_SCHEDULE = env_str("OPENMSP_ONCALL_P1_SCHEDULE", "")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = env_choice("OPENMSP_LANGUAGE", "ko", ["ko", "en"])
@@ -292,3 +300,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("OPENMSP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Time entries (openmsp.servicedesk.timekeeping): the work types a technician picks from.
+SD_WORK_TYPES = env_list(
+    "OPENMSP_WORK_TYPES", ["remote", "onsite", "travel", "project", "consulting", "admin"]
+)
+# CSAT survey links (openmsp.servicedesk.csat): valid this many days after the mail is sent.
+SD_CSAT_TOKEN_DAYS = env_int("OPENMSP_CSAT_TOKEN_DAYS", 14, minimum=1)

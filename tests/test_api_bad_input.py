@@ -291,7 +291,63 @@ CASES: list[tuple[str, str, Any, int, str]] = [
         "entry_ids",
     ),
     ("POST", "/api/v1/tickets/bulk", {"ticket_ids": [999_999], "status": "open"}, 404, "ticket"),
-]
+    # Knowledge base.
+    ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "de"}, 422, "language"),
+    ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "en", "visibility": "client"}, 422, "client"),
+    ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "en", "client_id": HUGE}, 422, "client_id"),
+    ("POST", "/api/v1/kb/articles", {"title": "x", "body": "", "language": "en"}, 422, "body"),
+    ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "en", "visibilty": "public"}, 422, "visibilty"),
+    ("GET", "/api/v1/kb/articles?ordering=secret", None, 422, "ordering"),
+    ("GET", "/api/v1/kb/articles?language=fr", None, 422, "language"),
+    ("GET", "/api/v1/kb/articles?topic=x", None, 422, "topic"),
+    ("GET", "/api/v1/kb/articles/abc", None, 422, "article_id"),
+    ("GET", f"/api/v1/kb/articles/{HUGE}", None, 404, "No such article"),
+    ("PATCH", "/api/v1/kb/articles/999999", {"title": "x"}, 404, "No such article"),
+    ("GET", "/api/v1/kb/suggest", None, 422, "q"),
+    ("GET", "/api/v1/kb/suggest?q=x&limit=500", None, 422, "limit"),
+    ("POST", "/api/v1/kb/categories", {"name": ""}, 422, "name"),
+    # Time entries.
+    ("POST", "/api/v1/tickets/{ticket}/time-entries", {"minutes": 0, "date": "2026-01-05", "work_type": "remote"}, 422, "minutes"),
+    ("POST", "/api/v1/tickets/{ticket}/time-entries", {"minutes": 5, "date": "yesterday", "work_type": "remote"}, 422, "date"),
+    ("POST", "/api/v1/tickets/{ticket}/time-entries", {"minutes": 5, "date": "2026-01-05", "work_type": "nap"}, 422, "work_type"),
+    ("POST", "/api/v1/tickets/{ticket}/time-entries", {"minutes": "ten", "date": "2026-01-05", "work_type": "remote"}, 422, "minutes"),
+    ("POST", "/api/v1/tickets/{ticket}/timer/stop", {"work_type": "remote"}, 409, "timer"),
+    ("POST", "/api/v1/tickets/{ticket}/timer/stop", {"work_type": "remote", "hours": 1}, 422, "hours"),
+    ("DELETE", f"/api/v1/time-entries/{HUGE}", None, 404, "No such time entry"),
+    ("GET", "/api/v1/time/totals?start=tomorrow", None, 422, "start"),
+    # Satisfaction.
+    ("PUT", "/api/v1/clients/{client}/csat-settings", {"enabled": True, "sample_percent": -1}, 422, "sample_percent"),
+    ("PUT", "/api/v1/clients/{client}/csat-settings", {"enabled": "perhaps"}, 422, "enabled"),
+    ("PUT", "/api/v1/clients/{client}/csat-settings", {"enabled": True, "delay_minutes": 10**6}, 422, "delay_minutes"),
+    ("GET", "/api/v1/csat/results?since=last-week", None, 422, "since"),
+    # On-call schedules (more in openmsp/oncall/tests/test_schedule_api.py).
+    ("POST", "/api/v1/oncall/schedules", {"name": ""}, 422, "name"),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "time_zone": "Nowhere/City"},
+        422,
+        "time_zone",
+    ),
+    ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": HUGE}, 422, "client_id"),
+    ("POST", "/api/v1/oncall/schedules", {"name": "x", "client_id": 999_999}, 422, "client_id"),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "layers": [{"start": "2026-03-02T09:00:00Z", "member_ids": [999_999]}]},
+        422,
+        "layers.0.member_ids",
+    ),
+    (
+        "POST",
+        "/api/v1/oncall/schedules",
+        {"name": "x", "layers": [{"start": "not a date", "member_ids": [1]}]},
+        422,
+        "layers.0.start",
+    ),
+    ("GET", "/api/v1/oncall/schedules/999999/now", None, 404, ""),
+    ("GET", "/api/v1/oncall/now?colour=red", None, 422, "colour"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,10 @@ PARAM_KIND: dict[str, str] = {
     "alertmanager_token_id": "alertmanager_token",
     "ticket_id": "ticket",
     "attachment_id": "ticket_attachment",
+    "article_id": "kb_article",
+    "time_entry_id": "time_entry",
+    "schedule_id": "oncall_schedule",
+    "override_id": "oncall_override",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -143,6 +147,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     notifications = _build_notifications(client_a)
     alerts = _build_alerts(client_a, fleet["asset"], site)
     tickets = _build_tickets(client_a, bob)
+    oncall = _build_oncall(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -153,6 +158,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             **notifications,
             **alerts,
             **tickets,
+            **oncall,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -282,7 +288,61 @@ def _build_tickets(client_a: Client, bob: User) -> dict[str, Any]:
     desk_actions.note(actor=SYSTEM, ticket=ticket, body=f"note {MARK}")
     upload = SimpleUploadedFile("log.txt", MARK.encode(), content_type="text/plain")
     attachment = desk_actions.add_attachment(actor=SYSTEM, ticket=ticket, file=upload)
-    return {"ticket": ticket, "ticket_attachment": attachment}
+    return {"ticket": ticket, "ticket_attachment": attachment, **_build_desk_extras(ticket)}
+
+
+def _build_desk_extras(ticket: Any) -> dict[str, Any]:
+    """A's client-only KB article, a time entry and an answered-to-be survey on A's ticket."""
+    from conftest import make_user
+    from openmsp.accounts.roles import Role
+    from openmsp.knowledge import actions as kb_actions
+    from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk import csat, timekeeping
+
+    tech = make_user(f"sweep-tech-{ticket.pk}@msp.example", Role.TECHNICIAN)
+    article = kb_actions.create_article(
+        actor=Actor(user=tech), title=f"VPN howto {MARK}", body=f"Reconnect {MARK}",
+        language="en", visibility="client", client=ticket.client, status="published",
+    )  # fmt: skip
+    entry = timekeeping.log_time(
+        actor=Actor(user=tech), ticket=ticket, minutes=30, date=ticket.created_at.date(),
+        work_type="remote", note=f"fixed {MARK}",
+    )  # fmt: skip
+    csat.update_setting(
+        actor=SYSTEM, client=ticket.client, enabled=True, sample_percent=100, delay_minutes=0
+    )
+    desk_actions.change_status(actor=SYSTEM, ticket=ticket, status="resolved")
+    return {"kb_article": article, "time_entry": entry}
+
+
+def _build_oncall(client_a: Client) -> dict[str, Any]:
+    """An on-call schedule limited to A (on-call is MSP-internal: client users never see one,
+    staff only when they may see A), with a layer and an override."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from conftest import make_user
+    from openmsp.oncall import actions as oncall_actions
+
+    on_call = make_user(f"oncall-{uuid.uuid4().hex[:8]}@msp.example", "technician")
+    now = timezone.now()
+    schedule = oncall_actions.create_schedule(
+        actor=SYSTEM,
+        name=f"NOC {MARK}",
+        description=MARK,
+        client=client_a,
+        layers=[{"kind": "weekly", "start": now - dt.timedelta(days=1), "members": [on_call]}],
+    )
+    override = oncall_actions.add_override(
+        actor=SYSTEM,
+        schedule=schedule,
+        user=on_call,
+        start=now,
+        end=now + dt.timedelta(hours=2),
+        reason=MARK,
+    )
+    return {"oncall_schedule": schedule, "oncall_override": override}
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

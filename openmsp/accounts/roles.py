@@ -44,6 +44,7 @@ class Perm:
     COMMAND_RUN = "command.run"  # run commands and scripts on managed hosts
     NOTIFY_MANAGE = "notify.manage"  # notification channels, routing rules, test sends
     ALERTS_MANAGE = "alerts.manage"  # maintenance windows, dependencies, Alertmanager tokens
+    ONCALL_MANAGE = "oncall.manage"  # on-call schedules, layers and overrides (MSP staff only)
 
 
 _ALL = frozenset(
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.COMMAND_RUN,
             Perm.NOTIFY_MANAGE,
             Perm.ALERTS_MANAGE,
+            Perm.ONCALL_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset({Perm.CONTRACT_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

@@ -52,6 +52,7 @@ class Notification:
     route: str = ""
     escalation_step: int = 0
     recipients: Sequence[str] = ()  # extra addresses (people of a route), for mail
+    body: str = ""  # a message that is not about problems (a CSAT survey): its whole text
 
     @property
     def counts(self) -> dict[str, int]:
@@ -62,6 +63,8 @@ class Notification:
 
     def text(self, site_url: str = "") -> str:
         """The plain-text body shared by mail and chat channels."""
+        if self.body:
+            return self.body.rstrip() + "\n"
         lines = [self.subject, ""]
         for item in self.items:
             link = f" {site_url}{item.url}" if item.url else ""

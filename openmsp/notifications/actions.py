@@ -27,6 +27,7 @@ from openmsp.integrations.base import Item, Notification
 from openmsp.integrations.registry import notifier_class
 from openmsp.notifications import outbox, routing
 from openmsp.notifications.models import Channel, EscalationStep, OutboxMessage, Route
+from openmsp.oncall.models import Schedule
 from openmsp.tenants.models import Client
 
 SEVERITIES = ("warning", "critical")
@@ -258,10 +259,17 @@ def route_state(route: Route) -> dict[str, Any]:
             "after_minutes": s.after_minutes,
             "channels": sorted(c.pk for c in s.channels.all()),
             "people": sorted(u.pk for u in s.people.all()),
+            "oncall_schedules": sorted(x.pk for x in s.oncall_schedules.all()),
         }
         for s in route.steps.all()
     ]
     return data
+
+
+def _check_schedules(client: Client, schedules: Sequence[Schedule], field: str) -> None:
+    for schedule in schedules:
+        if schedule.client_id not in (None, client.pk):
+            raise ValidationFailed(f"No such on-call schedule (id {schedule.pk}).", field=field)
 
 
 def _set_targets(
@@ -269,7 +277,11 @@ def _set_targets(
     channels: Sequence[Channel] | None,
     people: Sequence[User] | None,
     steps: Sequence[Mapping[str, Any]] | None,
+    schedules: Sequence[Schedule] | None = None,
 ) -> None:
+    if schedules is not None:
+        _check_schedules(route.client, schedules, "oncall_schedule_ids")
+        route.oncall_schedules.set(schedules)
     if channels is not None:
         _check_targets(route.client, channels, [])
         route.channels.set(channels)
@@ -294,14 +306,18 @@ def _set_steps(route: Route, steps: Sequence[Mapping[str, Any]]) -> None:
             )
         previous = after
         channels, people = list(spec.get("channels", [])), list(spec.get("people", []))
+        schedules = list(spec.get("oncall_schedules", []))
         _check_targets(route.client, channels, people, prefix=f"steps.{number - 1}.")
-        if not channels and not people:
+        _check_schedules(route.client, schedules, f"steps.{number - 1}.oncall_schedule_ids")
+        if not channels and not people and not schedules:
             raise ValidationFailed(
-                "A step names at least one channel or person.", field=f"steps.{number - 1}"
+                "A step names at least one channel, person or on-call schedule.",
+                field=f"steps.{number - 1}",
             )
         step = EscalationStep.objects.create(route=route, number=number, after_minutes=after)
         step.channels.set(channels)
         step.people.set(people)
+        step.oncall_schedules.set(schedules)
 
 
 @transaction.atomic
@@ -313,6 +329,7 @@ def create_route(
     channels: Sequence[Channel] = (),
     people: Sequence[User] = (),
     steps: Sequence[Mapping[str, Any]] = (),
+    oncall_schedules: Sequence[Schedule] = (),
     **fields: Any,
 ) -> Route:
     require(actor, Perm.NOTIFY_MANAGE)
@@ -323,7 +340,7 @@ def create_route(
     route = Route(client=client, name=name, **fields)
     _clean_route(route)
     route.save()
-    _set_targets(route, channels, people, steps)
+    _set_targets(route, channels, people, steps, oncall_schedules)
     audit.record(
         actor=actor, action="notification_route.created", obj=route, after=route_state(route)
     )
@@ -339,6 +356,7 @@ def update_route(
     channels: Sequence[Channel] | None = None,
     people: Sequence[User] | None = None,
     steps: Sequence[Mapping[str, Any]] | None = None,
+    oncall_schedules: Sequence[Schedule] | None = None,
 ) -> Route:
     require(actor, Perm.NOTIFY_MANAGE)
     before = route_state(route)
@@ -348,7 +366,7 @@ def update_route(
         setattr(route, name, value)
     _clean_route(route)
     route.save()
-    _set_targets(route, channels, people, steps)
+    _set_targets(route, channels, people, steps, oncall_schedules)
     after = route_state(route)
     if after != before:
         changed = sorted(k for k in after if after[k] != before.get(k))

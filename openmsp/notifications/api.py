@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -126,13 +127,30 @@ def _targets(actor: Actor, client: Client, channel_ids: list[int], people_ids: l
     return channels, people
 
 
+def _schedules(actor: Actor, client: Client, ids: list[int], prefix: str = "") -> list[Any]:
+    from openmsp.oncall.queries import schedules_visible_to
+
+    field = f"{prefix}oncall_schedule_ids"
+    if ids and actor.user is not None and not actor.user.is_msp_staff:
+        raise ValidationFailed("Only MSP staff choose on-call schedules.", field=field)
+    qs = schedules_visible_to(actor).filter(Q(client__isnull=True) | Q(client=client))
+    return fetch_refs(qs, "on-call schedule", field, ids)
+
+
 def _steps(actor: Actor, client: Client, steps: list[StepIn]) -> list[dict[str, Any]]:
     out = []
     for index, step in enumerate(steps):
-        channels, people = _targets(
-            actor, client, step.channel_ids, step.people_ids, prefix=f"steps.{index}."
+        prefix = f"steps.{index}."
+        channels, people = _targets(actor, client, step.channel_ids, step.people_ids, prefix)
+        schedules = _schedules(actor, client, step.oncall_schedule_ids, prefix)
+        out.append(
+            {
+                "after_minutes": step.after_minutes,
+                "channels": channels,
+                "people": people,
+                "oncall_schedules": schedules,
+            }
         )
-        out.append({"after_minutes": step.after_minutes, "channels": channels, "people": people})
     return out
 
 
@@ -147,6 +165,8 @@ def _route_args(actor: Actor, client: Client, payload: RouteIn | RoutePatch) -> 
             args["channels"] = channels
         if "people_ids" in payload.model_fields_set:
             args["people"] = people
+    if "oncall_schedule_ids" in fields:
+        args["oncall_schedules"] = _schedules(actor, client, fields.pop("oncall_schedule_ids"))
     if "steps" in fields:
         fields.pop("steps")
         args["steps"] = _steps(actor, client, list(payload.steps or []))

@@ -21,6 +21,7 @@ def to_payload(n: Notification) -> dict[str, Any]:
         "route": n.route,
         "escalation_step": n.escalation_step,
         "recipients": list(n.recipients),
+        "body": n.body,
         "items": [
             {
                 "problem_id": i.problem_id,
@@ -50,6 +51,7 @@ def from_payload(data: Mapping[str, Any]) -> Notification:
         route=data.get("route", ""),
         escalation_step=data.get("escalation_step", 0),
         recipients=tuple(data.get("recipients", ())),
+        body=data.get("body", ""),
         items=items,
     )
 

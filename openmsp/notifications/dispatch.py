@@ -28,6 +28,7 @@ from openmsp.notifications.models import (
     PendingEscalation,
     Route,
 )
+from openmsp.oncall.models import Schedule
 from openmsp.tenants.models import Client
 
 FLUSH_BATCH = 200
@@ -50,6 +51,18 @@ def _item(m: GroupMember | PendingEscalation, kind: str) -> Item:
 
 def people_emails(users: Iterable[User]) -> list[str]:
     return sorted({u.email for u in users if u.is_active and u.is_msp_staff})
+
+
+def on_call_people(schedules: Iterable[Schedule], at: dt.datetime) -> list[User]:
+    """Whoever is on call in each schedule at *at* (the send time, not the time it was set)."""
+    from openmsp.oncall import build
+
+    return [e.user for s in schedules if (e := build.on_call(s, at)).user is not None]
+
+
+def recipients_of(target: Route | EscalationStep, at: dt.datetime) -> list[str]:
+    people = [*target.people.all(), *on_call_people(target.oncall_schedules.all(), at)]
+    return people_emails(people)
 
 
 def fan_out(
@@ -104,7 +117,7 @@ def flush_group(group: NotificationGroup, now: dt.datetime) -> list[OutboxMessag
     told = members if dirty else (still_open if repeat_due else [])
     messages: list[OutboxMessage] = []
     if told:
-        messages = _send_group(group, route, told)
+        messages = _send_group(group, route, told, now)
         group.flushes += 1
         group.last_flushed_at = now
         GroupMember.objects.filter(pk__in=[m.pk for m in told]).update(dirty=False, told=True)
@@ -119,7 +132,7 @@ def flush_group(group: NotificationGroup, now: dt.datetime) -> list[OutboxMessag
 
 
 def _send_group(
-    group: NotificationGroup, route: Route, members: Sequence[GroupMember]
+    group: NotificationGroup, route: Route, members: Sequence[GroupMember], now: dt.datetime
 ) -> list[OutboxMessage]:
     items = [_item(m, m.kind) for m in members]
     notification = Notification(
@@ -136,7 +149,7 @@ def _send_group(
     return fan_out(
         notification,
         channels=list(route.channels.all()),
-        emails=people_emails(route.people.all()),
+        emails=recipients_of(route, now),
         origin=OutboxMessage.Origin.GROUP,
         route=route,
     )
@@ -193,7 +206,7 @@ def _send_step(
     fan_out(
         notification,
         channels=list(step.channels.all()),
-        emails=people_emails(step.people.all()),
+        emails=recipients_of(step, now),
         origin=OutboxMessage.Origin.ESCALATION,
         route=route,
     )

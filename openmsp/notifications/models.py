@@ -75,6 +75,8 @@ class Route(TenantOwned):
     label_matchers = models.JSONField(_("label matchers"), default=list, blank=True)
     channels = models.ManyToManyField(Channel, blank=True, related_name="routes")
     people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # "Whoever is on call in schedule X", resolved when each message is written.
+    oncall_schedules = models.ManyToManyField("oncall.Schedule", blank=True, related_name="+")
     group_by = models.JSONField(_("group by labels"), default=list, blank=True)
     group_wait_seconds = models.PositiveIntegerField(_("group wait (s)"), default=30)
     group_interval_seconds = models.PositiveIntegerField(_("group interval (s)"), default=300)
@@ -110,6 +112,7 @@ class EscalationStep(models.Model):
     after_minutes = models.PositiveIntegerField()
     channels = models.ManyToManyField(Channel, blank=True, related_name="+")
     people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    oncall_schedules = models.ManyToManyField("oncall.Schedule", blank=True, related_name="+")
 
     class Meta:
         ordering = ["route", "number"]
@@ -225,6 +228,7 @@ class OutboxMessage(TenantOwned):
         GROUP = "group", _("Grouped notification")
         ESCALATION = "escalation", _("Escalation")
         TEST = "test", _("Test")
+        PAGE = "page", _("On-call page")
 
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL)
     kind = models.CharField(max_length=20)  # the channel kind; "email" for a route's people

@@ -25,9 +25,11 @@ def channels_visible_to(actor: Actor) -> QuerySet[Channel]:
 
 
 def routes_visible_to(actor: Actor) -> QuerySet[Route]:
-    steps = EscalationStep.objects.prefetch_related("channels", "people").order_by("number")
+    steps = EscalationStep.objects.prefetch_related(
+        "channels", "people", "oncall_schedules"
+    ).order_by("number")
     return scope(actor, Route.objects.select_related("client")).prefetch_related(
-        "channels", "people", Prefetch("steps", queryset=steps)
+        "channels", "people", "oncall_schedules", Prefetch("steps", queryset=steps)
     )
 
 

@@ -84,6 +84,9 @@ class StepIn(InputSchema):
     after_minutes: int = Field(ge=1, le=7 * 1440)
     channel_ids: Ids = Field(default_factory=list, max_length=20)
     people_ids: Ids = Field(default_factory=list, max_length=20)
+    oncall_schedule_ids: Ids = Field(
+        default_factory=list, max_length=10, description="Page whoever is on call in these."
+    )
 
 
 class RouteIn(InputSchema):
@@ -102,6 +105,9 @@ class RouteIn(InputSchema):
     repeat_interval_seconds: int = Field(14400, ge=60, le=30 * 86400)
     channel_ids: Ids = Field(default_factory=list, max_length=20)
     people_ids: Ids = Field(default_factory=list, max_length=20)
+    oncall_schedule_ids: Ids = Field(
+        default_factory=list, max_length=10, description="Tell whoever is on call in these."
+    )
     steps: list[StepIn] = Field(default_factory=list, max_length=10)
 
 
@@ -121,6 +127,7 @@ class RoutePatch(InputSchema):
     repeat_interval_seconds: int = omittable(ge=60, le=30 * 86400)
     channel_ids: Ids = omittable(max_length=20)
     people_ids: Ids = omittable(max_length=20)
+    oncall_schedule_ids: Ids = omittable(max_length=10)
     steps: list[StepIn] = omittable(max_length=10)
 
 
@@ -129,6 +136,7 @@ class StepOut(Schema):
     after_minutes: int
     channel_ids: Ids
     people_ids: Ids
+    oncall_schedule_ids: Ids
 
     @staticmethod
     def resolve_channel_ids(obj: EscalationStep) -> Ids:
@@ -137,6 +145,10 @@ class StepOut(Schema):
     @staticmethod
     def resolve_people_ids(obj: EscalationStep) -> Ids:
         return [u.pk for u in obj.people.all()]
+
+    @staticmethod
+    def resolve_oncall_schedule_ids(obj: EscalationStep) -> Ids:
+        return [s.pk for s in obj.oncall_schedules.all()]
 
 
 class RouteOut(Schema):
@@ -157,6 +169,7 @@ class RouteOut(Schema):
     repeat_interval_seconds: int
     channel_ids: Ids
     people_ids: Ids
+    oncall_schedule_ids: Ids
     steps: list[StepOut]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -168,6 +181,10 @@ class RouteOut(Schema):
     @staticmethod
     def resolve_people_ids(obj: Route) -> Ids:
         return [u.pk for u in obj.people.all()]
+
+    @staticmethod
+    def resolve_oncall_schedule_ids(obj: Route) -> Ids:
+        return [s.pk for s in obj.oncall_schedules.all()]
 
     @staticmethod
     def resolve_steps(obj: Route) -> list[EscalationStep]:

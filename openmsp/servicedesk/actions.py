@@ -23,7 +23,7 @@ from openmsp.core import audit
 from openmsp.core.actions import require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import PermissionDenied, ValidationFailed
-from openmsp.servicedesk import hooks
+from openmsp.servicedesk import csat, hooks
 from openmsp.servicedesk.models import (
     Attachment,
     Category,
@@ -230,6 +230,7 @@ def open_ticket(
         t.watchers.add(actor.user)
     audit.record(actor=actor, action="ticket.created", obj=t, after=_state(t))
     hooks.changed(t)
+    hooks.opened(t)
     return t
 
 
@@ -336,9 +337,11 @@ def _move(actor: Actor, t: Ticket, new: TicketStatus, now: dt.datetime) -> None:
     if new.category in closed and old.category not in closed:
         t.resolved_at = now
         _event(t, actor, Ev.RESOLVED, now)
+        csat.ticket_resolved(t, now)
     elif old.category in closed and new.category not in closed:
         t.resolved_at = None
         _event(t, actor, Ev.REOPENED, now)
+        csat.ticket_reopened(t)
 
 
 @transaction.atomic

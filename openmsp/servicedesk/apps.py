@@ -17,3 +17,10 @@ class ServicedeskConfig(AppConfig):
                 every=dt.timedelta(seconds=30),
             )
         )
+        register(
+            Periodic(
+                "servicedesk.csat_send",
+                "openmsp.servicedesk.jobs:csat_send",
+                every=dt.timedelta(seconds=30),
+            )
+        )

@@ -12,9 +12,14 @@ deadline job finds the tickets whose clock is about to run out without scanning 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,20 +35,112 @@ DUE_COLUMN = {
     sla.RESOLUTION: "resolution_due",
 }
 DEADLINE_BATCH = 10_000  # tickets per deadline-job run; the next run takes the rest
+CHUNK = 500  # tickets read, recomputed and written together (one transaction each)
+
+
+# --- one run's memory ---------------------------------------------------------------------------
+# Recomputing one ticket reads its contract, the contract's targets, the client's statuses and
+# the ticket's events: five queries and an UPDATE, ≈ 20 ms. The deadline job recomputes
+# thousands at once, and they share clients and contracts, so within a run (`batch_run`) each of
+# those is read once, events for a chunk of tickets in one query, and the writes go in one
+# executemany. Outside a run every call reads fresh, as before.
+class _EventRow(NamedTuple):
+    """What the engine reads of a TicketEvent, without building model instances by thousands."""
+
+    kind: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+@dataclass
+class _Run:
+    contracts: dict[int, list[Contract]] = field(default_factory=dict)
+    targets: dict[int, dict[str, SlaTarget]] = field(default_factory=dict)
+    pauses: dict[int, dict[str, frozenset[str]]] = field(default_factory=dict)
+    events: dict[int, list[_EventRow]] = field(default_factory=dict)
+    writes: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+_run: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("sla_run", default=None)
+
+
+@contextlib.contextmanager
+def batch_run() -> Iterator[_Run]:
+    run = _Run()
+    token = _run.set(run)
+    try:
+        yield run
+        _flush(run)
+    finally:
+        _run.reset(token)
+
+
+def _flush(run: _Run) -> None:
+    if not run.writes:
+        return
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in DUE_COLUMN.values())
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET sla_state = %s, {columns} WHERE id = %s",  # noqa: S608 (names only)
+            run.writes,
+        )
+    run.writes.clear()
 
 
 def active_contract(client_id: int, on: dt.date) -> Contract | None:
-    rows = Contract.objects.filter(client_id=client_id, start_date__lte=on).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=on)
+    """The contract in force on that day: the newest started, not yet ended."""
+    run = _run.get()
+    if run is None:
+        rows = Contract.objects.filter(client_id=client_id, start_date__lte=on).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=on)
+        )
+        return rows.select_related("calendar").order_by("-start_date", "-pk").first()
+    if client_id not in run.contracts:  # the same rule, in Python, over the client's few contracts
+        rows = Contract.objects.filter(client_id=client_id).select_related("calendar")
+        run.contracts[client_id] = list(rows.order_by("-start_date", "-pk"))
+    return next(
+        (
+            c
+            for c in run.contracts[client_id]
+            if c.start_date <= on and (c.end_date is None or c.end_date >= on)
+        ),
+        None,
     )
-    return rows.select_related("calendar").order_by("-start_date", "-pk").first()
+
+
+def _target(contract: Contract, priority: str) -> SlaTarget | None:
+    run = _run.get()
+    if run is None:
+        return SlaTarget.objects.filter(contract=contract, priority=priority).first()
+    if contract.pk not in run.targets:
+        run.targets[contract.pk] = {t.priority: t for t in contract.sla_targets.all()}
+    return run.targets[contract.pk].get(priority)
+
+
+def _pauses(client_id: int) -> dict[str, frozenset[str]]:
+    # The client's own statuses over the MSP-wide ones, by the rule the actions use.
+    run = _run.get()
+    if run is not None and client_id in run.pauses:
+        return run.pauses[client_id]
+    pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(client_id)}
+    if run is not None:
+        run.pauses[client_id] = pauses
+    return pauses
+
+
+def _events_of(ticket: Ticket) -> list[TicketEvent] | list[_EventRow]:
+    run = _run.get()
+    if run is not None and ticket.pk in run.events:
+        return run.events.pop(ticket.pk)
+    return list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
 
 
 def policy_for(contract: Contract | None, priority: str) -> tuple[sla.Policy, dict[str, Any]]:
     """The clocks' targets for this priority under this contract, and why (shown on the ticket)."""
     if contract is None:
         return {}, {"reason": "no_contract"}
-    target = SlaTarget.objects.filter(contract=contract, priority=priority).first()
+    target = _target(contract, priority)
     why: dict[str, Any] = {
         "contract_id": contract.pk,
         "contract": contract.name,
@@ -71,14 +168,13 @@ def engine_events(
     ticket: Ticket, contract: Contract | None
 ) -> tuple[list[sla.Event], sla.Policy, dict[str, Any]]:
     """The ticket's history as the engine's events, the starting policy, and why it applies."""
-    rows = list(TicketEvent.objects.filter(ticket=ticket).order_by("at", "pk"))
+    rows = _events_of(ticket)
     first_priority = next(
         (r.data.get("from") for r in rows if r.kind == TicketEvent.Kind.PRIORITY_CHANGED),
         ticket.priority,
     )
     policy, why = policy_for(contract, str(first_priority))
-    # The client's own statuses over the MSP-wide ones, by the rule the actions use.
-    pauses = {s.code: frozenset(s.pauses or []) for s in actions.statuses_for(ticket.client_id)}
+    pauses = _pauses(ticket.client_id)
     events: list[sla.Event] = []
     K = TicketEvent.Kind
     for r in rows:
@@ -128,7 +224,12 @@ def recompute(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, Any]:
         }
         if result.state == "running" and result.due is not None:
             columns[DUE_COLUMN[name]] = result.due
-    Ticket.objects.filter(pk=ticket.pk).update(sla_state=state, **columns)
+    run = _run.get()
+    if run is None:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_state=state, **columns)
+    else:  # written with the rest of the run's chunk
+        json = Ticket._meta.get_field("sla_state").get_db_prep_value(state, connection)
+        run.writes.append((json, *columns.values(), ticket.pk))
     ticket.sla_state = state
     for column, value in columns.items():
         setattr(ticket, column, value)
@@ -148,8 +249,19 @@ def run_deadlines(now: dt.datetime | None = None) -> int:
     """Recompute every ticket whose clock ran out: it is marked breached (its due column
     cleared, the breach kept in `sla_state`), so it is not found again. Returns how many."""
     now = now or timezone.now()
-    done = 0
-    for ticket in Ticket.objects.filter(pk__in=due_tickets(now)):
-        recompute(ticket, now)
-        done += 1
+    ids, done = due_tickets(now), 0
+    with batch_run() as run:  # contracts, targets and statuses read once for the whole run
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            with transaction.atomic():
+                rows_t = Ticket.objects.filter(pk__in=chunk).order_by("pk")
+                tickets = list(rows_t.only("pk", "client_id", "created_at", "priority"))
+                rows = TicketEvent.objects.filter(ticket_id__in=chunk).order_by("at", "pk")
+                for ticket_id, *fields in rows.values_list("ticket_id", "kind", "at", "data"):
+                    run.events.setdefault(ticket_id, []).append(_EventRow(*fields))
+                for ticket in tickets:
+                    run.events.setdefault(ticket.pk, [])
+                    recompute(ticket, now)
+                _flush(run)
+            done += len(tickets)
     return done

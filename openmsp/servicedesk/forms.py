@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from openmsp.servicedesk.models import Ticket
@@ -15,7 +16,20 @@ LEVELS = [(1, _("High")), (2, _("Medium")), (3, _("Low"))]
 
 class TicketForm(forms.Form):
     client: Any = forms.ModelChoiceField(queryset=Client.objects.none(), label=_("Client"))
-    subject = forms.CharField(label=_("Subject"), max_length=300)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        # Knowledge-base suggestions while the subject is typed (openmsp.knowledge.views).
+        widget=forms.TextInput(
+            attrs={
+                "hx-get": reverse_lazy("kb_suggest"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#kb-suggestions",
+                "hx-sync": "this:replace",
+                "autocomplete": "off",
+            }
+        ),
+    )
     body = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000
     )

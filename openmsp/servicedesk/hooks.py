@@ -9,6 +9,13 @@ if TYPE_CHECKING:
     from openmsp.servicedesk.models import Ticket
 
 
+def opened(ticket: Ticket) -> None:
+    """Page the on-call person for a P1 (openmsp.oncall.paging), in the same transaction."""
+    from openmsp.oncall import paging
+
+    paging.page_for_ticket(ticket)
+
+
 def changed(ticket: Ticket) -> None:
     """Recompute the ticket's SLA clocks and due columns from its history."""
     from openmsp.servicedesk import clocks

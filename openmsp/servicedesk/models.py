@@ -307,3 +307,110 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Time entries (staff-only; openmsp.servicedesk.timekeeping) ---------------------------------
+class TimeEntry(TenantOwned):
+    """Work a technician did on a ticket. Never shown to client users (UI or API)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    date = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("minutes"))
+    # One of settings.SD_WORK_TYPES (OPENMSP_WORK_TYPES): a configurable list, not a table.
+    work_type = models.CharField(_("work type"), max_length=50)
+    billable = models.BooleanField(_("billable"), default=True)
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # set when it came from a timer
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "date"], name="timeentry_client_date"),
+            models.Index(fields=["ticket", "date"], name="timeentry_ticket_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.ticket_id}"
+
+
+class TimerRun(TenantOwned):
+    """A running start/stop timer: at most one per technician and ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timers")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_timers"
+    )
+    started_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "technician"], name="timer_per_tech_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return f"timer {self.technician_id} on {self.ticket_id}"
+
+
+# --- Customer satisfaction (openmsp.servicedesk.csat) -------------------------------------------
+class CsatSetting(TenantOwned):
+    """Per client: whether resolved tickets get a survey, how many (sampling) and how soon."""
+
+    enabled = models.BooleanField(_("send surveys"), default=False)
+    sample_percent = models.PositiveSmallIntegerField(_("sampling (%)"), default=100)
+    delay_minutes = models.PositiveIntegerField(_("delay after resolution (minutes)"), default=60)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client"], name="csat_setting_per_client")]
+
+    def __str__(self) -> str:
+        return f"CSAT of {self.client_id}"
+
+
+class CsatSurvey(TenantOwned):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Scheduled")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+        CANCELLED = "cancelled", _("Cancelled")
+        SKIPPED = "skipped", _("No address")
+
+    class Rating(models.TextChoices):
+        GOOD = "good", _("Good")
+        BAD = "bad", _("Bad")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="csat_surveys",
+    )  # fmt: skip
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    send_after = models.DateTimeField()  # the durable job's deadline column
+    recipient = models.EmailField(blank=True)
+    language = models.CharField(max_length=8, default="ko")
+    # SHA-256 of the link's token; the token itself is only in the mail.
+    token_hash = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    rating = models.CharField(max_length=4, choices=Rating.choices, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["send_after"], name="csat_survey_due", condition=Q(status="pending")
+            ),
+            models.Index(fields=["client", "answered_at"], name="csat_survey_client_answered"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_hash"], condition=~Q(token_hash=""), name="csat_token_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"survey of {self.ticket_id} ({self.status})"

@@ -185,3 +185,113 @@ class BulkIn(InputSchema):
 
 class BulkOut(Schema):
     updated: int
+
+
+# --- time entries (openmsp.servicedesk.timekeeping) ---------------------------------------------
+class TimeEntryIn(InputSchema):
+    minutes: int = Field(ge=1, le=24 * 60)
+    date: dt.date
+    work_type: str = Field(min_length=1, max_length=50, description="One of OPENMSP_WORK_TYPES.")
+    billable: bool = True
+    note: str = Field("", max_length=1000)
+
+
+class TimerStopIn(InputSchema):
+    work_type: str = Field(min_length=1, max_length=50, description="One of OPENMSP_WORK_TYPES.")
+    billable: bool = True
+    note: str = Field("", max_length=1000)
+
+
+class TimeEntryOut(Schema):
+    id: int
+    ticket_id: int
+    client_id: int
+    technician_id: int
+    date: dt.date
+    minutes: int
+    work_type: str
+    billable: bool
+    note: str
+    started_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class TimerOut(Schema):
+    ticket_id: int
+    technician_id: int
+    started_at: dt.datetime
+
+
+class TotalOut(Schema):
+    client_id: int
+    client_name: str
+    minutes: int
+    billable_minutes: int
+    contract_id: int | None = None
+    contract_name: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class TotalsOut(Schema):
+    work_types: list[str]
+    per_client: list[TotalOut]
+    per_contract: list[TotalOut]
+
+
+class TotalsQuery(Schema):
+    client_id: int | None = Field(None, ge=1, le=MAX_ID)
+    start: dt.date | None = Field(None, description="Per-client totals from this date.")
+    end: dt.date | None = Field(None, description="Per-client totals up to this date.")
+
+
+# --- CSAT (openmsp.servicedesk.csat) ------------------------------------------------------------
+class CsatSettingIn(InputSchema):
+    enabled: bool
+    sample_percent: int = Field(100, ge=0, le=100)
+    delay_minutes: int = Field(60, ge=0, le=43200)
+
+
+class CsatSettingOut(Schema):
+    client_id: int
+    enabled: bool
+    sample_percent: int
+    delay_minutes: int
+
+
+class SurveyOut(Schema):
+    id: int
+    ticket_id: int
+    technician_id: int | None
+    status: str
+    send_after: dt.datetime
+    sent_at: dt.datetime | None
+    rating: str
+    comment: str
+    answered_at: dt.datetime | None
+
+
+class ScoreOut(Schema):
+    id: int | None
+    name: str
+    good: int
+    bad: int
+    score: float | None = Field(description="Good answers in %, null without answers.")
+
+
+class WeekOut(Schema):
+    week: str
+    good: int
+    bad: int
+    score: float | None
+
+
+class CsatResultsOut(Schema):
+    by_technician: list[ScoreOut]
+    by_client: list[ScoreOut]
+    weeks: list[WeekOut]
+
+
+class CsatQuery(Schema):
+    client_id: int | None = Field(None, ge=1, le=MAX_ID)
+    since: dt.date | None = None

@@ -26,9 +26,9 @@ from openmsp.accounts.queries import users_visible_to
 from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
 from openmsp.core.middleware import SANDBOX_CSP
-from openmsp.servicedesk import actions, queries
+from openmsp.servicedesk import actions, queries, time_views
 from openmsp.servicedesk.forms import EntryForm, TicketForm
-from openmsp.servicedesk.models import Ticket, TicketStatus
+from openmsp.servicedesk.models import CsatSurvey, Ticket, TicketStatus
 from openmsp.tenants.queries import clients_visible_to
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import apply_error, page, require_perm
@@ -200,6 +200,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             priorities=Ticket.Priority.choices,
             technicians=_technicians(request),
             events=queries.events_of(t),
+            surveys=CsatSurvey.objects.filter(ticket=t)[:10],
+            **time_views.panel_context(request, t),
         )
     return render(request, "servicedesk/ticket_detail.html", context)
 

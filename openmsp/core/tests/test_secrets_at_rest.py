@@ -71,7 +71,7 @@ def test_the_migration_encrypts_values_stored_in_clear_before_it(
         )
     assert _raw("notifications_channel", "secret", channel.pk) == SECRET
     assert Channel.objects.get(pk=channel.pk).secret == SECRET  # legacy plaintext still reads
-    migration = importlib.import_module("openmsp.notifications.migrations.0003_security_at_rest")
+    migration = importlib.import_module("openmsp.notifications.migrations.0004_security_at_rest")
     migration.secure_existing_rows(apps, None)
     assert SECRET not in _raw("notifications_channel", "secret", channel.pk)
     assert Channel.objects.get(pk=channel.pk).secret == SECRET

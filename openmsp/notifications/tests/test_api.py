@@ -85,7 +85,13 @@ def test_alice_builds_a_route_with_a_ladder_and_changes_it(client_a, alice, msp_
     route = made.json()
     assert route["channel_ids"] == [channel["id"]]
     assert route["steps"] == [
-        {"number": 1, "after_minutes": 15, "channel_ids": [channel["id"]], "people_ids": []}
+        {
+            "number": 1,
+            "after_minutes": 15,
+            "channel_ids": [channel["id"]],
+            "people_ids": [],
+            "oncall_schedule_ids": [],
+        }
     ]
     changed = _patch(
         http, f"/api/v1/notification-routes/{route['id']}", {"continue_matching": True, "steps": []}

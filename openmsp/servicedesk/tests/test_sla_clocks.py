@@ -119,3 +119,33 @@ def test_without_an_active_contract_no_clock_runs(client_a, tech_a, open_as):
     t = fresh(open_as(tech_a, client_a))
     assert t.sla_state["policy"]["reason"] == "no_contract"
     assert (t.first_response_due, t.resolution_due) == (None, None)
+
+
+def test_the_deadline_jobs_batched_run_stores_what_one_by_one_recomputes(
+    contract, client_a, tech_a, open_as, time_machine
+):
+    """run_deadlines reads contracts, targets, statuses and events once per run or chunk and
+    writes in one executemany; each ticket must end exactly as a lone recompute leaves it."""
+    tech = Actor(user=tech_a)
+    time_machine.move_to(T0, tick=False)
+    plain = open_as(tech_a, client_a)
+    paused = open_as(tech_a, client_a)
+    raised = open_as(tech_a, client_a)
+    time_machine.move_to(at(10, 10, 30), tick=False)
+    actions.change_status(actor=tech, ticket=paused, status="waiting_on_customer")
+    actions.change_priority(actor=tech, ticket=raised, priority="P1")
+    time_machine.move_to(at(12, 15), tick=False)  # Thursday: every first response overdue
+    now = at(12, 15)
+    tickets = [plain, paused, raised]
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(first_response_due=at(10, 11))
+
+    assert clocks.run_deadlines(now) == 3
+    batched = {t.pk: fresh(t) for t in tickets}
+    for t in tickets:
+        clocks.recompute(fresh(t), now)  # outside a run: every read fresh, its own UPDATE
+        alone = fresh(t)
+        assert alone.sla_state == batched[t.pk].sla_state
+        assert alone.resolution_due == batched[t.pk].resolution_due
+        assert alone.first_response_due == batched[t.pk].first_response_due is None
+    assert batched[paused.pk].sla_state["resolution"]["state"] == "paused"
+    assert batched[raised.pk].sla_state["first_response"]["state"] == "breached"

@@ -17,7 +17,7 @@ def secure_existing_rows(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0002_channel_kind_ticket"),
+        ("notifications", "0003_oncall_targets"),
     ]
 
     operations = [

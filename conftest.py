@@ -53,6 +53,16 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _loopback_reachable(settings: Any) -> None:
+    """The suite's peers (HTTP, SMTP, webhook receivers) listen on 127.0.0.1: allow loopback for
+    every outbound request, as an operator would with OPENMSP_OUTBOUND_ALLOWED_NETWORKS.
+
+    openmsp/core/tests/test_outbound_guard.py clears it to prove the rule itself.
+    """
+    settings.OPENMSP_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+
 @pytest.fixture
 def system_actor() -> Actor:
     return SYSTEM

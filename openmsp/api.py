@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from openmsp.accounts.auth import BearerToken, VerifiedSession
 from openmsp.core.apiutils import hidden_path_object
-from openmsp.core.errors import OpenMSPError
+from openmsp.core.errors import OpenMSPError, RateLimited
 
 api = NinjaAPI(
     title="OpenMSP API",
@@ -38,7 +38,10 @@ def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> Http
 
 @api.exception_handler(OpenMSPError)
 def _domain_error(request: HttpRequest, exc: OpenMSPError) -> HttpResponse:
-    return _error(request, exc.status_code, exc.message, field=exc.field)
+    response = _error(request, exc.status_code, exc.message, field=exc.field)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _field_name(loc: Any) -> str:

@@ -17,6 +17,8 @@ from openmsp.core.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
+    env_rate,
     env_secret,
     env_str,
     env_time_zone,
@@ -29,6 +31,14 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("OPENMSP_DEBUG", False)
 SECRET_KEY = env_secret("OPENMSP_SECRET_KEY") or load_or_create_secret(DATA_DIR / "secret_key")
+# Stored secrets (webhook keys, SNMP communities) are encrypted with this Fernet key, or with one
+# derived from SECRET_KEY when unset; the old keys still decrypt (rotation). openmsp/core/encryption.py
+OPENMSP_SECRET_KEY_ENCRYPTION = env_secret("OPENMSP_SECRET_KEY_ENCRYPTION") or ""
+OPENMSP_SECRET_KEY_ENCRYPTION_OLD = [
+    k.strip()
+    for k in (env_secret("OPENMSP_SECRET_KEY_ENCRYPTION_OLD") or "").split(",")
+    if k.strip()
+]
 SITE_URL = env_str("OPENMSP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("OPENMSP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("OPENMSP_CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -146,8 +156,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 OPENMSP_PG_BIN_DIR = env_str("OPENMSP_PG_BIN_DIR", "")
 
 # --- Monitoring (synthetic checks, the poller) ----------------------------------------------
-# On for now so checks of services on 127.0.0.1 work in tests and trials; see docs/checks.md.
-OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS = env_bool("OPENMSP_CHECKS_ALLOW_PRIVATE_TARGETS", True)
+# Networks every outbound request (checks, webhooks) may reach whatever its network scope; see
+# openmsp/core/netguard.py and docs/security.md. Empty: the scopes alone decide.
+OPENMSP_OUTBOUND_ALLOWED_NETWORKS = env_networks("OPENMSP_OUTBOUND_ALLOWED_NETWORKS", [])
 OPENMSP_POLLER_CONCURRENCY = env_int("OPENMSP_POLLER_CONCURRENCY", 200, minimum=1)
 OPENMSP_POLLER_BATCH = env_int("OPENMSP_POLLER_BATCH", 100, minimum=1)
 
@@ -173,6 +184,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 OPENMSP_LOCKOUT_THRESHOLD = env_int("OPENMSP_LOCKOUT_THRESHOLD", 5, minimum=1)
 OPENMSP_LOCKOUT_MINUTES = env_int("OPENMSP_LOCKOUT_MINUTES", 15, minimum=1)
+# Sliding windows, LIMIT/SECONDS, counted in the database (all web processes share them).
+OPENMSP_RATELIMIT_LOGIN_IP = env_rate("OPENMSP_RATELIMIT_LOGIN_IP", "30/300")
+OPENMSP_RATELIMIT_LOGIN_ACCOUNT = env_rate("OPENMSP_RATELIMIT_LOGIN_ACCOUNT", "10/300")
+OPENMSP_RATELIMIT_TOKEN_CREATE = env_rate("OPENMSP_RATELIMIT_TOKEN_CREATE", "20/3600")
 OPENMSP_SESSION_IDLE_MINUTES = env_int("OPENMSP_SESSION_IDLE_MINUTES", 30, minimum=1)
 OPENMSP_MFA_REQUIRED_FOR_STAFF = env_bool("OPENMSP_MFA_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = env_str("OPENMSP_TOTP_ISSUER", "OpenMSP")
@@ -185,8 +200,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if SESSION_COOKIE_SECURE:
-    SECURE_HSTS_SECONDS = env_int("OPENMSP_HSTS_SECONDS", 31536000, minimum=0)
+# HSTS goes out on TLS requests only (SecurityMiddleware checks request.is_secure()); behind a
+# TLS-terminating proxy OPENMSP_BEHIND_TLS_PROXY=true trusts its X-Forwarded-Proto (an https
+# OPENMSP_SITE_URL implies it). OPENMSP_HSTS_SECONDS=0 sends none.
+SECURE_HSTS_SECONDS = env_int("OPENMSP_HSTS_SECONDS", 31536000, minimum=0)
+if SESSION_COOKIE_SECURE or env_bool("OPENMSP_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Request bodies: the API refuses anything larger with 413 (see openmsp/core/middleware.py).

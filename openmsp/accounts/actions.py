@@ -21,10 +21,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmsp.accounts.models import ApiToken, SecurityPolicy, User
 from openmsp.accounts.roles import ASSIGNABLE_ROLES, CLIENT_ROLES, Perm, Role
-from openmsp.core import audit
+from openmsp.core import audit, ratelimit
 from openmsp.core.actions import apply_changes, full_clean, require
 from openmsp.core.actor import Actor
-from openmsp.core.errors import Conflict, OpenMSPError, PermissionDenied, ValidationFailed
+from openmsp.core.errors import (
+    Conflict,
+    OpenMSPError,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
 from openmsp.tenants.models import Client
 
 USER_FIELDS = {"full_name", "language", "time_zone"}
@@ -201,6 +207,10 @@ def create_token(
         raise PermissionDenied("Tokens are created by their owner.")
     if actor.read_only:
         raise PermissionDenied("This API token is read-only.")
+    if actor.user is not None:  # the CLI (system:cli) is the operator, not a guesser
+        wait = ratelimit.hit(ratelimit.TOKEN_CREATE, f"user:{user.pk}")
+        if wait:
+            raise RateLimited(wait)
     if not name.strip():
         raise ValidationFailed("Give the token a name.", field="name")
     if expires_days is not None and not 1 <= expires_days <= 3650:
@@ -475,3 +485,25 @@ def set_security_policy(*, actor: Actor, mfa_required_for_staff: bool) -> Securi
         category=audit.CATEGORY_PERMISSION,
     )
     return policy
+
+
+@transaction.atomic
+def unlock_user(*, actor: Actor, user: User) -> User:
+    """Lift a sign-in lock-out before it ends by itself (someone who may manage the person)."""
+    if not can_manage_user(actor, user):
+        raise PermissionDenied("Your role does not allow changing this person.")
+    row = User.objects.select_for_update().get(pk=user.pk)
+    if not row.is_locked() and not row.failed_login_count:
+        return row
+    before = {"locked_until": row.locked_until, "failed_login_count": row.failed_login_count}
+    row.locked_until, row.failed_login_count = None, 0
+    row.save(update_fields=["locked_until", "failed_login_count"])
+    audit.record(
+        actor=actor,
+        action="user.unlocked",
+        obj=row,
+        before=before,
+        after={"locked_until": None, "failed_login_count": 0},
+        category=audit.CATEGORY_ACCESS,
+    )
+    return row

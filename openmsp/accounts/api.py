@@ -127,6 +127,15 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
     return _user(actor, user_id)
 
 
+@endpoint(router, "POST", "/users/{user_id}/unlock", "Lift a sign-in lock-out", tag="users", ok={200: UserOut}, errors=(403, 404))  # fmt: skip
+def unlock_user(request: HttpRequest, user_id: int) -> User:
+    """Ends the lock-out after too many failed sign-ins now, and resets the failure count
+    (audited as `user.unlocked`). Whoever may change the person may do it."""
+    actor = actor_from(request)
+    actions.unlock_user(actor=actor, user=_user(actor, user_id))
+    return _user(actor, user_id)
+
+
 # --- API tokens ---------------------------------------------------------------------------------
 
 

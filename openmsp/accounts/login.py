@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +165,7 @@ def start_session(request: HttpRequest, user: User) -> None:
     from openmsp.accounts.mfa import mfa_required
 
     auth_login(request, user)
+    request.session["openmsp_signed_in_at"] = int(time.time())  # see middleware.BORN_KEY
     if not mfa_required(user):
         complete_sign_in(request, user)
 

@@ -17,6 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 IDLE_KEY = "openmsp_last_seen"
+# When the session signed in: no session outlives OPENMSP_SESSION_MAX_HOURS, however active (the
+# cookie's expiry alone would slide forward with every save of the last-seen time).
+BORN_KEY = "openmsp_signed_in_at"
 # The last-seen time is written at most this often, so a busy page does not save the session on
 # every request; the idle limit is therefore exact to within this many seconds.
 IDLE_RESOLUTION_SECONDS = 60
@@ -78,7 +81,7 @@ def _before(request: HttpRequest) -> tuple[HttpResponse | None, zoneinfo.ZoneInf
     user: Any = request.user
     if not user.is_authenticated:
         return None, None
-    if _idle_expired(request):
+    if _idle_expired(request) or _too_old(request):
         if request.path.startswith("/api/"):
             # The API answers for itself: a bearer token still works, a session gets its 401.
             _sign_out(request)
@@ -109,16 +112,29 @@ def _idle_expired(request: HttpRequest) -> bool:
     return False
 
 
+def _too_old(request: HttpRequest) -> bool:
+    now = int(time.time())
+    born = request.session.get(BORN_KEY)
+    if not isinstance(born, int):
+        request.session[BORN_KEY] = now  # sessions from before this rule start counting now
+        return False
+    if now - born > settings.SESSION_COOKIE_AGE:
+        request.openmsp_signout_reason = "expired"  # type: ignore[attr-defined]
+        return True
+    return False
+
+
 def _sign_out(request: HttpRequest) -> None:
     from openmsp.accounts.login import sign_out
 
-    sign_out(request, reason="idle")
+    sign_out(request, reason=getattr(request, "openmsp_signout_reason", "idle"))
 
 
 def _sign_out_idle(request: HttpRequest) -> HttpResponse:
     back_to = request.get_full_path() if request.method == "GET" else ""
+    why = "expired" if getattr(request, "openmsp_signout_reason", "") == "expired" else "idle"
     _sign_out(request)
-    query = {"idle": "1"} | ({"next": back_to} if back_to else {})
+    query = {why: "1"} | ({"next": back_to} if back_to else {})
     target = f"{resolve_url(settings.LOGIN_URL)}?{urlencode(query)}"
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)

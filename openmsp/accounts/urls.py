@@ -38,5 +38,6 @@ urlpatterns = [
         "users/<int:user_id>/invitation/", views.user_invitation_send, name="user_invitation_send"
     ),
     path("users/<int:user_id>/mfa-reset/", views.user_mfa_reset, name="user_mfa_reset"),
+    path("users/<int:user_id>/unlock/", views.user_unlock, name="user_unlock"),
     path("settings/", views.settings_view, name="settings"),
 ]

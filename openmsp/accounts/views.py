@@ -4,6 +4,7 @@ and the security settings. Thin: parse a form, call a query or an action, render
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -45,8 +47,9 @@ from openmsp.accounts.mfa import (
 from openmsp.accounts.models import SecurityPolicy, User
 from openmsp.accounts.queries import get_user_visible, tokens_visible_to, users_visible_to
 from openmsp.accounts.roles import Perm
+from openmsp.core import ratelimit
 from openmsp.core.actor import Actor
-from openmsp.core.errors import NotFound, OpenMSPError
+from openmsp.core.errors import NotFound, OpenMSPError, RateLimited
 from openmsp.web.actor import actor_of
 
 View = Callable[..., HttpResponseBase]
@@ -122,8 +125,24 @@ def _login_page(
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "idle": request.GET.get("idle") == "1",
         "idle_minutes": settings.OPENMSP_SESSION_IDLE_MINUTES,
+        "expired": request.GET.get("expired") == "1",
+        "max_hours": settings.SESSION_COOKIE_AGE // 3600,
     }
     return render(request, "accounts/login.html", context, status=status)
+
+
+def _wait(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Too many sign-in attempts: try again in %(minutes)d minute.",
+        "Too many sign-in attempts: try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @sensitive_post_parameters("password")
@@ -139,6 +158,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return _login_page(request, form)
     if not form.is_valid():
         return _login_page(request, form, status=422)
+    wait = ratelimit.check(request, account=form.cleaned_data["username"])
+    if wait:
+        return _too_many(_login_page(request, form, status=429, error=_wait(wait)), wait)
     result = login.check_password(
         request, email=form.cleaned_data["username"], password=form.cleaned_data["password"]
     )
@@ -168,10 +190,15 @@ def login_otp(request: HttpRequest) -> HttpResponse:
     if not confirmed_devices(user).exists():
         return redirect("totp_setup")
     form = forms.OtpForm(request.POST or None)
-    status = 200
+    status, wait = 200, 0
     if request.method == "POST":
         status = 422
-        if form.is_valid():
+        wait = ratelimit.check(request, account=user.email)
+        if wait:
+            form = forms.OtpForm()
+            form.add_error(None, _wait(wait))
+            status = 429
+        elif form.is_valid():
             result = login.check_otp(request, user=user, token=form.cleaned_data["otp_token"])
             if result.ok:
                 return redirect(_pop_next(request))
@@ -179,7 +206,8 @@ def login_otp(request: HttpRequest) -> HttpResponse:
                 login.sign_out(request, reason="locked")
                 return _login_page(request, forms.LoginForm(), status=429, error=result.error)
             form.add_error("otp_token", result.error)
-    return render(request, "accounts/login_otp.html", {"form": form}, status=status)
+    response = render(request, "accounts/login_otp.html", {"form": form}, status=status)
+    return _too_many(response, wait) if wait else response
 
 
 @sensitive_post_parameters("otp_token")
@@ -252,6 +280,11 @@ class PasswordResetView(_InvalidIs422, auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
 
     def form_valid(self, form: Any) -> HttpResponse:
+        wait = ratelimit.check(request=self.request, account=form.cleaned_data["email"])
+        if wait:
+            form.add_error(None, _wait(wait))
+            page = self.render_to_response(self.get_context_data(form=form), status=429)
+            return _too_many(page, wait)
         # Links are built on OPENMSP_SITE_URL, never on the Host header of the request.
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
@@ -360,7 +393,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
         )
     except OpenMSPError as exc:
         forms.add_error(form, exc)
-        return _profile_page(request, token_form=form, status=exc.status_code)
+        response = _profile_page(request, token_form=form, status=exc.status_code)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     # Rendered, not redirected: the secret is never stored anywhere, not even in the session.
     return _profile_page(request, new_token=token, new_secret=secret)
 
@@ -609,6 +645,16 @@ def user_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     messages.success(
         request, _("Two-factor sign-in of %(email)s is reset.") % {"email": target.email}
     )
+    return redirect("user_detail", user_id=target.pk)
+
+
+@signed_in
+def user_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = _editable_user(request, user_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    actions.unlock_user(actor=actor_of(request), user=target)
+    messages.success(request, _("%(email)s can sign in again.") % {"email": target.email})
     return redirect("user_detail", user_id=target.pk)
 
 

@@ -51,6 +51,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP networks (CIDR) or single addresses, normalised."""
+    import ipaddress
+
+    out = []
+    for item in env_list(name, default):
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP network; write it like 10.20.0.0/16 or ::1."
+            ) from None
+    return out
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit written LIMIT/SECONDS, e.g. 20/300 (20 attempts in any 5 minutes)."""
+    raw = env_str(name, default).strip() or default
+    parts = raw.split("/")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"{name}={raw!r} is not a rate; write LIMIT/SECONDS, like 20/300.")
+    return raw
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = env_str(name, default).strip() or default
     if value not in choices:

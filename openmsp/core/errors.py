@@ -28,3 +28,13 @@ class NotFound(OpenMSPError):
 
 class Conflict(OpenMSPError):
     status_code = 409
+
+
+class RateLimited(OpenMSPError):
+    """Too many attempts in the window; `retry_after` seconds until one more is allowed."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many attempts: try again in {retry_after} seconds.")
+        self.retry_after = retry_after

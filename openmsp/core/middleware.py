@@ -17,6 +17,13 @@ _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+# Stored files (attachments) people uploaded: nothing in them may run, load or frame anything,
+# even if a browser were talked into rendering one.
+SANDBOX_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "interest-cohort=()"
+)
 
 
 class RequestContextMiddleware:
@@ -64,6 +71,7 @@ class RequestContextMiddleware:
     def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         response.setdefault("Content-Security-Policy", _CSP)
+        response.setdefault("Permissions-Policy", _PERMISSIONS_POLICY)
         return response
 
     @staticmethod

@@ -101,3 +101,18 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateLimitHit(models.Model):
+    """One counted attempt in a sliding-window limit (openmsp.core.ratelimit). In the database so
+    that every web process sees the same counts; rows older than the window are deleted as the
+    key is used again, and the daily retention job drops the rest."""
+
+    key = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="ratelimit_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -152,11 +152,13 @@ class Notifier(ABC):
         secret: str = "",
         transport: Any = None,
         site_url: str = "",
+        network_scope: str = "public",
     ) -> None:
         self.config = dict(config)
         self.secret = secret
         self.transport = transport
         self.site_url = site_url
+        self.network_scope = network_scope  # what an HTTP channel may reach (core.netguard)
 
     @classmethod
     @abstractmethod

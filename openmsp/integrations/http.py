@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from openmsp.core import guarded_http, netguard
 from openmsp.integrations.base import (
     DeliveryFailed,
     DeliveryResult,
@@ -22,14 +23,24 @@ USER_AGENT = "OpenMSP-Notifier/1"
 
 
 def post_json(
-    url: str, body: bytes, headers: Mapping[str, str], transport: httpx.BaseTransport | None
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    transport: httpx.BaseTransport | None,
+    *,
+    scope: str = netguard.PUBLIC,
 ) -> DeliveryResult:
     """POST and classify the answer: 2xx delivered; 408/429/5xx and network errors retried;
-    any other 4xx refused for good (retrying the same body cannot succeed)."""
+    any other 4xx refused for good (retrying the same body cannot succeed). Without an injected
+    transport, the connection goes only to an address allowed in *scope* (core.netguard)."""
     sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    if transport is None:
+        transport = guarded_http.transport(scope)
     try:
         with httpx.Client(transport=transport, timeout=TIMEOUT, follow_redirects=False) as http:
             response = http.post(url, content=body, headers=sent)
+    except guarded_http.OutboundRefused as exc:
+        raise DeliveryFailed(str(exc), retryable=False) from None
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
     snippet = response.text[:200]
@@ -61,4 +72,10 @@ class WebhookUrlNotifier(Notifier):
 
     def deliver(self, notification: Notification) -> DeliveryResult:
         body = json.dumps(self.render(notification), ensure_ascii=False).encode()
-        return post_json(self.config["url"], body, self.headers(notification, body), self.transport)
+        return post_json(
+            self.config["url"],
+            body,
+            self.headers(notification, body),
+            self.transport,
+            scope=self.network_scope,
+        )

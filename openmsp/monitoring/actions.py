@@ -18,11 +18,10 @@ from django.utils import timezone
 
 from openmsp.accounts.roles import Perm
 from openmsp.assets.models import Asset
-from openmsp.core import audit
+from openmsp.core import audit, netguard
 from openmsp.core.actions import apply_changes, full_clean, require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
-from openmsp.monitoring import targets
 from openmsp.monitoring.models import Check
 from openmsp.monitoring.probes.specs import (
     Spec,
@@ -59,15 +58,18 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return names
 
 
-def validated_spec(kind: str, target: str, settings: Mapping[str, Any]) -> tuple[str, Spec]:
-    """The normalised target and the parsed settings, or a 422 naming the field."""
+def validated_spec(
+    kind: str, target: str, settings: Mapping[str, Any], *, scope: str
+) -> tuple[str, Spec]:
+    """The normalised target and the parsed settings, or a 422 naming the field. *scope* is the
+    check's network scope (openmsp.core.netguard): its targets must be reachable in it."""
     try:
         target = check_target(kind, target)
         spec = parse_settings(kind, dict(settings))
     except SpecError as exc:
         raise ValidationFailed(exc.message, field=exc.field) from None
     for host in target_hosts(kind, target, spec):
-        targets.ensure_allowed(host, field="settings.server" if kind == "dns" else "target")
+        netguard.check_host(host, scope, field="settings.server" if kind == "dns" else "target")
     return target, spec
 
 
@@ -95,7 +97,9 @@ def _check(check: Check) -> None:
         )
     if check.runs_on == "agent" and check.asset is None:
         raise ValidationFailed("An agent check needs the host (asset) it runs on.", field="asset")
-    check.target, spec = validated_spec(check.kind, check.target, check.settings or {})
+    check.target, spec = validated_spec(
+        check.kind, check.target, check.settings or {}, scope=check.network_scope
+    )
     check.settings = spec.model_dump(mode="json")
     full_clean(check, exclude=["client", "site", "asset", "settings", "tags"])
 
@@ -122,6 +126,7 @@ def create_check(
         raise ValidationFailed(f"'{kind}' is not a kind of check.", field="kind")
     _may_run_code(actor, kind)
     check = Check(client=client, kind=kind, name=name, target=target, tags=tags)
+    check.network_scope = netguard.scope_for(actor, fields.pop("network_scope", None))
     apply_changes(check, fields, EDITABLE_FIELDS)
     _check(check)
     check.save()
@@ -141,6 +146,9 @@ def update_check(*, actor: Actor, check: Check, changes: Mapping[str, Any]) -> C
     before = _state(check)
     if "tags" in changes:
         check.tags = clean_tags(changes.pop("tags") or [])
+    check.network_scope = netguard.scope_for(
+        actor, changes.pop("network_scope", None), check.network_scope
+    )
     if "settings" in changes:
         changes["settings"] = unmask(check.kind, dict(changes["settings"] or {}), check.settings)
     apply_changes(check, changes, EDITABLE_FIELDS)

@@ -14,6 +14,7 @@ from ninja import Query, Router, Status
 from openmsp.accounts.auth import actor_from
 from openmsp.accounts.roles import Perm
 from openmsp.assets.queries import assets_visible_to
+from openmsp.core import netguard
 from openmsp.core.actions import require
 from openmsp.core.actor import Actor
 from openmsp.core.apiutils import (
@@ -120,8 +121,11 @@ def test_draft_check(request: HttpRequest, payload: CheckIn) -> dict[str, Any]:
     actor = actor_from(request)
     fetch_ref(clients_visible_to(actor), "client", "client_id", payload.client_id)
     require(actor, Perm.WORK)
-    target, spec = actions.validated_spec(payload.kind, payload.target, payload.settings)
-    return _result_out(try_check(payload.kind, target, spec, payload.timeout_seconds))
+    scope = netguard.scope_for(actor, payload.network_scope)
+    target, spec = actions.validated_spec(
+        payload.kind, payload.target, payload.settings, scope=scope
+    )
+    return _result_out(try_check(payload.kind, target, spec, payload.timeout_seconds, scope=scope))
 
 
 @endpoint(router, "GET", "/checks/{check_id}", "Get a check", tag=TAG, ok={200: CheckOut}, errors=READ)  # fmt: skip
@@ -164,8 +168,11 @@ def test_check(request: HttpRequest, check_id: int) -> dict[str, Any]:
     actor = actor_from(request)
     check = get_check(actor, check_id)
     require(actor, Perm.WORK)
-    target, spec = actions.validated_spec(check.kind, check.target, check.settings)
-    result = try_check(check.kind, target, spec, check.timeout_seconds, check.probe_state)
+    scope = check.network_scope
+    target, spec = actions.validated_spec(check.kind, check.target, check.settings, scope=scope)
+    result = try_check(
+        check.kind, target, spec, check.timeout_seconds, check.probe_state, scope=scope
+    )
     return _result_out(result)
 
 

@@ -67,6 +67,17 @@ class CheckForm(forms.Form):
     recovery_seconds = forms.IntegerField(label=_("Recovery hold (seconds)"), initial=0, min_value=0, max_value=86400)  # fmt: skip
     flap_threshold = forms.IntegerField(label=_("Flap threshold (0: off)"), initial=0, min_value=0, max_value=100)  # fmt: skip
 
+    network_scope = forms.ChoiceField(
+        label=_("Network scope"),
+        choices=[
+            ("public", _("Public addresses only")),
+            ("private", _("Also private networks (10.x, 172.16-31.x, 192.168.x, fc00::/7)")),
+            ("internal", _("Also loopback and link-local (this host, 169.254.x: MSP admins)")),
+        ],
+        initial="private",
+        required=False,  # not sent: the widest the person may set, at most private
+        help_text=_("Which addresses the check may connect to (see the security documentation)."),
+    )
     asset = forms.TypedChoiceField(
         label=_("Host"), coerce=int, required=False, empty_value=None,
         help_text=_("Agent checks run on this host's agent."),
@@ -77,9 +88,14 @@ class CheckForm(forms.Form):
         *args: Any,
         clients: list[tuple[int, str]],
         assets: list[tuple[int, str]] | None = None,
+        scopes: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        scope = self.fields["network_scope"]
+        scope.choices = [c for c in scope.choices if c[0] in (scopes or [])]  # type: ignore[attr-defined]
+        if len(scope.choices) < 2:  # type: ignore[attr-defined]
+            del self.fields["network_scope"]  # client users: always public, nothing to choose
         self.fields["client"].choices = clients  # type: ignore[attr-defined]
         self.fields["asset"].choices = [("", "—"), *(assets or [])]  # type: ignore[attr-defined]
 

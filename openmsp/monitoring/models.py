@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from openmsp.core.encryption import SecretKeysJSONField
 from openmsp.tenants.models import Site, TenantOwned
 
 MIN_INTERVAL = 10
@@ -61,7 +62,10 @@ class Check(TenantOwned):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     target = models.CharField(_("target"), max_length=2000)
-    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    # SNMP communities and v3 keys are stored encrypted (openmsp.core.encryption).
+    settings = SecretKeysJSONField(
+        _("settings"), default=dict, blank=True, secret_keys=("auth_key", "community", "priv_key")
+    )
     interval_seconds = models.PositiveIntegerField(
         _("interval (seconds)"),
         default=60,
@@ -77,6 +81,13 @@ class Check(TenantOwned):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Which addresses its probe may reach (openmsp.core.netguard): set from who saved it.
+    network_scope = models.CharField(
+        _("network scope"),
+        max_length=10,
+        default="public",
+        choices=[("public", _("Public")), ("private", _("Private")), ("internal", _("Internal"))],
+    )
 
     # The anti-noise knobs, handed to the Problem lifecycle with every observation.
     failures_to_fire = models.PositiveSmallIntegerField(_("failures before a problem"), default=1)

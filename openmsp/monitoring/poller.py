@@ -52,7 +52,12 @@ async def probe_once(claimed: Claimed) -> tuple[ProbeResult, int]:
     while True:
         attempts += 1
         result = await run_probe(
-            check.kind, check.target, spec, check.timeout_seconds, check.probe_state
+            check.kind,
+            check.target,
+            spec,
+            check.timeout_seconds,
+            check.probe_state,
+            scope=check.network_scope,
         )
         if result.status in ("ok", "warning") or attempts > check.retries:
             return result, attempts

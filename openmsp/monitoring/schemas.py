@@ -27,6 +27,12 @@ SETTINGS_DOC = (
     "{version, community | username, auth/priv keys, metric, if_index, oid, warning, critical}."
 )
 
+SCOPE_DOC = (
+    "Which addresses the check may reach (docs/security.md): public (client users' checks), "
+    "private (also private ranges; MSP staff), internal (also loopback and link-local; MSP owner "
+    "or admin). Omitted: the widest the caller may set, at most private."
+)
+
 
 class _Knobs(InputSchema):
     failures_to_fire: int = Field(1, ge=1, le=100)
@@ -50,6 +56,9 @@ class CheckIn(_Knobs):
     retries: int = Field(0, ge=0, le=MAX_RETRIES)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list, max_length=30)
+    network_scope: Literal["public", "private", "internal"] | None = Field(
+        None, description=SCOPE_DOC
+    )
 
 
 class CheckPatch(InputSchema):
@@ -63,6 +72,7 @@ class CheckPatch(InputSchema):
     retries: int = omittable(ge=0, le=MAX_RETRIES)
     enabled: bool = omittable()
     tags: list[str] = omittable(max_length=30)
+    network_scope: Literal["public", "private", "internal"] = omittable(description=SCOPE_DOC)
     failures_to_fire: int = omittable(ge=1, le=100)
     hold_down_seconds: int = omittable(ge=0, le=86400)
     successes_to_recover: int = omittable(ge=1, le=100)
@@ -85,6 +95,7 @@ class CheckOut(Schema):
     retries: int
     enabled: bool
     tags: list[str]
+    network_scope: str
     failures_to_fire: int
     hold_down_seconds: int
     successes_to_recover: int

@@ -12,6 +12,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes import run_probe
 from openmsp.monitoring.probes.base import ProbeResult
 from openmsp.monitoring.probes.specs import AGENT_KINDS, Spec
@@ -25,8 +26,10 @@ def try_check(
     spec: Spec,
     timeout: float,
     state: Mapping[str, Any] | None = None,
+    *,
+    scope: str = netguard.PUBLIC,
 ) -> ProbeResult:
     if kind in AGENT_KINDS:  # evaluated on the host only; the server cannot run it
         return ProbeResult("unknown", "The host's agent runs this check on its interval.")
     run = async_to_sync(run_probe)
-    return run(kind, target, spec, min(timeout, MAX_TRIAL_TIMEOUT), state)
+    return run(kind, target, spec, min(timeout, MAX_TRIAL_TIMEOUT), state, scope=scope)

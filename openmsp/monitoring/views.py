@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.roles import Perm
 from openmsp.assets import queries as asset_queries
 from openmsp.assets.queries import assets_visible_to
+from openmsp.core import netguard
 from openmsp.core.actor import Actor
 from openmsp.core.errors import OpenMSPError
 from openmsp.monitoring import actions, forms, queries
@@ -89,10 +90,16 @@ def _forms(
     if check is not None:
         initial = {name: getattr(check, name) for name in COMMON}
         initial.update({"client": check.client_id, "tags": ", ".join(check.tags or []),
-                        "asset": check.asset_id})  # fmt: skip
+                        "asset": check.asset_id, "network_scope": check.network_scope})  # fmt: skip
         settings_initial = forms.settings_initial(kind, check.settings or {})
     hosts = _host_choices(actor) if kind in AGENT_KINDS else None
-    common = forms.CheckForm(data, initial=initial, clients=_client_choices(actor), assets=hosts)
+    common = forms.CheckForm(
+        data,
+        initial=initial,
+        clients=_client_choices(actor),
+        assets=hosts,
+        scopes=netguard.scopes_for(actor),
+    )
     spec_form = forms.settings_form_class(kind)(data, initial=settings_initial, prefix="s")
     if check is not None:
         common.fields["client"].disabled = True
@@ -112,6 +119,8 @@ def _values(
         asset_id = common.cleaned_data.get("asset")
         values["asset"] = assets_visible_to(actor).filter(pk=asset_id).first() if asset_id else None
     values["tags"] = common.cleaned_data["tags"]
+    if common.cleaned_data.get("network_scope"):
+        values["network_scope"] = common.cleaned_data["network_scope"]
     values["settings"] = forms.settings_from(kind, spec_form.cleaned_data)
     return values
 
@@ -191,12 +200,21 @@ def check_test(request: HttpRequest) -> HttpResponse:
         if check is not None:
             values["settings"] = unmask(kind, values["settings"], check.settings or {})
         try:
-            target, spec = actions.validated_spec(kind, values["target"], values["settings"])
+            scope = netguard.scope_for(
+                actor_of(request),
+                values.get("network_scope"),
+                check.network_scope if check else None,
+            )
+            target, spec = actions.validated_spec(
+                kind, values["target"], values["settings"], scope=scope
+            )
         except OpenMSPError as exc:
             context["error"] = f"{exc.field}: {_(exc.message)}"
         else:
             state = check.probe_state if check else None
-            context["result"] = try_check(kind, target, spec, values["timeout_seconds"], state)
+            context["result"] = try_check(
+                kind, target, spec, values["timeout_seconds"], state, scope=scope
+            )
     return render(request, "monitoring/includes/test_result.html", context)
 
 

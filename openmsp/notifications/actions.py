@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,7 @@ from django.utils.translation import gettext
 
 from openmsp.accounts.models import User
 from openmsp.accounts.roles import Perm
-from openmsp.core import audit
+from openmsp.core import audit, netguard
 from openmsp.core.actions import full_clean, require
 from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
@@ -60,6 +61,7 @@ def channel_state(channel: Channel) -> dict[str, Any]:
         "enabled": channel.enabled,
         "config": cls.public_config(channel.config),
         "has_secret": bool(channel.secret),
+        "network_scope": channel.network_scope,
     }
 
 
@@ -73,6 +75,10 @@ def _clean_channel(channel: Channel) -> None:
         )
     if not cls.needs_secret:
         channel.secret = ""
+    url = channel.config.get("url")
+    if isinstance(url, str) and url:
+        host = urlsplit(url).hostname or ""
+        netguard.check_host(host, channel.network_scope, field="config.url")
     full_clean(channel, exclude=["config", "secret"])  # client kept: names are unique per client
 
 
@@ -86,11 +92,13 @@ def create_channel(
     config: Mapping[str, Any],
     secret: str = "",
     enabled: bool = True,
+    network_scope: str | None = None,
 ) -> Channel:
     require(actor, Perm.NOTIFY_MANAGE)
     channel = Channel(
         client=client, name=name, kind=kind, config=dict(config), secret=secret, enabled=enabled
     )
+    channel.network_scope = netguard.scope_for(actor, network_scope)
     _clean_channel(channel)
     channel.save()
     audit.record(
@@ -107,6 +115,10 @@ def update_channel(*, actor: Actor, channel: Channel, changes: Mapping[str, Any]
     """`config` replaces the settings; `secret`, when sent and not empty, replaces the secret."""
     require(actor, Perm.NOTIFY_MANAGE)
     before = channel_state(channel)
+    changes = dict(changes)
+    channel.network_scope = netguard.scope_for(
+        actor, changes.pop("network_scope", None), channel.network_scope
+    )
     for name, value in changes.items():
         if name not in {"name", "enabled", "config", "secret"}:
             raise ValidationFailed(f"'{name}' cannot be changed here.", field=name)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from openmsp.core.encryption import EncryptedTextField
 from openmsp.tenants.models import TenantOwned
 
 
@@ -32,8 +33,15 @@ class Channel(TenantOwned):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     enabled = models.BooleanField(_("enabled"), default=True)
     config = models.JSONField(_("settings"), default=dict)
-    # The webhook's HMAC key: needed in clear to sign, so stored, but never shown or audited.
-    secret = models.CharField(max_length=200, blank=True)
+    # The webhook's HMAC key: needed in clear to sign, so stored encrypted, never shown or audited.
+    secret = EncryptedTextField(blank=True, default="")
+    # Which addresses its URL may reach (openmsp.core.netguard): set from who saved it.
+    network_scope = models.CharField(
+        _("network scope"),
+        max_length=10,
+        default="public",
+        choices=[("public", _("Public")), ("private", _("Private")), ("internal", _("Internal"))],
+    )
 
     class Meta:
         ordering = ["client", "name", "pk"]

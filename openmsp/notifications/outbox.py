@@ -143,7 +143,13 @@ def notifier_for(message: OutboxMessage, transport: Any = None) -> Notifier:
     if not channel.enabled:
         raise DeliveryFailed("The channel is disabled.", retryable=False)
     cls = notifier_class(channel.kind)
-    return cls(channel.config, secret=channel.secret, transport=transport, site_url=site_url)
+    return cls(
+        channel.config,
+        secret=channel.secret,
+        transport=transport,
+        site_url=site_url,
+        network_scope=channel.network_scope,
+    )
 
 
 def deliver(claimed: Claimed, *, transport_for: TransportFor | None = None) -> bool:

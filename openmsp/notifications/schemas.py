@@ -28,6 +28,12 @@ class ChannelIn(InputSchema):
         "messagecard|adaptive}."
     )
     secret: str = Field("", max_length=200, description="Webhook signing key (write-only).")
+    network_scope: Literal["public", "private", "internal"] | None = Field(
+        None,
+        description="Which addresses the URL may reach (docs/security.md): public for client "
+        "users; private (MSP staff); internal (MSP owner or admin). Omitted: the widest the "
+        "caller may set, at most private.",
+    )
 
 
 class ChannelPatch(InputSchema):
@@ -35,6 +41,7 @@ class ChannelPatch(InputSchema):
     enabled: bool = omittable()
     config: dict[str, Any] = omittable()
     secret: str = omittable(max_length=200)
+    network_scope: Literal["public", "private", "internal"] = omittable()
 
 
 class ChannelOut(Schema):
@@ -45,6 +52,7 @@ class ChannelOut(Schema):
     enabled: bool
     config: dict[str, Any] = Field(description="Chat webhook URLs are shown masked.")
     has_secret: bool
+    network_scope: str
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openmsp.accounts.queries import users_visible_to
 from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
+from openmsp.core.middleware import SANDBOX_CSP
 from openmsp.servicedesk import actions, clocks, queries, time_views
 from openmsp.servicedesk.forms import EntryForm, TicketForm
 from openmsp.servicedesk.models import CsatSurvey, Ticket, TicketStatus
@@ -348,6 +349,14 @@ def ticket_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+OCTET_STREAM = "application/octet-stream"
+# Types a browser cannot execute; anything else (text/html, image/svg+xml, …) goes out as bytes.
+INLINE_SAFE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain", "text/csv",
+     "application/zip", "application/json"}
+)  # fmt: skip
+
+
 @require_GET
 @page
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
@@ -358,9 +367,13 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     att = queries.get_attachment(actor_of(request), attachment_id)
     with att.file.open("rb") as fh:
         data = fh.read()
-    response = HttpResponse(data, content_type=att.content_type or "application/octet-stream")
+    # Never rendered by the browser: HTML, SVG and the like would run as this site's pages.
+    inert = att.content_type in INLINE_SAFE_TYPES
+    response = HttpResponse(data, content_type=att.content_type if inert else OCTET_STREAM)
     response["Content-Disposition"] = content_disposition_header(True, att.name) or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 
 

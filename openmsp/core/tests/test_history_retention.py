@@ -55,7 +55,7 @@ def test_old_rows_go_and_young_rows_stay(alice, client_a, settings):
 
     assert jobs.prune_history.call() == {
         "check_results": 2, "notification_changes": 2, "notification_outbox": 0,
-        "interface_runs": 1,
+        "interface_runs": 1, "rate_limit_hits": 0,
     }  # fmt: skip
     assert CheckResult.objects.count() == 2  # the 1- and 29-day-old runs
     assert not CheckResult.objects.filter(at__lt=days_ago(30)).exists()

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import ProbeResult
 from openmsp.monitoring.probes.specs import Spec
 
@@ -45,7 +46,11 @@ async def run_probe(
     spec: Spec,
     timeout: float,
     state: Mapping[str, Any] | None = None,
+    *,
+    scope: str = netguard.PUBLIC,
 ) -> ProbeResult:
+    """*scope* is the check's network scope (openmsp.core.netguard): what its probe may reach."""
+    token = netguard.scope_var.set(scope)
     try:
         return await asyncio.wait_for(
             probe_for(kind)(target, spec, timeout, state), timeout + GRACE_SECONDS
@@ -55,6 +60,8 @@ async def run_probe(
     except Exception as exc:  # a probe bug must become a visible result, not a dead poller
         log.exception("%s probe of %s failed", kind, target)
         return ProbeResult("unknown", f"{kind} probe error: {type(exc).__name__}: {exc}")
+    finally:
+        netguard.scope_var.reset(token)
 
 
 __all__ = ["ProbeResult", "probe_for", "run_probe"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from openmsp.core import guarded_http, netguard
 from openmsp.monitoring.probes.base import (
     ProbeResult,
     Status,
@@ -28,8 +29,10 @@ def _status_ok(spec: HttpSpec, code: int) -> bool:
 
 
 async def _fetch(url: str, spec: HttpSpec, timeout: float) -> tuple[httpx.Response, str]:
+    # Every connection, redirects included, goes to an address vetted for the check's scope.
+    guarded = guarded_http.async_transport(netguard.scope_var.get(), verify=spec.verify_tls)
     async with httpx.AsyncClient(
-        verify=spec.verify_tls,
+        transport=guarded,
         follow_redirects=spec.follow_redirects,
         max_redirects=spec.max_redirects,
         timeout=timeout,

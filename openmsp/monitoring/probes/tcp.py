@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import (
     ProbeResult,
     Stopwatch,
@@ -22,8 +23,9 @@ async def probe_tcp(
     clock = Stopwatch()
     where = f"{target}:{spec.port}"
     try:
+        address = await netguard.vetted_address(target, spec.port)
         _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target, spec.port), timeout
+            asyncio.open_connection(address, spec.port), timeout
         )
     except (OSError, TimeoutError) as exc:
         return ProbeResult(

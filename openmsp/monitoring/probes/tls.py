@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography import x509
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import ProbeResult, Status, Stopwatch, describe_error
 from openmsp.monitoring.probes.specs import TlsSpec
 
@@ -22,8 +23,9 @@ from openmsp.monitoring.probes.specs import TlsSpec
 async def _peer_certificate(
     host: str, port: int, server_name: str, context: ssl.SSLContext, timeout: float
 ) -> bytes:
+    address = await netguard.vetted_address(host, port)  # the name still goes out as SNI
     _reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(host, port, ssl=context, server_hostname=server_name), timeout
+        asyncio.open_connection(address, port, ssl=context, server_hostname=server_name), timeout
     )
     try:
         ssl_object = writer.get_extra_info("ssl_object")

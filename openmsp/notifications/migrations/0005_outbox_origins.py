@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0003_oncall_targets"),
+        ("notifications", "0004_security_at_rest"),
     ]
 
     operations = [

@@ -8,8 +8,10 @@ class AlertsConfig(AppConfig):
     label = "alerts"
 
     def ready(self) -> None:
-        from openmsp.alerts import cards  # noqa: F401  (registers the dashboard card)
-        from openmsp.alerts import observe
+        from openmsp.alerts import (
+            cards,  # noqa: F401  (registers the dashboard card)
+            observe,
+        )
         from openmsp.core import spine
         from openmsp.core.scheduler import Periodic, register
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
@@ -19,6 +19,8 @@ from openmsp.core.apiutils import (
 )
 from openmsp.oncall.models import Layer
 
+MemberId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
 
 class WindowIn(InputSchema):
     weekdays: list[int] = Field(min_length=1, max_length=7, description="0 = Monday … 6 = Sunday.")
@@ -33,7 +35,7 @@ class LayerIn(InputSchema):
     kind: Layer.Kind = Field(Layer.Kind.WEEKLY, description="daily, weekly or custom.")
     hours: int = Field(0, ge=0, le=24 * 365, description="Rotation length for custom.")
     start: Instant = Field(description="The first hand-off; its local time is the hand-off time.")
-    member_ids: list[int] = Field(
+    member_ids: list[MemberId] = Field(
         min_length=1, max_length=50, description="Staff, in rotation order."
     )
     restrictions: list[WindowIn] = Field(default_factory=list, max_length=20)

@@ -259,6 +259,9 @@ def reply(
         _event(t, actor, Ev.CUSTOMER_MESSAGE, now)
         if t.status.category in (Cat.PENDING, Cat.RESOLVED, Cat.CLOSED):
             _move(actor, t, _first_in(t.client, Cat.OPEN), now)
+        from openmsp.servicedesk import mail_out
+
+        mail_out.customer_wrote(t, entry)
     else:
         _event(t, actor, Ev.PUBLIC_REPLY_BY_STAFF, now)
         if t.status.category == Cat.NEW:

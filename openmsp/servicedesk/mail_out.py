@@ -1,5 +1,7 @@
 """The desk's outgoing mail: the acknowledgement of a ticket opened by mail and every staff
-public reply, to the requester, in their language, from the editable templates, threaded.
+public reply, to the requester; and every customer message, to the ticket's technician (its
+assignee, else its team's members). Each in the reader's language, from the editable
+templates, threaded.
 
 Mail is rendered when it is queued (inside the action's transaction) and written to the
 notifications outbox (openmsp.notifications.outbox.enqueue_prepared): when the SMTP server is
@@ -49,6 +51,16 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "{{ tag }} {{ ticket.subject }}",
         "{{ requester }}님, 안녕하세요.\n\n{{ message }}\n\n{{ author }}\n{{ desk }}\n\n"
         "티켓 {{ ticket.number }}: {{ url }}\n",
+    ),
+    (Kind.CUSTOMER_UPDATE, "en"): (
+        "{{ tag }} {{ client }}: {{ ticket.subject }}",
+        "{{ requester }} wrote on ticket {{ ticket.number }} ({{ client }}):\n\n{{ message }}\n\n"
+        "Answer in OpenMSP: {{ url }}\n",
+    ),
+    (Kind.CUSTOMER_UPDATE, "ko"): (
+        "{{ tag }} {{ client }}: {{ ticket.subject }}",
+        "{{ requester }}님이 티켓 {{ ticket.number }}({{ client }})에 글을 남겼습니다.\n\n"
+        "{{ message }}\n\nOpenMSP에서 답변하세요: {{ url }}\n",
     ),
 }
 LANGUAGES = ("ko", "en")
@@ -211,3 +223,70 @@ def _wake_worker() -> None:
 def staff_replied(ticket: Ticket, entry: TicketEntry) -> None:
     """Hook of actions.reply: a staff public reply goes to the requester by mail."""
     queue(ticket=ticket, kind=Kind.REPLY, entry=entry)
+
+
+def technicians_of(ticket: Ticket) -> list[Any]:
+    """Who works the ticket: its assignee, else the members of its team (active MSP staff)."""
+    people: list[Any] = [ticket.assignee] if ticket.assignee is not None else []
+    if not people and ticket.team is not None:
+        people = list(ticket.team.members.all())
+    return [u for u in people if u.is_active and u.is_msp_staff and u.email]
+
+
+def customer_wrote(ticket: Ticket, entry: TicketEntry) -> list[str]:
+    """Hook of actions.reply: a customer message (portal or mail) is mailed to the ticket's
+    technicians, one mail per language they read, threaded like the rest of the ticket's mail.
+    Sent from the ticket's mailbox, else the platform's sender; returns the addresses."""
+    people = technicians_of(ticket)
+    author: Any = entry.author
+    contact = entry.author_contact
+    requester = (
+        contact.name
+        if contact is not None
+        else (author.full_name or author.email)
+        if author
+        else ""
+    )
+    mailbox = mailbox_for(ticket)
+    sender = mailbox.address if mailbox is not None else settings.DEFAULT_FROM_EMAIL
+    by_language: dict[str, list[str]] = {}
+    for user in people:
+        lang = user.language if user.language in LANGUAGES else "ko"
+        by_language.setdefault(lang, []).append(user.email)
+    in_reply_to, references = _thread(ticket)
+    from openmsp.notifications import outbox
+    from openmsp.notifications.models import OutboxMessage
+
+    for language, emails in sorted(by_language.items()):
+        tpl = template_for(Kind.CUSTOMER_UPDATE, language)
+        context = {
+            "ticket": ticket, "tag": tag_of(ticket), "requester": requester,
+            "message": entry.body, "client": ticket.client.name,
+            "url": f"{settings.SITE_URL}/tickets/{ticket.pk}/",
+        }  # fmt: skip
+        with translation.override(language):
+            subject = " ".join(render(tpl.subject, context).split())[:300]
+            body = render(tpl.body, context)
+        if tag_of(ticket) not in subject:
+            subject = f"{tag_of(ticket)} {subject}"
+        key = f"{ticket.number}.{entry.pk}.staff-{language}.{secrets.token_hex(6)}"
+        headers = {
+            "Message-ID": f"<{key}@{own_domain()}>",
+            "X-OpenMSP-Ticket": ticket.number,
+            # Mail to the desk's own people: never to be answered by a robot, nor threaded
+            # back in as a customer message by our own intake (it carries our header).
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
+        }
+        if in_reply_to:
+            headers["In-Reply-To"] = in_reply_to
+            headers["References"] = " ".join(references)
+        payload = smtp.prepared_payload(
+            sender=sender, to=sorted(emails), subject=subject, body=body, headers=headers
+        )
+        outbox.enqueue_prepared(
+            client_id=ticket.client_id, key=key, payload=payload, origin=OutboxMessage.Origin.TICKET
+        )
+    if by_language:
+        transaction.on_commit(_wake_worker)
+    return sorted(e for emails in by_language.values() for e in emails)

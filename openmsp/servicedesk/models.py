@@ -439,6 +439,7 @@ class MailTemplate(models.Model):
     class Kind(models.TextChoices):
         ACKNOWLEDGEMENT = "ack", _("New ticket acknowledgement")
         REPLY = "reply", _("Staff reply")
+        CUSTOMER_UPDATE = "update", _("Customer message (to the technician)")
 
     updated_at = models.DateTimeField(auto_now=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

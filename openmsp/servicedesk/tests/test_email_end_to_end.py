@@ -366,3 +366,55 @@ def test_a_sender_over_the_hourly_limit_is_treated_as_a_loop(
     assert loop.outcome == "automatic"
     assert "a mail loop" in loop.detail
     assert send_outbox() == 2  # two acknowledgements, nothing for the third
+
+
+def test_a_customer_reply_by_mail_or_portal_is_mailed_to_the_technician_in_their_language(
+    dovecot: DovecotPeer, smtp: SmtpPeer, mailbox: Mailbox, kim: Contact, client_a: Client
+) -> None:
+    from conftest import make_user
+    from openmsp.accounts.roles import Role
+
+    park = make_user("park@msp.example", Role.TECHNICIAN, full_name="Park", language="ko")
+    dovecot.append(mail("Printer jams"))
+    mail_in.poll_all()
+    ticket = Ticket.objects.get()
+    send_outbox()  # the requester's acknowledgement
+    ack_id = str(smtp.messages[0]["Message-ID"])
+    actions.assign(actor=SYSTEM, ticket=ticket, assignee=park)
+
+    # Kim answers by mail: Park, the assignee, gets it in Korean, threaded, with the tag.
+    dovecot.append(mail(f"RE: [#{ticket.number}] Printer jams", "아직도 걸립니다.",
+                        msgid="<m2@hanbit.example>", extra=f"In-Reply-To: {ack_id}\n"))  # fmt: skip
+    mail_in.poll_all()
+    assert send_outbox() == 1
+    to_park = smtp.messages[-1]
+    h = headers(to_park)
+    assert h["To"] == "park@msp.example"
+    assert h["Subject"] == f"[#{ticket.number}] {client_a.name}: Printer jams"
+    # In the ticket's thread: rooted at Kim's first message (mail clients group it with it).
+    assert h["References"].split()[0] == "<m1@hanbit.example>"
+    assert h["In-Reply-To"] in h["References"].split()
+    assert h["Auto-Submitted"] == "auto-generated"
+    text = to_park.get_body().get_content()  # type: ignore[attr-defined]
+    assert "Kim Minji님이 티켓" in text
+    assert "아직도 걸립니다." in text
+
+    # Our own mail to a technician, if it ever came back into the mailbox, is not a new
+    # customer message (it carries the desk's header and Auto-Submitted).
+    dovecot.append(to_park.as_bytes())
+    mail_in.poll_all()
+    assert ticket.entries.filter(from_customer=True).count() == 2
+    assert send_outbox() == 0
+
+    # An English-reading technician on the team of an unassigned ticket gets it in English.
+    lee = make_user("lee@msp.example", Role.TECHNICIAN, full_name="Lee", language="en")
+    from openmsp.servicedesk.models import Team
+
+    team = Team.objects.create(client=client_a, name="Desk")
+    team.members.add(lee)
+    actions.assign(actor=SYSTEM, ticket=ticket, assignee=None, team=team)
+    actions.reply(actor=SYSTEM, ticket=ticket, body="Still broken.", from_contact=kim)
+    assert send_outbox() == 1
+    to_lee = smtp.messages[-1]
+    assert headers(to_lee)["To"] == "lee@msp.example"
+    assert "Kim Minji wrote on ticket" in to_lee.get_body().get_content()  # type: ignore[attr-defined]

@@ -11,7 +11,10 @@ class ServicedeskConfig(AppConfig):
         from django.conf import settings
 
         from openmsp.core.scheduler import Periodic, register
+        from openmsp.servicedesk import jobs
+        from openmsp.tenants import hooks
 
+        hooks.on_terms_changed(jobs.terms_changed)  # contract or calendar edits: clocks recompute
         register(
             Periodic(
                 "servicedesk.sla_deadlines",

@@ -22,6 +22,7 @@ from openmsp.core.actions import apply_changes, delete_audited, require, save_ch
 from openmsp.core.actor import Actor
 from openmsp.core.errors import Conflict, ValidationFailed
 from openmsp.tenants import calendar as workcal
+from openmsp.tenants import hooks
 from openmsp.tenants.models import (
     SERVICE_CATALOGUE,
     BusinessCalendar,
@@ -246,13 +247,17 @@ def update_contract(*, actor: Actor, contract: Contract, changes: Mapping[str, A
     save_changed(actor, contract, before, action="contract.updated")
     if targets is not None:
         set_sla_targets(actor=actor, contract=contract, targets=targets)
+    if audit.snapshot(contract) != before:  # dates, support hours or calendar: the clocks' terms
+        hooks.terms_changed(contract.client_id)
     return contract
 
 
 @transaction.atomic
 def delete_contract(*, actor: Actor, contract: Contract) -> None:
     require(actor, Perm.CONTRACT_MANAGE)
+    client_id = contract.client_id
     delete_audited(actor, contract, action="contract.deleted")
+    hooks.terms_changed(client_id)
 
 
 def _target_rows(targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -305,6 +310,7 @@ def set_sla_targets(
         before={"targets": before},
         after={"targets": rows},
     )
+    hooks.terms_changed(contract.client_id)
     return list(contract.sla_targets.all())
 
 
@@ -381,6 +387,7 @@ def update_calendar(
         audit.record(
             actor=actor, action="calendar.updated", obj=calendar, before=before, after=after
         )
+        hooks.terms_changed(calendar.client_id)
     return calendar
 
 
@@ -406,10 +413,13 @@ def add_special_day(
     if calendar.special_days.filter(date=date).exists():
         raise Conflict(f"{date} already has a special day in this calendar.")
     save_created(actor, day, action="calendar.special_day_added")
+    hooks.terms_changed(calendar.client_id)
     return day
 
 
 @transaction.atomic
 def remove_special_day(*, actor: Actor, day: SpecialDay) -> None:
     require(actor, Perm.CALENDAR_MANAGE)
+    client_id = day.calendar.client_id
     delete_audited(actor, day, action="calendar.special_day_removed")
+    hooks.terms_changed(client_id)

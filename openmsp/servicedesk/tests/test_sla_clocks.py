@@ -149,3 +149,31 @@ def test_the_deadline_jobs_batched_run_stores_what_one_by_one_recomputes(
         assert alone.first_response_due == batched[t.pk].first_response_due is None
     assert batched[paused.pk].sla_state["resolution"]["state"] == "paused"
     assert batched[raised.pk].sla_state["first_response"]["state"] == "breached"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holiday_added_to_the_calendar_moves_open_tickets_due_times(
+    contract, client_a, tech_a, open_as, time_machine
+):
+    """Editing the terms (here: Wednesday becomes a holiday) re-derives open tickets' clocks in
+    the durable queue: the 960-minute resolution that ended Wednesday 17:00 now skips Wednesday."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    time_machine.move_to(T0, tick=False)
+    t = open_as(tech_a, client_a)
+    assert fresh(t).resolution_due == at(11, 17)
+    queued = DBTaskResult.objects.filter(task_path__endswith="recompute_open_tickets")
+    queued.delete()  # the contract's own creation asked for one too
+
+    tenant_actions.add_special_day(
+        actor=SYSTEM, calendar=contract.calendar, date=dt.date(2026, 3, 11), name="Company day"
+    )
+    assert queued.count() == 1
+    call_command(
+        "db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False
+    )
+    assert queued.get().status == "SUCCESSFUL"
+    t = fresh(t)
+    assert t.resolution_due == at(12, 17)  # 8 h Tuesday, Wednesday closed, 8 h Thursday
+    assert t.sla_state["resolution"]["state"] == "running"

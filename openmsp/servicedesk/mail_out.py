@@ -157,6 +157,46 @@ def _thread(ticket: Ticket) -> tuple[str, list[str]]:
 
 
 # --- queueing ----------------------------------------------------------------------------------
+def _render(ticket: Ticket, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of the kind's template in that language; the subject keeps the tag,
+    which threads an answer, even when an edited template lost it."""
+    tpl = template_for(kind, language)
+    with translation.override(language):
+        subject = " ".join(render(tpl.subject, context).split())[:300]
+        body = render(tpl.body, context)
+    if tag_of(ticket) not in subject:
+        subject = f"{tag_of(ticket)} {subject}"
+    return subject, body
+
+
+def _send(
+    ticket: Ticket, *, key: str, sender: str, to: list[str], subject: str, body: str,
+    language: str, headers: dict[str, str],
+) -> tuple[str, str, list[str]]:  # fmt: skip
+    """Queue one rendered mail of the ticket's thread in the outbox (in the caller's
+    transaction) and wake a worker after commit; returns (Message-ID, In-Reply-To, References)."""
+    from openmsp.notifications import outbox
+    from openmsp.notifications.models import OutboxMessage
+
+    msgid = f"<{key}@{own_domain()}>"
+    in_reply_to, references = _thread(ticket)
+    headers = {
+        "Message-ID": msgid, "X-OpenMSP-Ticket": ticket.number, "Content-Language": language,
+        **headers,
+    }  # fmt: skip
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = " ".join(references)
+    payload = smtp.prepared_payload(
+        sender=sender, to=to, subject=subject, body=body, headers=headers
+    )
+    outbox.enqueue_prepared(
+        client_id=ticket.client_id, key=key, payload=payload, origin=OutboxMessage.Origin.TICKET
+    )
+    transaction.on_commit(_wake_worker)
+    return msgid, in_reply_to, references
+
+
 def queue(*, ticket: Ticket, kind: str, entry: TicketEntry | None = None) -> MailMessage | None:
     """Render and queue one mail to the requester; None when there is no one to write to or no
     mailbox their answer could come back to. Call inside the action's transaction."""
@@ -164,7 +204,6 @@ def queue(*, ticket: Ticket, kind: str, entry: TicketEntry | None = None) -> Mai
     mailbox = mailbox_for(ticket)
     if to is None or mailbox is None:
         return None
-    tpl = template_for(kind, to.language)
     author: Any = entry.author if entry is not None else None
     context = {
         "ticket": ticket,
@@ -176,36 +215,18 @@ def queue(*, ticket: Ticket, kind: str, entry: TicketEntry | None = None) -> Mai
         "url": f"{settings.SITE_URL}/tickets/{ticket.pk}/",
         "client": ticket.client.name,
     }
-    with translation.override(to.language):
-        subject = " ".join(render(tpl.subject, context).split())[:300]
-        body = render(tpl.body, context)
-    if tag_of(ticket) not in subject:  # the tag threads the answer; an edited template keeps it
-        subject = f"{tag_of(ticket)} {subject}"
+    subject, body = _render(ticket, kind, to.language, context)
     key = f"{ticket.number}.{entry.pk if entry is not None else kind}.{secrets.token_hex(6)}"
-    msgid = f"<{key}@{own_domain()}>"
-    in_reply_to, references = _thread(ticket)
     headers = {
-        "Message-ID": msgid,
         "Reply-To": mailbox.address,
-        "X-OpenMSP-Ticket": ticket.number,
         "X-Auto-Response-Suppress": "OOF, AutoReply",
-        "Content-Language": to.language,
     }
     if kind == Kind.ACKNOWLEDGEMENT:
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: never answer this one
-    if in_reply_to:
-        headers["In-Reply-To"] = in_reply_to
-        headers["References"] = " ".join(references)
-    payload = smtp.prepared_payload(
-        sender=mailbox.address, to=[to.address], subject=subject, body=body, headers=headers
-    )
-    from openmsp.notifications import outbox
-    from openmsp.notifications.models import OutboxMessage
-
-    outbox.enqueue_prepared(
-        client_id=ticket.client_id, key=key, payload=payload, origin=OutboxMessage.Origin.TICKET
-    )
-    transaction.on_commit(_wake_worker)
+    msgid, in_reply_to, references = _send(
+        ticket, key=key, sender=mailbox.address, to=[to.address], subject=subject, body=body,
+        language=to.language, headers=headers,
+    )  # fmt: skip
     return MailMessage.objects.create(
         client_id=ticket.client_id, mailbox=mailbox, direction=MailMessage.Direction.OUT,
         message_id=msgid, in_reply_to=in_reply_to, references=" ".join(references),
@@ -253,40 +274,18 @@ def customer_wrote(ticket: Ticket, entry: TicketEntry) -> list[str]:
     for user in people:
         lang = user.language if user.language in LANGUAGES else "ko"
         by_language.setdefault(lang, []).append(user.email)
-    in_reply_to, references = _thread(ticket)
-    from openmsp.notifications import outbox
-    from openmsp.notifications.models import OutboxMessage
-
     for language, emails in sorted(by_language.items()):
-        tpl = template_for(Kind.CUSTOMER_UPDATE, language)
         context = {
             "ticket": ticket, "tag": tag_of(ticket), "requester": requester,
             "message": entry.body, "client": ticket.client.name,
             "url": f"{settings.SITE_URL}/tickets/{ticket.pk}/",
         }  # fmt: skip
-        with translation.override(language):
-            subject = " ".join(render(tpl.subject, context).split())[:300]
-            body = render(tpl.body, context)
-        if tag_of(ticket) not in subject:
-            subject = f"{tag_of(ticket)} {subject}"
-        key = f"{ticket.number}.{entry.pk}.staff-{language}.{secrets.token_hex(6)}"
-        headers = {
-            "Message-ID": f"<{key}@{own_domain()}>",
-            "X-OpenMSP-Ticket": ticket.number,
-            # Mail to the desk's own people: never to be answered by a robot, nor threaded
-            # back in as a customer message by our own intake (it carries our header).
-            "Auto-Submitted": "auto-generated",
-            "Content-Language": language,
-        }
-        if in_reply_to:
-            headers["In-Reply-To"] = in_reply_to
-            headers["References"] = " ".join(references)
-        payload = smtp.prepared_payload(
-            sender=sender, to=sorted(emails), subject=subject, body=body, headers=headers
-        )
-        outbox.enqueue_prepared(
-            client_id=ticket.client_id, key=key, payload=payload, origin=OutboxMessage.Origin.TICKET
-        )
-    if by_language:
-        transaction.on_commit(_wake_worker)
+        subject, body = _render(ticket, Kind.CUSTOMER_UPDATE, language, context)
+        # Mail to the desk's own people: never to be answered by a robot, nor taken back in as
+        # a customer message by our own intake (it carries our ticket header).
+        _send(
+            ticket, key=f"{ticket.number}.{entry.pk}.staff-{language}.{secrets.token_hex(6)}",
+            sender=sender, to=sorted(emails), subject=subject, body=body, language=language,
+            headers={"Auto-Submitted": "auto-generated"},
+        )  # fmt: skip
     return sorted(e for emails in by_language.values() for e in emails)

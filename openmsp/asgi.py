@@ -9,7 +9,6 @@ which the audit log records). The Django test client runs the full stack, so the
 not depend on what only the full stack does.
 """
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -28,12 +27,15 @@ from openmsp.heartbeats.asgi_ping import with_pings  # noqa: E402 (needs django.
 agent_application = AgentASGIHandler()
 web_application = with_pings(django_application)
 
-# Each request runs its sync part in a thread of its own. More batches in threads than there are
-# database connections for them only wait for one, and under overload hundreds of threads fight
-# for the GIL; the surplus waits here instead, in the event loop, at no cost.
+# Metric batches, most of a fleet's requests, skip Django's request handler (ADR 0007). More
+# batches in threads than there are database connections for them only wait for one, so they
+# get as many threads as the pool has connections.
+from openmsp.agent_api.asgi_batches import PATH as BATCHES_PATH  # noqa: E402
+from openmsp.agent_api.asgi_batches import BatchApp  # noqa: E402
+
 _pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
 BATCH_SLOTS = int(_pool["max_size"]) if isinstance(_pool, dict) else 8
-_batch_slots = asyncio.Semaphore(BATCH_SLOTS)
+batch_application = BatchApp(BATCH_SLOTS)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -42,9 +44,8 @@ Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     path = str(scope.get("path", "")) if scope["type"] == "http" else ""
-    if path == "/agent/v1/batches":
-        async with _batch_slots:
-            await agent_application(scope, receive, send)
+    if path == BATCHES_PATH and scope.get("method") == "POST":
+        await batch_application(scope, receive, send)
     elif path.startswith("/agent/"):
         await agent_application(scope, receive, send)
     else:

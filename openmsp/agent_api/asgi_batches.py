@@ -71,7 +71,7 @@ def _request(scope: Scope, body: bytes) -> HttpRequest:
     request.method = str(scope.get("method", ""))
     request.path = request.path_info = PATH
     request.META = _meta(scope)
-    request._stream = io.BytesIO(body)  # type: ignore[attr-defined]  # what request.read() reads
+    request._stream = io.BytesIO(body)  # what request.read() reads
     return request
 
 
@@ -80,7 +80,8 @@ def _respond(scope: Scope, body: bytes) -> HttpResponseBase:
     after (the request_started / request_finished signals' work), unexpected errors logged."""
     close_old_connections()
     try:
-        return _chain(_request(scope, body))
+        response: HttpResponseBase = _chain(_request(scope, body))
+        return response
     except Exception:
         log.exception("agent batch failed")
         return JsonResponse({"detail": "The server failed on this batch; retry later."}, status=500)

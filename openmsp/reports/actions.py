@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone

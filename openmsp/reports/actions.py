@@ -207,6 +207,10 @@ def set_root_cause(*, actor: Actor, review: Qbr, fingerprint: str, text: str) ->
     text = str(text).strip()
     if not text:
         raise ValidationFailed("Write the root cause.", field="root_cause")
+    if len(text) > 5000:
+        raise ValidationFailed(
+            "The root cause is too long: at most 5000 characters.", field="root_cause"
+        )
     with transaction.atomic():
         row: RootCause | None = RootCause.objects.filter(
             client=review.client, fingerprint=fingerprint

@@ -37,7 +37,7 @@ def compute(client: Client, quarter: dt.date, now: dt.datetime, language: str) -
     monthly = []
     for month in months:
         m_start = collect.period_bounds(client, month)[0]
-        if m_start >= end:
+        if monthly and m_start >= end:
             break  # a month of a running quarter that has not begun
         f = collect.compute(client, month, now)
         f["csat"] = qbr.csat(_ratings(client, *collect.period_bounds(client, month), now))

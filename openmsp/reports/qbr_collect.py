@@ -34,7 +34,7 @@ def compute(client: Client, quarter: dt.date, now: dt.datetime, language: str) -
     months = qbr.months_of(quarter)
     start, end = bounds(client, quarter)
     end = min(end, now)
-    monthly = []
+    monthly: list[dict[str, Any]] = []
     for month in months:
         m_start = collect.period_bounds(client, month)[0]
         if monthly and m_start >= end:

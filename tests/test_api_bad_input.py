@@ -368,7 +368,68 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("GET", "/api/v1/reports?ordering=secret", None, 422, "ordering"),
     ("GET", "/api/v1/reports/abc", None, 422, "report_id"),
     ("GET", f"/api/v1/reports/{HUGE}", None, 404, "No such report"),
+    # Quarterly business reviews.
+    ("POST", "/api/v1/qbrs", {"client_id": 999_999, "quarter": "2026-Q3"}, 422, "client_id"),
+    ("POST", "/api/v1/qbrs", {"client_id": 1}, 422, "quarter"),
+    ("GET", "/api/v1/qbrs?ordering=secret", None, 422, "ordering"),
+    ("GET", "/api/v1/qbrs?client_id=abc", None, 422, "client_id"),
+    ("GET", "/api/v1/qbrs/abc", None, 422, "qbr_id"),
+    ("GET", f"/api/v1/qbrs/{HUGE}", None, 404, "No such quarterly review"),
+    ("GET", "/api/v1/meetings/abc", None, 422, "meeting_id"),
+    ("GET", f"/api/v1/meetings/{HUGE}", None, 404, "No such meeting"),
+    ("PATCH", "/api/v1/action-items/abc", {"done": True}, 422, "action_item_id"),
+    ("PATCH", f"/api/v1/action-items/{HUGE}", {"done": True}, 404, "No such action item"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("quarter", ["2026-Q5", "Q3", "2026-3", "1999-Q4", "2999-Q1", ""])
+def test_a_review_for_a_quarter_that_is_not_one_is_a_422_naming_quarter(owner_http, ids, quarter):
+    body = {"client_id": ids["client"], "quarter": quarter}
+    assert_names(send(owner_http, "POST", "/api/v1/qbrs", body, ids), 422, "quarter")
+
+
+@pytest.fixture
+def qbr_ids(ids: dict[str, int], client_a: Client) -> dict[str, int]:
+    from django.utils import timezone
+
+    from openmsp.reports import actions as report_actions
+    from openmsp.reports import qbr
+
+    review = report_actions.generate_qbr(
+        actor=SYSTEM, client=client_a, quarter=qbr.quarter_of(timezone.localdate())
+    )
+    meeting = report_actions.record_meeting(
+        actor=SYSTEM, review=review, held_on=review.quarter_start, attendees=["Kim"],
+        action_items=[{"title": "Quote", "owner": "Lee", "due_on": None}],
+    )  # fmt: skip
+    item = meeting.action_items.get()
+    return {**ids, "qbr": review.pk, "meeting": meeting.pk, "item": item.pk}
+
+
+QBR_CASES = [
+    ("PATCH", "/api/v1/qbrs/{qbr}", {"agenda": "x" * 10_001}, "agenda"),
+    ("PATCH", "/api/v1/qbrs/{qbr}", {"agenda": None}, "agenda"),
+    ("PATCH", "/api/v1/qbrs/{qbr}", {"agenda": "a", "secret": 1}, "secret"),
+    ("PUT", "/api/v1/qbrs/{qbr}/root-causes", {"fingerprint": "nope", "root_cause": "x"}, "fingerprint"),
+    ("PUT", "/api/v1/qbrs/{qbr}/root-causes", {"fingerprint": "x", "root_cause": ""}, "root_cause"),
+    ("POST", "/api/v1/qbrs/{qbr}/meetings", {"held_on": "tomorrow", "attendees": ["Kim"]}, "held_on"),
+    ("POST", "/api/v1/qbrs/{qbr}/meetings", {"held_on": "2026-10-01", "attendees": []}, "attendees"),
+    ("POST", "/api/v1/qbrs/{qbr}/meetings", {"held_on": "2026-10-01", "attendees": [" "]}, "attendees"),
+    ("POST", "/api/v1/qbrs/{qbr}/meetings", {"held_on": "2026-10-01", "attendees": ["K"], "action_items": [{"title": "x"}]}, "action_items.0.owner"),
+    ("POST", "/api/v1/qbrs/{qbr}/meetings", {"held_on": "2026-10-01", "attendees": ["K"], "action_items": [{"title": " ", "owner": "o"}]}, "title"),
+    ("POST", "/api/v1/meetings/{meeting}/action-items", {"title": "x", "owner": "o", "due_on": "31/12"}, "due_on"),
+    ("POST", "/api/v1/meetings/{meeting}/action-items", {"title": "x"}, "owner"),
+    ("PATCH", "/api/v1/action-items/{item}", {"done": "maybe"}, "done"),
+    ("PATCH", "/api/v1/action-items/{item}", {"title": ""}, "title"),
+    ("PATCH", "/api/v1/action-items/{item}", {"owner": "   "}, "owner"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "named"), QBR_CASES)
+def test_bad_input_to_a_review_is_a_422_naming_the_field(
+    owner_http, qbr_ids, method, path, body, named
+):
+    assert_names(send(owner_http, method, path, body, qbr_ids), 422, named)
 
 
 @pytest.mark.parametrize("month", ["2026-13", "October", "2026-1", "1999-12", "2999-01", ""])

@@ -80,6 +80,9 @@ PARAM_KIND: dict[str, str] = {
     "schedule_id": "oncall_schedule",
     "override_id": "oncall_override",
     "report_id": "report",
+    "qbr_id": "qbr",
+    "meeting_id": "qbr_meeting",
+    "action_item_id": "qbr_action_item",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -155,6 +158,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
     tickets = _build_tickets(client_a, bob)
     oncall = _build_oncall(client_a)
     report = _build_report(client_a)
+    qbr = _build_qbr(client_a)
     record = AuditRecord.objects.filter(client=client_a).order_by("-seq").first()
     assert record is not None
     return World(
@@ -167,6 +171,7 @@ def _build_world(client_a: Client, alice: User, bob: User) -> World:
             **tickets,
             **oncall,
             "report": report,
+            **qbr,
             "client": client_a,
             "site": site,
             "contact": contact,
@@ -390,6 +395,27 @@ def _build_report(client_a: Client) -> Any:
 
     month = timezone.localdate().replace(day=1)
     return report_actions.generate(actor=SYSTEM, client=client_a, month=month)
+
+
+def _build_qbr(client_a: Client) -> dict[str, Any]:
+    """This quarter's review of A, with a meeting and an action item naming the marker."""
+    from django.utils import timezone
+
+    from openmsp.reports import actions as report_actions
+    from openmsp.reports import qbr
+
+    quarter = qbr.quarter_of(timezone.localdate())
+    review = report_actions.generate_qbr(actor=SYSTEM, client=client_a, quarter=quarter)
+    report_actions.update_agenda(actor=SYSTEM, review=review, agenda=f"Agenda {MARK}")
+    meeting = report_actions.record_meeting(
+        actor=SYSTEM, review=review, held_on=quarter, attendees=[f"Kim {MARK}"],
+        decisions=MARK, action_items=[{"title": f"Act {MARK}", "owner": MARK, "due_on": None}],
+    )  # fmt: skip
+    return {
+        "qbr": review,
+        "qbr_meeting": meeting,
+        "qbr_action_item": meeting.action_items.get(),
+    }
 
 
 def _build_alerts(client_a: Client, host: Any, site: Any) -> dict[str, Any]:

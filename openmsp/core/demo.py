@@ -199,6 +199,21 @@ def _sample_reports(created: list[str]) -> None:
         if not Report.objects.filter(client=client, period_start=month).exists():
             reports.generate(actor=ACTOR, client=client, month=month)
             created.append(f"report {spec.name} {month:%Y-%m}")
+    _sample_reviews(created)
+
+
+def _sample_reviews(created: list[str]) -> None:
+    """Last quarter's business review of every demo client (docs/qbr.md)."""
+    from openmsp.reports import actions as reports
+    from openmsp.reports import figures, qbr
+    from openmsp.reports.models import Qbr
+
+    quarter = figures._add_months(qbr.quarter_of(timezone.localdate()), -3)
+    for spec in CLIENTS:
+        client = Client.objects.get(code=spec.code)
+        if not Qbr.objects.filter(client=client, quarter_start=quarter).exists():
+            reports.generate_qbr(actor=ACTOR, client=client, quarter=quarter)
+            created.append(f"quarterly review {spec.name} {qbr.label(quarter)}")
 
 
 def _fill(client: Client, spec: DemoClient, created: list[str]) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from openmsp.accounts.roles import Perm
 from openmsp.core import audit
-from openmsp.core.actions import require
+from openmsp.core.actions import full_clean, require, save_changed, save_created
 from openmsp.core.actor import Actor
 from openmsp.core.errors import PermissionDenied, ValidationFailed
 from openmsp.integrations.smtp import (
@@ -22,9 +24,11 @@ from openmsp.integrations.smtp import (
     SmtpTransport,
     clean_recipients,
 )
-from openmsp.reports import collect, pdf
+from openmsp.reports import collect, pdf, qbr_collect
+from openmsp.reports import figures as fg
+from openmsp.reports import qbr_text as qtext
 from openmsp.reports import summary as sm
-from openmsp.reports.models import Report
+from openmsp.reports.models import ActionItem, Meeting, Qbr, Report, RootCause
 from openmsp.tenants.models import Client
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -132,3 +136,155 @@ def email(
             actor=actor, action="report.email", obj=report, after={"to": to, "result": result}
         )
     return report
+
+
+# --- Quarterly business review -----------------------------------------------------------------
+
+AGENDA_MAX = 10_000
+
+
+def generate_qbr(
+    *, actor: Actor, client: Client, quarter: dt.date, now: dt.datetime | None = None
+) -> Qbr:
+    """Compute the quarter's figures and (unless staff have edited it) its agenda; generating a
+    quarter again replaces the figures and keeps the meetings."""
+    _staff_only(actor)
+    now = now or timezone.now()
+    language = sm.language_of(client.language)
+    figures = qbr_collect.compute(client, quarter, now, language)
+    open_actions = ActionItem.objects.filter(
+        client=client, done=False, meeting__qbr__quarter_start__lt=quarter
+    ).count()
+    agenda = "\n".join(qtext.agenda(figures, language, open_actions=open_actions))
+    with transaction.atomic():
+        review = (
+            Qbr.objects.select_for_update().filter(client=client, quarter_start=quarter).first()
+        )
+        created = review is None
+        if review is None:
+            review = Qbr(client=client, quarter_start=quarter)
+        changed = review.figures != figures
+        review.quarter_end = fg._add_months(quarter, 3)
+        review.language = language
+        review.figures = figures
+        if not review.agenda_edited:
+            review.agenda = agenda
+        review.generated_by = actor.label[:300]
+        review.save()
+        audit.record(
+            actor=actor,
+            action="qbr.generate" if created else "qbr.regenerate",
+            obj=review,
+            before=None if created else {"changed": changed},
+            after={"quarter": review.quarter, "recurring": len(figures["recurring"])},
+        )
+    return review
+
+
+def update_agenda(*, actor: Actor, review: Qbr, agenda: str) -> Qbr:
+    _staff_only(actor)
+    text = "\n".join(line.rstrip() for line in str(agenda).replace("\r\n", "\n").split("\n"))
+    if len(text) > AGENDA_MAX:
+        raise ValidationFailed(
+            f"The agenda is too long: at most {AGENDA_MAX} characters.", field="agenda"
+        )
+    with transaction.atomic():
+        before = audit.snapshot(review)
+        review.agenda = text.strip()
+        review.agenda_edited = True
+        return save_changed(actor, review, before, action="qbr.agenda")
+
+
+def set_root_cause(*, actor: Actor, review: Qbr, fingerprint: str, text: str) -> RootCause:
+    """A technician's root cause for one of the review's recurring problems (kept per client
+    and fingerprint, so later reviews show it too)."""
+    _staff_only(actor)
+    known = {r["fingerprint"] for r in review.figures.get("recurring", [])}
+    if fingerprint not in known:
+        raise ValidationFailed(
+            "That is not one of this review's recurring problems.", field="fingerprint"
+        )
+    text = str(text).strip()
+    if not text:
+        raise ValidationFailed("Write the root cause.", field="root_cause")
+    if len(text) > 5000:
+        raise ValidationFailed(
+            "The root cause is too long: at most 5000 characters.", field="root_cause"
+        )
+    with transaction.atomic():
+        row: RootCause | None = RootCause.objects.filter(
+            client=review.client, fingerprint=fingerprint
+        ).first()
+        if row is None:
+            row = RootCause(client=review.client, fingerprint=fingerprint, text=text)
+            row.updated_by = actor.label[:300]
+            return save_created(actor, row, action="qbr.root_cause")
+        before = audit.snapshot(row)
+        row.text, row.updated_by = text, actor.label[:300]
+        return save_changed(actor, row, before, action="qbr.root_cause")
+
+
+def root_causes(review: Qbr) -> dict[str, str]:
+    prints = [r["fingerprint"] for r in review.figures.get("recurring", [])]
+    rows = RootCause.objects.filter(client_id=review.client_id, fingerprint__in=prints)
+    return dict(rows.values_list("fingerprint", "text"))
+
+
+def _clean_item(item: ActionItem) -> None:
+    item.title, item.owner = item.title.strip(), item.owner.strip()
+    if not item.title:
+        raise ValidationFailed("Write what is to be done.", field="title")
+    if not item.owner:
+        raise ValidationFailed("Name who owns the action.", field="owner")
+
+
+def record_meeting(
+    *,
+    actor: Actor,
+    review: Qbr,
+    held_on: dt.date,
+    attendees: list[str],
+    decisions: str = "",
+    notes: str = "",
+    action_items: Sequence[Mapping[str, Any]] | None = None,
+) -> Meeting:
+    _staff_only(actor)
+    names = [a.strip() for a in attendees if a.strip()]
+    if not names:
+        raise ValidationFailed("Name at least one attendee.", field="attendees")
+    with transaction.atomic():
+        meeting = Meeting(
+            client=review.client, qbr=review, held_on=held_on, attendees="\n".join(names),
+            decisions=decisions.strip(), notes=notes.strip(),
+        )  # fmt: skip
+        save_created(actor, meeting, action="qbr.meeting")
+        for spec in action_items or []:
+            add_action_item(actor=actor, meeting=meeting, **spec)
+    return meeting
+
+
+def add_action_item(
+    *, actor: Actor, meeting: Meeting, title: str, owner: str, due_on: dt.date | None = None
+) -> ActionItem:
+    _staff_only(actor)
+    item = ActionItem(
+        client=meeting.client, meeting=meeting, title=title, owner=owner, due_on=due_on
+    )
+    _clean_item(item)
+    with transaction.atomic():
+        return save_created(actor, item, action="qbr.action_item")
+
+
+def update_action_item(*, actor: Actor, item: ActionItem, changes: dict[str, object]) -> ActionItem:
+    _staff_only(actor)
+    with transaction.atomic():
+        before = audit.snapshot(item)
+        for name, value in changes.items():
+            if name not in {"title", "owner", "due_on", "done"}:
+                raise ValidationFailed(f"'{name}' cannot be changed here.", field=name)
+            setattr(item, name, value)
+        _clean_item(item)
+        if "done" in changes:
+            item.done_at = (item.done_at or timezone.now()) if item.done else None
+        full_clean(item)
+        return save_changed(actor, item, before, action="qbr.action_item_update")

@@ -43,3 +43,89 @@ class Report(TenantOwned):
     @property
     def month(self) -> str:
         return f"{self.period_start:%Y-%m}"
+
+
+# --- Quarterly business review (openmsp.reports.qbr, docs/qbr.md) ----------------------------
+
+
+class Qbr(TenantOwned):
+    """One client's quarter: the figures frozen when generated (trends of the three months,
+    recurring problems, recommendations, cost) and the meeting agenda, which staff edit."""
+
+    quarter_start = models.DateField(_("quarter"))
+    quarter_end = models.DateField(_("until"))  # exclusive: the first day after the quarter
+    language = models.CharField(_("language"), max_length=8, default="ko")
+    figures = models.JSONField(default=dict)
+    agenda = models.TextField(_("agenda"), blank=True)  # one item per line
+    agenda_edited = models.BooleanField(default=False)  # regenerating keeps an edited agenda
+    generated_by = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["client", "-quarter_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "quarter_start"], name="qbr_one_per_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"QBR {self.quarter}"
+
+    @property
+    def quarter(self) -> str:
+        return f"{self.quarter_start.year}-Q{(self.quarter_start.month - 1) // 3 + 1}"
+
+    @property
+    def agenda_items(self) -> list[str]:
+        return [line.strip() for line in self.agenda.splitlines() if line.strip()]
+
+
+class RootCause(TenantOwned):
+    """What a technician found behind a recurring problem, kept per client and fingerprint so
+    that the next quarter's review shows it again when the problem keeps coming back."""
+
+    fingerprint = models.CharField(max_length=600)
+    text = models.TextField(_("root cause"))
+    updated_by = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["client", "fingerprint"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "fingerprint"], name="rootcause_per_problem")
+        ]
+
+    def __str__(self) -> str:
+        return f"root cause of {self.fingerprint}"
+
+
+class Meeting(TenantOwned):
+    """The review meeting held with the client about one QBR."""
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    attendees = models.TextField(_("attendees"), blank=True)  # one per line
+    decisions = models.TextField(_("decisions"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"meeting {self.held_on}"
+
+    @property
+    def attendee_list(self) -> list[str]:
+        return [line.strip() for line in self.attendees.splitlines() if line.strip()]
+
+
+class ActionItem(TenantOwned):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="action_items")
+    title = models.CharField(_("action"), max_length=500)
+    owner = models.CharField(_("owner"), max_length=200)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["done", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

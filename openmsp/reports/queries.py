@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from openmsp.core.actor import Actor
 from openmsp.core.errors import NotFound
-from openmsp.reports.models import Report
+from openmsp.reports.models import ActionItem, Meeting, Qbr, Report
 from openmsp.tenants.queries import scope
 
 
@@ -21,3 +21,39 @@ def get_report(actor: Actor, report_id: int | str) -> Report:
     except (Report.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such report.") from None
     return report
+
+
+def qbrs_visible_to(actor: Actor) -> QuerySet[Qbr]:
+    return scope(actor, Qbr.objects.select_related("client"))
+
+
+def get_qbr(actor: Actor, qbr_id: int | str) -> Qbr:
+    try:
+        review: Qbr = qbrs_visible_to(actor).get(pk=qbr_id)
+    except (Qbr.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such quarterly review.") from None
+    return review
+
+
+def meetings_of(actor: Actor, review: Qbr) -> QuerySet[Meeting]:
+    return scope(actor, Meeting.objects.filter(qbr=review)).prefetch_related("action_items")
+
+
+def get_meeting(actor: Actor, meeting_id: int | str) -> Meeting:
+    try:
+        meeting: Meeting = scope(actor, Meeting.objects.select_related("qbr", "client")).get(
+            pk=meeting_id
+        )
+    except (Meeting.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such meeting.") from None
+    return meeting
+
+
+def get_action_item(actor: Actor, item_id: int | str) -> ActionItem:
+    try:
+        item: ActionItem = scope(
+            actor, ActionItem.objects.select_related("meeting__qbr", "client")
+        ).get(pk=item_id)
+    except (ActionItem.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such action item.") from None
+    return item

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from openmsp.core.apiutils import MAX_ID, InputSchema, ListQuery, Page
+from openmsp.core.apiutils import MAX_ID, InputSchema, ListQuery, Page, omittable
 
 
 class ReportIn(InputSchema):
@@ -40,4 +40,106 @@ class ReportQuery(ListQuery):
 
 
 class ReportPage(Page[ReportOut]):
+    pass
+
+
+# --- Quarterly business review -----------------------------------------------------------------
+
+
+class QbrIn(InputSchema):
+    client_id: int = Field(ge=1, le=MAX_ID)
+    quarter: str = Field(max_length=20, description="The quarter, YYYY-Qn (this one or earlier).")
+
+
+class QbrPatch(InputSchema):
+    agenda: str = Field(max_length=10_000, description="The agenda, one item per line.")
+
+
+class RootCauseIn(InputSchema):
+    fingerprint: str = Field(min_length=1, max_length=600)
+    root_cause: str = Field(min_length=1, max_length=5000)
+
+
+class ActionItemIn(InputSchema):
+    title: str = Field(min_length=1, max_length=500)
+    owner: str = Field(min_length=1, max_length=200)
+    due_on: dt.date | None = None
+
+
+class ActionItemPatch(InputSchema):
+    title: str = omittable(min_length=1, max_length=500)
+    owner: str = omittable(min_length=1, max_length=200)
+    due_on: dt.date | None = None
+    done: bool = omittable()
+
+
+class ActionItemOut(Schema):
+    id: int
+    meeting_id: int
+    title: str
+    owner: str
+    due_on: dt.date | None
+    done: bool
+    done_at: dt.datetime | None
+
+
+class MeetingIn(InputSchema):
+    held_on: dt.date
+    attendees: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
+    decisions: str = Field("", max_length=10_000)
+    notes: str = Field("", max_length=10_000)
+    action_items: list[ActionItemIn] = Field(default_factory=list, max_length=100)
+
+
+class MeetingOut(Schema):
+    id: int
+    qbr_id: int
+    held_on: dt.date
+    attendees: list[str]
+    decisions: str
+    notes: str
+    action_items: list[ActionItemOut]
+
+    @staticmethod
+    def resolve_attendees(obj: Any) -> list[str]:
+        return list(obj.attendee_list)
+
+    @staticmethod
+    def resolve_action_items(obj: Any) -> list[Any]:
+        return list(obj.action_items.all())
+
+
+class QbrOut(Schema):
+    id: int
+    client_id: int
+    quarter: str
+    quarter_start: dt.date
+    quarter_end: dt.date
+    language: str
+    agenda: list[str] = Field(description="The agenda items, in order.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_agenda(obj: Any) -> list[str]:
+        return list(obj.agenda_items)
+
+
+class QbrDetailOut(QbrOut):
+    figures: dict[str, Any]
+    root_causes: dict[str, str] = Field(description="Root cause per recurring fingerprint.")
+
+    @staticmethod
+    def resolve_root_causes(obj: Any) -> dict[str, str]:
+        from openmsp.reports.actions import root_causes
+
+        return root_causes(obj)
+
+
+class QbrQuery(ListQuery):
+    client_id: int | None = Field(None, ge=1, le=MAX_ID)
+    ordering: Literal["quarter_start", "-quarter_start"] = "-quarter_start"
+
+
+class QbrPage(Page[QbrOut]):
     pass

@@ -4,6 +4,7 @@ through actions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -13,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from openmsp.core.errors import ValidationFailed
-from openmsp.reports import actions, queries
+from openmsp.reports import actions, qbr, queries
+from openmsp.reports import qbr_pdf as qbr_pdf_doc
+from openmsp.reports import qbr_text as qtext
 from openmsp.reports import summary as sm
-from openmsp.reports.models import Report
+from openmsp.reports.models import Qbr, Report
 from openmsp.tenants.queries import clients_visible_to, get_visible
 from openmsp.web.actor import actor_of
 from openmsp.web.pages import page, require_perm
@@ -114,3 +117,219 @@ def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
     name = f"report-{report.client.code or report.client_id}-{report.month}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Quarterly business reviews ------------------------------------------------------------------
+
+
+def _qbr_list(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    actor = actor_of(request)
+    user: Any = request.user
+    clients = list(clients_visible_to(actor).only("pk", "name").order_by("name"))
+    client_id = _int(request.GET.get("client") or request.POST.get("client"))
+    client = next((c for c in clients if c.pk == client_id), None)
+    qs = queries.qbrs_visible_to(actor).order_by("-quarter_start", "client__name", "pk")
+    if client is not None:
+        qs = qs.filter(client=client)
+    context = {
+        "reviews": list(qs.defer("figures")[:PAGE_LIMIT]),
+        "clients": clients if user.is_msp_staff else [],
+        "client": client,
+        "current_client": client,
+        "show_client": user.is_msp_staff and client is None,
+        "can_generate": user.is_msp_staff and user.has_perm_to("work"),
+        "quarter": request.POST.get("quarter") or qbr.label(qbr.quarter_of(timezone.localdate())),
+        "error": error,
+    }
+    return render(request, "reports/qbr_list.html", context, status=status)
+
+
+@require_GET
+@page
+def qbr_list(request: HttpRequest) -> HttpResponse:
+    return _qbr_list(request)
+
+
+@require_POST
+@page
+def qbr_generate(request: HttpRequest) -> HttpResponse:
+    require_perm(request, "work")
+    actor = actor_of(request)
+    client = get_visible(
+        actor, clients_visible_to(actor), field="pk", pk=request.POST.get("client") or 0
+    )
+    try:
+        quarter = qbr.parse_quarter(request.POST.get("quarter"), today=timezone.localdate())
+        review = actions.generate_qbr(actor=actor, client=client, quarter=quarter)
+    except ValidationFailed as exc:
+        return _qbr_list(request, error=exc.message, status=422)
+    return redirect("qbr_detail", qbr_id=review.pk)
+
+
+def _qbr_charts(f: dict[str, Any]) -> dict[str, Any]:
+    months = f["trends"]["months"]
+    return {
+        "labels": [m["month"] for m in months],
+        "availability": [m["availability"] for m in months],
+        "target": f["trends"]["target"],
+        "opened": [m["opened"] for m in months],
+        "resolved": [m["resolved"] for m in months],
+        "sla": {
+            str(_(name.replace("_", " ").capitalize())): [m["sla"].get(name) for m in months]
+            for name in ("first_response", "next_response", "resolution")
+        },
+        "csat": [m["csat"]["percent"] if m["csat"] else None for m in months],
+    }
+
+
+_MEETING_FIELDS = (
+    "held_on", "attendees", "decisions", "notes", "action_title", "action_owner", "action_due_on",
+)  # fmt: skip
+_ERROR_SECTIONS = {"agenda": "agenda", "root_cause": "root_cause", "fingerprint": "root_cause"}
+
+
+def _qbr_page(
+    request: HttpRequest, review: Qbr, *, error: ValidationFailed | None = None, status: int = 200
+) -> HttpResponse:
+    actor = actor_of(request)
+    user: Any = request.user
+    f = review.figures
+    causes = actions.root_causes(review)
+    recurring = [{**r, "root_cause": causes.get(r["fingerprint"], "")} for r in f["recurring"]]
+    context = {
+        "review": review,
+        "f": f,
+        "title": qtext.title(review.language),
+        "charts": _qbr_charts(f),
+        "recurring": recurring,
+        "cost": f["cost"],
+        "fee": qbr.money(f["cost"]["fee"], f["cost"]["currency"]),
+        "billable_hours": qbr.hours(f["cost"]["billable_minutes"]),
+        "non_billable_hours": qbr.hours(f["cost"]["non_billable_minutes"]),
+        "meetings": list(queries.meetings_of(actor, review)),
+        "can_edit": user.is_msp_staff and user.has_perm_to("work"),
+        # Which form the error belongs to: the meeting form names its many fields itself.
+        "error_at": "" if error is None else _ERROR_SECTIONS.get(error.field or "", "meeting"),
+        "error": "" if error is None else error.message,
+        "form": {k: (request.POST.get(k, "") if error else "") for k in _MEETING_FIELDS},
+        "today": timezone.localdate().isoformat(),
+        "current_client": review.client,
+    }
+    return render(request, "reports/qbr_detail.html", context, status=status)
+
+
+@require_GET
+@page
+def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    return _qbr_page(request, queries.get_qbr(actor_of(request), qbr_id))
+
+
+@require_GET
+@page
+def qbr_pdf(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    review = queries.get_qbr(actor, qbr_id)
+    meetings = list(queries.meetings_of(actor, review))
+    document = qbr_pdf_doc.render(review, actions.root_causes(review), meetings)
+    response = HttpResponse(document, content_type="application/pdf")
+    name = f"qbr-{review.client.code or review.client_id}-{review.quarter}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _edit(request: HttpRequest, review: Qbr, change: Any) -> HttpResponse:
+    """Run one staff change of the review; a bad field re-renders the page with it marked."""
+    try:
+        change()
+    except ValidationFailed as exc:
+        return _qbr_page(request, review, error=exc, status=422)
+    return redirect("qbr_detail", qbr_id=review.pk)
+
+
+@require_POST
+@page
+def qbr_agenda(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    review = queries.get_qbr(actor, qbr_id)
+    require_perm(request, "work")
+    agenda = request.POST.get("agenda", "")
+    return _edit(request, review, lambda: actions.update_agenda(actor=actor, review=review, agenda=agenda))  # fmt: skip
+
+
+@require_POST
+@page
+def qbr_root_cause(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    review = queries.get_qbr(actor, qbr_id)
+    require_perm(request, "work")
+    fingerprint, text = request.POST.get("fingerprint", ""), request.POST.get("root_cause", "")
+    return _edit(
+        request, review,
+        lambda: actions.set_root_cause(actor=actor, review=review, fingerprint=fingerprint, text=text),
+    )  # fmt: skip
+
+
+def _date(value: str | None, field: str, *, required: bool) -> dt.date | None:
+    text = (value or "").strip()
+    if not text and not required:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"'{text}' is not a date: write it as YYYY-MM-DD.", field=field
+        ) from None
+
+
+@require_POST
+@page
+def qbr_meeting(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    review = queries.get_qbr(actor, qbr_id)
+    require_perm(request, "work")
+    p = request.POST
+
+    def record() -> None:
+        held_on = _date(p.get("held_on"), "held_on", required=True)
+        assert held_on is not None
+        items = []
+        if p.get("action_title", "").strip() or p.get("action_owner", "").strip():
+            items.append({
+                "title": p.get("action_title", ""), "owner": p.get("action_owner", ""),
+                "due_on": _date(p.get("action_due_on"), "action_due_on", required=False),
+            })  # fmt: skip
+        actions.record_meeting(
+            actor=actor, review=review, held_on=held_on,
+            attendees=p.get("attendees", "").splitlines(), decisions=p.get("decisions", ""),
+            notes=p.get("notes", ""), action_items=items,
+        )  # fmt: skip
+
+    return _edit(request, review, record)
+
+
+@require_POST
+@page
+def meeting_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    meeting = queries.get_meeting(actor, meeting_id)
+    require_perm(request, "work")
+    p = request.POST
+
+    def add() -> None:
+        actions.add_action_item(
+            actor=actor, meeting=meeting, title=p.get("title", ""), owner=p.get("owner", ""),
+            due_on=_date(p.get("due_on"), "due_on", required=False),
+        )  # fmt: skip
+
+    return _edit(request, meeting.qbr, add)
+
+
+@require_POST
+@page
+def action_item_done(request: HttpRequest, action_item_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    item = queries.get_action_item(actor, action_item_id)
+    require_perm(request, "work")
+    done = request.POST.get("done") == "1"
+    actions.update_action_item(actor=actor, item=item, changes={"done": done})
+    return redirect("qbr_detail", qbr_id=item.meeting.qbr_id)

@@ -42,6 +42,7 @@ NAV: list[NavItem] = [
     NavItem(_("Time"), "time_totals", perm=Perm.WORK, staff_only=True),
     NavItem(_("Satisfaction"), "csat_results", staff_only=True),
     NavItem(_("Service reports"), "report_list"),
+    NavItem(_("Quarterly reviews"), "qbr_list"),
     NavItem(_("Maintenance"), "maintenance_list"),
     NavItem(_("On-call"), "oncall_schedule_list", staff_only=True),
     NavItem(_("Calendars"), "calendar_list", staff_only=True),

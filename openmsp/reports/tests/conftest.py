@@ -110,3 +110,97 @@ def seeded(client_a: Client, time_machine: Any) -> dict[str, Any]:
     b = ticket("Printer offline", kst(14, 10), kst(14, 11, 30), kst(15, 11))
     time_machine.move_to(AFTER, tick=False)
     return {"client": client_a, "check": check, "host": host, "a": a, "b": b}
+
+
+# --- The fourth quarter of 2026 (QBR), on top of October above ------------------------------
+# Q4 2026 = October, November, December (Asia/Seoul), worked out by hand:
+#
+# Availability of "ERP web" (the only monitored service):
+# - Counted minutes: October 44,160 (above); November 30 days = 43,200 minus five Sunday
+#   patching windows (1, 8, 15, 22, 29) of 120 = 42,600; December 44,640 minus four (6, 13, 20,
+#   27) = 44,160. Quarter: 130,920 counted minutes.
+# - A recurring "ERP disk full" problem (one fingerprint): problem row 1 fires Tue 11-03 10:00,
+#   resolves 10:30, reopens Tue 11-17 14:00, resolves 15:00 (30 + 60 minutes); row 2 fires Tue
+#   12-08 09:00, resolves 09:45 (45). Three occurrences, 135 minutes. None inside a window.
+# - Down: October 150, November 90, December 45 = 285. Quarter (130,920 - 285) / 130,920 =
+#   99.7823 %. November (42,600 - 90) / 42,600 = 99.7887 %; December 99.8981 %.
+# - The October problems have one fingerprint each (one occurrence): not recurring.
+# CSAT: October good + bad = 50 %; November no answers; December good = 100 %.
+# Time (date in the quarter): A (category Network) 10-08 90 min remote billable, 11-20 60 min
+# onsite billable; B (no category) 10-14 30 min remote not billable; 2027-01-02 45 min billable is
+# outside. Billable 150, non-billable 30; Network 150/0, "-" 0/30; remote 90/30, onsite 60/0.
+# Fee: fixed monthly 1,500,000 KRW x 3 = 4,500,000 KRW.
+# Lifecycle at the quarter's end (2027-01-01): old-nas end of life 2026-11-30 (passed: replace),
+# fw-01 warranty until 2027-05-15 (within 6 months), sw-01 end of life 2027-10-01 (12 months).
+
+QUARTER = dt.date(2026, 10, 1)
+AFTER_QUARTER = dt.datetime(2027, 1, 5, 9, 0, tzinfo=KST)
+
+
+def _event(p: Problem, at: dt.datetime, kind: str, state: str) -> None:
+    ProblemEvent.objects.create(problem=p, at=at, kind=kind, state=state, severity="critical")
+
+
+@pytest.fixture
+def quarter(seeded: dict[str, Any], msp_owner: Any, time_machine: Any) -> dict[str, Any]:
+    from openmsp.servicedesk.models import Category, CsatSurvey, TimeEntry
+    from openmsp.tenants.models import Contract
+
+    client, check, host = seeded["client"], seeded["check"], seeded["host"]
+    contract = Contract.objects.get(client=client)
+    tenant_actions.update_contract(
+        actor=SYSTEM,
+        contract=contract,
+        changes={"rate": "1500000", "billing_model": "fixed_monthly"},
+    )
+    fp = f"check:{check.pk}:disk"
+    common = {
+        "client": client, "fingerprint": fp, "source": "check", "object_type": "monitoring.check",
+        "object_id": str(check.pk), "rule": "disk", "asset": host, "title": "ERP disk full",
+        "severity": "critical", "state": "resolved", "last_status": "ok",
+    }  # fmt: skip
+    one = Problem.objects.create(
+        **common, first_seen_at=kst(3, 10, month=11), last_seen_at=kst(17, 15, month=11),
+        fired_at=kst(3, 10, month=11), resolved_at=kst(17, 15, month=11), reopen_count=1,
+    )  # fmt: skip
+    _event(one, kst(3, 10, month=11), "fired", "firing")
+    _event(one, kst(3, 10, 30, month=11), "resolved", "resolved")
+    _event(one, kst(17, 14, month=11), "reopened", "firing")
+    _event(one, kst(17, 15, month=11), "resolved", "resolved")
+    two = Problem.objects.create(
+        **common, first_seen_at=kst(8, 9, month=12), last_seen_at=kst(8, 9, 45, month=12),
+        fired_at=kst(8, 9, month=12), resolved_at=kst(8, 9, 45, month=12),
+    )  # fmt: skip
+    _event(two, kst(8, 9, month=12), "fired", "firing")
+    _event(two, kst(8, 9, 45, month=12), "resolved", "resolved")
+
+    network = Category.objects.create(client=client, name="Network")
+    a, b = seeded["a"], seeded["b"]
+    type(a).objects.filter(pk=a.pk).update(category=network)
+    for ticket, day, minutes, work, billable in (
+        (a, dt.date(2026, 10, 8), 90, "remote", True),
+        (b, dt.date(2026, 10, 14), 30, "remote", False),
+        (a, dt.date(2026, 11, 20), 60, "onsite", True),
+        (a, dt.date(2027, 1, 2), 45, "remote", True),
+    ):
+        TimeEntry.objects.create(
+            client=client, ticket=ticket, technician=msp_owner, date=day, minutes=minutes,
+            work_type=work, billable=billable,
+        )  # fmt: skip
+    for ticket, at, rating in (
+        (a, kst(13, 9), "good"),
+        (b, kst(16, 9), "bad"),
+        (b, kst(1, 9, month=12), "good"),
+    ):
+        CsatSurvey.objects.create(
+            client=client, ticket=ticket, status="answered", send_after=at, rating=rating,
+            answered_at=at,
+        )  # fmt: skip
+    for name, field, day in (
+        ("old-nas", "end_of_life", dt.date(2026, 11, 30)),
+        ("fw-01", "warranty_until", dt.date(2027, 5, 15)),
+        ("sw-01", "end_of_life", dt.date(2027, 10, 1)),
+    ):
+        asset_actions.create_asset(actor=SYSTEM, client=client, name=name, **{field: day})
+    time_machine.move_to(AFTER_QUARTER, tick=False)
+    return {**seeded, "fingerprint": fp}

@@ -57,7 +57,7 @@ def account_of(mailbox: Mailbox, password: str | None = None) -> ImapAccount:
 # --- polling -----------------------------------------------------------------------------------
 def poll_all() -> int:
     handled = 0
-    for mailbox in Mailbox.objects.filter(enabled=True).order_by("pk"):
+    for mailbox in Mailbox.objects.filter(enabled=True, intake=Mailbox.Intake.IMAP).order_by("pk"):
         handled += poll(mailbox)
     return handled
 

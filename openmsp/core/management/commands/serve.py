@@ -1,4 +1,5 @@
-"""`openmsp serve`: migrate, then run web + worker + scheduler + poller as one supervised group.
+"""`openmsp serve`: migrate, then run web + worker + scheduler + poller (and the mail listener when
+OPENMSP_MAIL_LISTENER is set) as one supervised group.
 
 A child that dies is restarted (with a growing pause if it keeps dying); Ctrl-C or SIGTERM stops all.
 """
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             "scheduler": [*base, "scheduler"],
             "poller": [*base, "poller"],
         }
+        if settings.OPENMSP_MAIL_LISTENER:  # the desk's SMTP/LMTP listener, when configured
+            children["mail-listener"] = [*base, "mail-listener"]
         if opts["local_agent"]:
             children["agent"] = local_agent_command(opts["local_agent"], opts["host"], opts["port"])
         self.stdout.write(

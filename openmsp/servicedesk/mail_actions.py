@@ -35,6 +35,10 @@ def _state(m: Mailbox) -> dict[str, Any]:
     return audit.snapshot(m, exclude=["password_encrypted", "last_error", "last_polled_at"])
 
 
+def valid_domain(domain: str) -> bool:
+    return bool(_DOMAIN.match(domain.lower()))
+
+
 def parse_domain_routes(text: str) -> dict[str, int]:
     """'hanbit.example hanbit' lines (domain, client code) -> {domain: client id}."""
     routes: dict[str, int] = {}

@@ -87,7 +87,8 @@ def test_smtp_mail_opens_a_ticket_that_exists_when_the_250_arrives(
     assert row.uid is None
     assert row.mailbox is not None
     assert row.mailbox.address == DESK
-    t = Ticket.objects.get(pk=row.ticket_id)
+    assert row.ticket is not None
+    t = row.ticket
     assert (t.client_id, t.subject, t.source) == (client_a.pk, "프린터 용지 걸림", "email")
     assert t.entries.get().body == "용지가 걸립니다."
 
@@ -195,3 +196,25 @@ def test_lmtp_answers_each_recipient_and_delivers_to_each_mailbox(
 def test_lmtp_single_recipient_through_smtplib_sendmail(lmtp_listener: MailListener) -> None:
     assert send(lmtp_listener, mail("Printer jams")) == {}
     assert Ticket.objects.count() == 1
+
+
+def test_serve_starts_the_listener_only_when_it_is_configured(settings: Any) -> None:
+    from openmsp.core.management.commands.serve import child_commands
+
+    settings.OPENMSP_MAIL_LISTENER = ""
+    assert "mail-listener" not in child_commands("127.0.0.1", 8000)
+    settings.OPENMSP_MAIL_LISTENER = "127.0.0.1:2525"
+    assert child_commands("127.0.0.1", 8000)["mail-listener"][-1] == "mail-listener"
+
+
+def test_the_listener_address_comes_from_the_setting(settings: Any) -> None:
+    from openmsp.core.env import ConfigError
+
+    settings.OPENMSP_MAIL_LISTENER = "[::1]:2526"
+    settings.OPENMSP_MAIL_LISTENER_PROTOCOL = "lmtp"
+    config = mail_listener.config_from_settings()
+    assert (config.host, config.port, config.protocol) == ("::1", 2526, "lmtp")
+    assert mail_listener.config_from_settings(port=18799).port == 18799
+    settings.OPENMSP_MAIL_LISTENER = "no-port"
+    with pytest.raises(ConfigError):
+        mail_listener.config_from_settings()

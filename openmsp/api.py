@@ -101,6 +101,7 @@ def _mount() -> None:
     from openmsp.reports.api import router as reports_router
     from openmsp.servicedesk.api import router as servicedesk_router
     from openmsp.servicedesk.csat_api import router as csat_router
+    from openmsp.servicedesk.mail_api import router as mail_router
     from openmsp.servicedesk.time_api import router as time_router
     from openmsp.tenants.api import router as tenants_router
 
@@ -116,6 +117,7 @@ def _mount() -> None:
     api.add_router("/", servicedesk_router)
     api.add_router("/", time_router)
     api.add_router("/", csat_router)
+    api.add_router("/", mail_router)
     api.add_router("/", knowledge_router)
     api.add_router("/", oncall_router)
     api.add_router("/", reports_router)

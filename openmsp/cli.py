@@ -3,6 +3,7 @@
 openmsp serve        web + worker + scheduler + poller in one process group (single node)
 openmsp web          the HTTP server only            openmsp worker     background tasks only
 openmsp scheduler    periodic jobs only              openmsp poller     synthetic checks only
+openmsp mail-listener  the service desk's SMTP/LMTP listener (OPENMSP_MAIL_LISTENER)
 openmsp migrate      apply schema changes
 openmsp createadmin  first MSP owner                 openmsp demo       idempotent demo data
 openmsp check        configuration sanity            openmsp audit verify
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"worker": "db_worker"}
+ALIASES = {"worker": "db_worker", "mail-listener": "mail_listener"}
 
 
 def main(argv: list[str] | None = None) -> None:

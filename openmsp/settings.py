@@ -309,6 +309,14 @@ OPENMSP_MAIL_IMAP_TIMEOUT = env_int("OPENMSP_MAIL_IMAP_TIMEOUT", 30, minimum=1)
 OPENMSP_MAIL_SENDER_LIMIT_PER_HOUR = env_int("OPENMSP_MAIL_SENDER_LIMIT_PER_HOUR", 30, minimum=1)
 # The domain of our outgoing Message-IDs (mail coming back with it is our own: never answered).
 OPENMSP_MAIL_DOMAIN = env_str("OPENMSP_MAIL_DOMAIN", "")
+# The SMTP/LMTP listener (openmsp mail-listener; openmsp serve starts it when this is set).
+OPENMSP_MAIL_LISTENER = env_str("OPENMSP_MAIL_LISTENER", "")
+OPENMSP_MAIL_LISTENER_PROTOCOL = env_choice(
+    "OPENMSP_MAIL_LISTENER_PROTOCOL", "smtp", ["smtp", "lmtp"]
+)
+OPENMSP_MAIL_LISTENER_MAX_BYTES = env_int(
+    "OPENMSP_MAIL_LISTENER_MAX_BYTES", 25 * 1024 * 1024, minimum=1024
+)
 
 LOGGING = {
     "version": 1,

@@ -35,7 +35,14 @@ def ids(client_a: Client, msp_owner: User) -> dict[str, int]:
     from openmsp.servicedesk import actions as desk_actions
 
     ticket = desk_actions.open_ticket(actor=SYSTEM, client=client_a, subject="VPN down")
+    from openmsp.servicedesk import mail_actions
+
+    mailbox = mail_actions.create_mailbox(
+        actor=SYSTEM, client=client_a, name="Hanbit desk", address="desk@msp.example",
+        intake="listener",
+    )  # fmt: skip
     return {
+        "mailbox": mailbox.pk,
         "ticket": ticket.pk,
         "client": client_a.pk,
         "calendar": calendar.pk,
@@ -305,6 +312,26 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("GET", f"/api/v1/sla-policies/{HUGE}", None, 404, "No such SLA policy"),
     ("GET", "/api/v1/sla-policies/abc", None, 422, "sla_policy_id"),
     ("POST", "/api/v1/sla-policies/999999/move", {"direction": "up"}, 404, "No such SLA policy"),
+    # Mailboxes and mail templates.
+    ("POST", "/api/v1/mailboxes", {"name": "Desk"}, 422, "address"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "not-an-email"}, 422, "address"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "port": 70000}, 422, "port"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "intake": "pop3"}, 422, "intake"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example"}, 422, "host"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "intake": "listener", "client_id": 999_999}, 422, "client_id"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "intake": "listener", "domain_routes": {"hanbit.example": 999_999}}, 422, "domain_routes.hanbit.example"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "intake": "listener", "domain_routes": {"not a domain": 1}}, 422, "domain_routes"),
+    ("POST", "/api/v1/mailboxes", {"name": "Desk", "address": "d@msp.example", "intake": "listener", "password_encrypted": "x"}, 422, "password_encrypted"),
+    ("PATCH", "/api/v1/mailboxes/{mailbox}", {"enabled": None}, 422, "enabled"),
+    ("PATCH", "/api/v1/mailboxes/{mailbox}", {"security": "tls13"}, 422, "security"),
+    ("PATCH", "/api/v1/mailboxes/{mailbox}", {"intake": "imap"}, 422, "host"),
+    ("PATCH", f"/api/v1/mailboxes/{HUGE}", {"name": "x"}, 404, "No such mailbox"),
+    ("GET", "/api/v1/mailboxes/abc", None, 422, "mailbox_id"),
+    ("PUT", "/api/v1/mail-templates", {"kind": "ack", "language": "ko", "subject": "{% if %}", "body": "x"}, 422, "subject"),
+    ("PUT", "/api/v1/mail-templates", {"kind": "ack", "language": "ko", "subject": "x", "body": "{% endif %}"}, 422, "body"),
+    ("PUT", "/api/v1/mail-templates", {"kind": "memo", "language": "ko", "subject": "x", "body": "x"}, 422, "kind"),
+    ("PUT", "/api/v1/mail-templates", {"kind": "ack", "language": "ja", "subject": "x", "body": "x"}, 422, "language"),
+    ("PUT", "/api/v1/mail-templates", {"kind": "ack", "language": "ko", "subject": "", "body": "x"}, 422, "subject"),
     # Knowledge base.
     ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "de"}, 422, "language"),
     ("POST", "/api/v1/kb/articles", {"title": "x", "body": "y", "language": "en", "visibility": "client"}, 422, "client"),

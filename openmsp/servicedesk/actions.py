@@ -261,7 +261,8 @@ def reply(
             _move(actor, t, _first_in(t.client, Cat.OPEN), now)
         from openmsp.servicedesk import mail_out
 
-        mail_out.customer_wrote(t, entry)
+        mailed = mail_out.customer_wrote(t, entry)
+        mail_out.watchers_updated(t, entry, mailed=mailed)
     else:
         _event(t, actor, Ev.PUBLIC_REPLY_BY_STAFF, now)
         if t.status.category == Cat.NEW:
@@ -269,6 +270,7 @@ def reply(
         from openmsp.servicedesk import mail_out
 
         mail_out.staff_replied(t, entry)
+        mail_out.watchers_updated(t, entry)
     t.save()
     audit.record(
         actor=actor, action="ticket.replied", obj=t, after={"entry": entry.pk, "customer": customer}

@@ -328,6 +328,10 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# The warning of the contract-target fallback: the same default as a policy clock's warn_percent.
+FALLBACK_WARN_PERCENT = 75
+
+
 @dataclass(frozen=True)
 class Pending:
     """A warning (`step` None) or ladder step of a running clock, due at `at`."""
@@ -343,15 +347,20 @@ def pending_actions(
     ticket_id: int, results: dict[str, sla.ClockResult], row: SlaPolicy | None
 ) -> list[Pending]:
     """The warnings and steps of the policy in force that have not fired for the clock's
-    current run, in due order. Paused or stopped clocks have none."""
-    if row is None:
+    current run, in due order. Paused or stopped clocks have none. Under the fallback (no
+    policy matched: the contract's targets) every clock warns at FALLBACK_WARN_PERCENT and
+    there is no ladder, so every ticket with a clock gets a warning."""
+    if not results:
         return []
     fired = set(SlaFiring.objects.filter(ticket_id=ticket_id).values_list("clock", "cycle", "key"))
     out: list[Pending] = []
-    warn = {c.clock: c.warn_percent for c in row.clocks.all()}
     steps: dict[str, list[SlaStep]] = {}
-    for step in row.steps.all():
-        steps.setdefault(step.clock, []).append(step)
+    if row is None:
+        warn = dict.fromkeys(results, FALLBACK_WARN_PERCENT)
+    else:
+        warn = {c.clock: c.warn_percent for c in row.clocks.all()}
+        for step in row.steps.all():
+            steps.setdefault(step.clock, []).append(step)
     for name, result in results.items():
         if result.state not in ("running", "breached") or result.due is None:
             continue

@@ -71,10 +71,14 @@ class MailboxForm(forms.Form):
     address = forms.EmailField(
         label=_("Address"), help_text=_("Replies are sent from this address.")
     )
-    host = forms.CharField(label=_("IMAP host"), max_length=200)
+    intake = forms.ChoiceField(
+        label=_("Intake"), choices=Mailbox.Intake.choices, initial=Mailbox.Intake.IMAP,
+        required=False,  # not sent: IMAP for a new mailbox, unchanged for an edited one
+    )  # fmt: skip
+    host = forms.CharField(label=_("IMAP host"), max_length=200, required=False)
     port = forms.IntegerField(label=_("IMAP port"), min_value=1, max_value=65535, initial=993)
     security = forms.ChoiceField(label=_("Security"), choices=Mailbox.Security.choices)
-    username = forms.CharField(label=_("User name"), max_length=200)
+    username = forms.CharField(label=_("User name"), max_length=200, required=False)
     password = forms.CharField(
         label=_("Password"),
         required=False,

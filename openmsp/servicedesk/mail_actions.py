@@ -19,7 +19,7 @@ from openmsp.servicedesk import mail_in, mail_out
 from openmsp.servicedesk.models import Mailbox, MailTemplate
 from openmsp.tenants.models import Client
 
-FIELDS = ("name", "address", "enabled", "host", "port", "security", "username", "folder",
+FIELDS = ("name", "address", "enabled", "intake", "host", "port", "security", "username", "folder",
           "unknown_sender", "domain_routes")  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9-]+(\.[a-z0-9-]+)+$")
@@ -33,6 +33,10 @@ def _require(actor: Actor) -> None:
 
 def _state(m: Mailbox) -> dict[str, Any]:
     return audit.snapshot(m, exclude=["password_encrypted", "last_error", "last_polled_at"])
+
+
+def valid_domain(domain: str) -> bool:
+    return bool(_DOMAIN.match(domain.lower()))
 
 
 def parse_domain_routes(text: str) -> dict[str, int]:
@@ -72,7 +76,9 @@ def _apply(m: Mailbox, changes: Mapping[str, Any]) -> None:
         raise ValidationFailed("A name of 1-100 characters is needed.", field="name")
     if not _EMAIL.match(m.address or ""):
         raise ValidationFailed("The address must be an email address.", field="address")
-    if not (m.host or "").strip():
+    if m.intake not in Mailbox.Intake.values:
+        raise ValidationFailed("Intake is imap or listener.", field="intake")
+    if m.intake == Mailbox.Intake.IMAP and not (m.host or "").strip():
         raise ValidationFailed("Name the IMAP server.", field="host")
     if not isinstance(m.port, int) or not 1 <= m.port <= 65535:
         raise ValidationFailed("The port must be 1-65535.", field="port")
@@ -80,8 +86,19 @@ def _apply(m: Mailbox, changes: Mapping[str, Any]) -> None:
         raise ValidationFailed("Security is ssl, starttls or none.", field="security")
     if m.unknown_sender not in Mailbox.UnknownSender.values:
         raise ValidationFailed("Unknown senders: contact or reject.", field="unknown_sender")
-    if not (m.username or "").strip():
+    if m.intake == Mailbox.Intake.IMAP and not (m.username or "").strip():
         raise ValidationFailed("Name the IMAP user.", field="username")
+    m.address = m.address.strip().lower()
+    listening = Mailbox.objects.filter(enabled=True, intake=Mailbox.Intake.LISTENER)
+    if (
+        m.enabled
+        and m.intake == Mailbox.Intake.LISTENER
+        and listening.filter(address__iexact=m.address).exclude(pk=m.pk).exists()
+    ):
+        raise ValidationFailed(
+            "Another listener mailbox has this address; mail to it must go to one mailbox.",
+            field="address",
+        )
     if m.client_id and m.domain_routes:
         raise ValidationFailed(
             "Sender domains route a shared mailbox; this one serves one client.",

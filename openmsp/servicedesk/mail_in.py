@@ -57,7 +57,7 @@ def account_of(mailbox: Mailbox, password: str | None = None) -> ImapAccount:
 # --- polling -----------------------------------------------------------------------------------
 def poll_all() -> int:
     handled = 0
-    for mailbox in Mailbox.objects.filter(enabled=True).order_by("pk"):
+    for mailbox in Mailbox.objects.filter(enabled=True, intake=Mailbox.Intake.IMAP).order_by("pk"):
         handled += poll(mailbox)
     return handled
 
@@ -102,6 +102,16 @@ def ingest(*, mailbox: Mailbox, uid_validity: int, uid: int, raw: bytes) -> Mail
         if _recorded(mailbox, uid_validity, uid):  # a concurrent run recorded this UID first
             return None
         raise
+
+
+def ingest_delivered(*, mailbox: Mailbox, raw: bytes, peer: str = "") -> MailMessage:
+    """A message the SMTP/LMTP listener took for this mailbox, handled in one transaction
+    before the listener acknowledges it. The mailbox row lock serialises deliveries to one
+    mailbox, so the Message-ID check makes a resent message (the sender never saw our 250) a
+    recorded duplicate, not a second ticket. Errors propagate: the listener answers 451."""
+    with transaction.atomic():
+        box = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        return _handle(box, None, None, raw)
 
 
 def _recorded(mailbox: Mailbox, uid_validity: int, uid: int) -> bool:
@@ -149,7 +159,7 @@ class Sender:
         return self.user is not None or self.contact is not None
 
 
-def _handle(box: Mailbox, uid_validity: int, uid: int, raw: bytes) -> MailMessage:
+def _handle(box: Mailbox, uid_validity: int | None, uid: int | None, raw: bytes) -> MailMessage:
     parsed, msg = mailparse.parse(raw)
     row = MailMessage(
         mailbox=box, direction=MailMessage.Direction.IN, uid_validity=uid_validity, uid=uid,

@@ -11,6 +11,7 @@ down the message waits there and is retried; nothing is lost with a failed reque
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +62,20 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "{{ tag }} {{ client }}: {{ ticket.subject }}",
         "{{ requester }}님이 티켓 {{ ticket.number }}({{ client }})에 글을 남겼습니다.\n\n"
         "{{ message }}\n\nOpenMSP에서 답변하세요: {{ url }}\n",
+    ),
+    (Kind.WATCHER, "en"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "Hello {{ watcher }},\n\n{{ author }} wrote on ticket {{ ticket.number }} "
+        "({{ client }}):\n\n{{ message }}\n\n{{ url }}\n\n"
+        "You receive this because you watch the ticket. To stop, open it and choose "
+        '"Stop watching".\n{{ desk }}\n',
+    ),
+    (Kind.WATCHER, "ko"): (
+        "{{ tag }} {{ ticket.subject }}",
+        "{{ watcher }}님, 안녕하세요.\n\n{{ author }}님이 티켓 {{ ticket.number }}"
+        "({{ client }})에 글을 남겼습니다.\n\n{{ message }}\n\n{{ url }}\n\n"
+        "이 티켓을 지켜보고 계셔서 받는 메일입니다. 그만 받으시려면 티켓을 열고 "
+        '"지켜보기 중지"를 누르세요.\n{{ desk }}\n',
     ),
 }
 LANGUAGES = ("ko", "en")
@@ -289,3 +304,55 @@ def customer_wrote(ticket: Ticket, entry: TicketEntry) -> list[str]:
             headers={"Auto-Submitted": "auto-generated"},
         )  # fmt: skip
     return sorted(e for emails in by_language.values() for e in emails)
+
+
+def _name(user: Any) -> str:
+    return str(user.full_name or user.email) if user is not None else ""
+
+
+def watchers_updated(
+    ticket: Ticket, entry: TicketEntry, *, mailed: Iterable[str] = ()
+) -> list[str]:
+    """Hook of actions.reply: a public message (staff or customer; never an internal note) is
+    mailed to each of the ticket's watchers, in their language, threaded, except its author,
+    the requester (who gets the reply mail) and anyone `mailed` already. One mail per watcher
+    (watchers of the client and of the MSP do not see each other's addresses). Returns the
+    addresses."""
+    skip = {a.lower() for a in mailed}
+    for person in (entry.author, ticket.requester_user):
+        if person is not None and person.email:
+            skip.add(person.email.lower())
+    if entry.author_contact is not None and entry.author_contact.email:
+        skip.add(entry.author_contact.email.lower())
+    mailbox = mailbox_for(ticket)
+    sender = mailbox.address if mailbox is not None else settings.DEFAULT_FROM_EMAIL
+    author = entry.author_contact.name if entry.author_contact is not None else _name(entry.author)
+    sent: list[str] = []
+    for user in ticket.watchers.filter(is_active=True).exclude(email="").order_by("pk"):
+        if user.email.lower() in skip:
+            continue
+        skip.add(user.email.lower())
+        language = user.language if user.language in LANGUAGES else "ko"
+        context = {
+            "ticket": ticket, "tag": tag_of(ticket), "watcher": _name(user), "author": author,
+            "message": entry.body, "client": ticket.client.name,
+            "desk": mailbox.name if mailbox is not None else "",
+            "url": f"{settings.SITE_URL}/tickets/{ticket.pk}/",
+        }  # fmt: skip
+        subject, body = _render(ticket, Kind.WATCHER, language, context)
+        headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "OOF, AutoReply"}
+        if mailbox is not None:
+            headers["Reply-To"] = mailbox.address
+        msgid, in_reply_to, references = _send(
+            ticket, key=f"{ticket.number}.{entry.pk}.watch-{user.pk}.{secrets.token_hex(6)}",
+            sender=sender, to=[user.email], subject=subject, body=body, language=language,
+            headers=headers,
+        )  # fmt: skip
+        MailMessage.objects.create(
+            client_id=ticket.client_id, mailbox=mailbox, direction=MailMessage.Direction.OUT,
+            message_id=msgid, in_reply_to=in_reply_to, references=" ".join(references),
+            from_address=sender[:320], to_addresses=user.email, subject=subject, ticket=ticket,
+            entry=entry, outcome=MailMessage.Outcome.SENT, detail=f"{Kind.WATCHER}/{language}",
+        )  # fmt: skip
+        sent.append(user.email)
+    return sent

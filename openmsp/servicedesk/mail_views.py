@@ -39,6 +39,8 @@ def _routes_text(box: Mailbox) -> str:
 def _changes(form: MailboxForm) -> dict[str, Any]:
     data = dict(form.cleaned_data)
     data.pop("client", None)
+    if not data.get("intake"):
+        data.pop("intake", None)
     data["domain_routes"] = mail_actions.parse_domain_routes(data.get("domain_routes") or "")
     return data
 

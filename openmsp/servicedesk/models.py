@@ -339,6 +339,10 @@ class Mailbox(models.Model):
         CONTACT = "contact", _("Open a ticket and add the sender as a contact")
         REJECT = "reject", _("Record the message, open no ticket")
 
+    class Intake(models.TextChoices):
+        IMAP = "imap", _("Poll an IMAP mailbox")
+        LISTENER = "listener", _("Mail delivered to the desk's SMTP/LMTP listener")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     client = models.ForeignKey(
@@ -347,12 +351,17 @@ class Mailbox(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.EmailField(_("address"), help_text=_("Replies are sent from this address."))
     enabled = models.BooleanField(_("enabled"), default=True)
-    host = models.CharField(_("IMAP host"), max_length=200)
+    # IMAP: the scheduler polls host/folder. Listener: `openmsp mail-listener` accepts mail for
+    # `address` (the IMAP fields stay empty). Either way the same intake (mail_in).
+    intake = models.CharField(
+        _("intake"), max_length=10, choices=Intake.choices, default=Intake.IMAP
+    )
+    host = models.CharField(_("IMAP host"), max_length=200, blank=True)
     port = models.PositiveIntegerField(_("IMAP port"), default=993)
     security = models.CharField(
         _("security"), max_length=10, choices=Security.choices, default=Security.SSL
     )
-    username = models.CharField(_("user name"), max_length=200)
+    username = models.CharField(_("user name"), max_length=200, blank=True)
     # Fernet-encrypted under SECRET_KEY (openmsp.agent_api.crypto); never shown or audited.
     password_encrypted = models.TextField(blank=True)
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
@@ -440,6 +449,7 @@ class MailTemplate(models.Model):
         ACKNOWLEDGEMENT = "ack", _("New ticket acknowledgement")
         REPLY = "reply", _("Staff reply")
         CUSTOMER_UPDATE = "update", _("Customer message (to the technician)")
+        WATCHER = "watch", _("Public update (to a watcher)")
 
     updated_at = models.DateTimeField(auto_now=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

@@ -381,3 +381,83 @@ class CsatResultsOut(Schema):
 class CsatQuery(Schema):
     client_id: int | None = Field(None, ge=1, le=MAX_ID)
     since: dt.date | None = None
+
+
+# --- Mailboxes and mail templates ---------------------------------------------------------------
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+$")]
+DomainRoutes = dict[
+    Annotated[str, Field(min_length=3, max_length=253)], Annotated[int, Field(ge=1, le=MAX_ID)]
+]
+
+
+class MailboxIn(InputSchema):
+    name: str = Field(min_length=1, max_length=100)
+    address: Email = Field(description="The desk's From/Reply-To; for a listener, what it takes.")
+    client_id: Id | None = Field(None, ge=1, le=MAX_ID, description="Empty: the shared mailbox.")
+    intake: Literal["imap", "listener"] = "imap"
+    enabled: bool = True
+    host: str = Field("", max_length=200, description="IMAP server (intake imap).")
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str = Field("", max_length=200)
+    password: str = Field("", max_length=500, description="Write-only; encrypted at rest.")
+    folder: str = Field("INBOX", min_length=1, max_length=200)
+    unknown_sender: Literal["contact", "reject"] = "contact"
+    domain_routes: DomainRoutes = Field(
+        default_factory=dict, max_length=500, description="Shared mailbox: {domain: client_id}."
+    )
+
+
+class MailboxPatch(InputSchema):
+    name: str = omittable(min_length=1, max_length=100)
+    address: Email = omittable()
+    intake: Literal["imap", "listener"] = omittable()
+    enabled: bool = omittable()
+    host: str = omittable(max_length=200)
+    port: int = omittable(ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = omittable()
+    username: str = omittable(max_length=200)
+    password: str = omittable(max_length=500, description="Empty or left out: keep the stored one.")
+    folder: str = omittable(min_length=1, max_length=200)
+    unknown_sender: Literal["contact", "reject"] = omittable()
+    domain_routes: DomainRoutes = omittable(max_length=500)
+
+
+class MailboxOut(Schema):
+    id: int
+    client_id: int | None
+    name: str
+    address: str
+    intake: str
+    enabled: bool
+    host: str
+    port: int
+    security: str
+    username: str
+    folder: str
+    unknown_sender: str
+    domain_routes: dict[str, int]
+    password_set: bool = Field(description="Whether a password is stored (it is never returned).")
+    last_polled_at: dt.datetime | None
+    last_error: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_password_set(obj: Any) -> bool:
+        return bool(obj.password_encrypted)
+
+
+class MailTemplateIn(InputSchema):
+    kind: Literal["ack", "reply", "update", "watch"]
+    language: Literal["ko", "en"]
+    subject: str = Field(min_length=1, max_length=300, description="Django template syntax.")
+    body: str = Field(min_length=1, max_length=20_000, description="Django template syntax.")
+
+
+class MailTemplateOut(Schema):
+    kind: str
+    language: str
+    subject: str
+    body: str
+    updated_at: dt.datetime

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
     path("<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("<int:ticket_id>/update/", views.ticket_update, name="ticket_update"),
+    path("<int:ticket_id>/watchers/", views.ticket_watchers, name="ticket_watchers"),
     path("mail/mailboxes/", mail_views.mailbox_list, name="mailbox_list"),
     path("mail/mailboxes/new/", mail_views.mailbox_create, name="mailbox_create"),
     path("mail/mailboxes/<int:mailbox_id>/", mail_views.mailbox_edit, name="mailbox_edit"),

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +27,7 @@ from openmsp.accounts.queries import users_visible_to
 from openmsp.accounts.roles import Perm
 from openmsp.core.errors import OpenMSPError, ValidationFailed
 from openmsp.core.middleware import SANDBOX_CSP
-from openmsp.servicedesk import actions, clocks, queries, time_views
+from openmsp.servicedesk import actions, clocks, queries, time_views, watch_actions
 from openmsp.servicedesk.forms import EntryForm, TicketForm
 from openmsp.servicedesk.models import CsatSurvey, Ticket, TicketStatus
 from openmsp.tenants.queries import clients_visible_to
@@ -256,8 +257,17 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             (_("Resolution"), _clock(sla_state.get("resolution"))),
         ],
     }
+    watchers = list(t.watchers.order_by("full_name", "email"))
+    context.update(
+        watchers=watchers,
+        watching=request.user in watchers,
+    )
     if staff:
+        watching_ids = {u.pk for u in watchers}
         context.update(
+            watcher_candidates=[
+                u for u in _watcher_candidates(request, t) if u.pk not in watching_ids
+            ],
             statuses=[(s.code, status_label(s)) for s in actions.statuses_for(t.client_id)],
             priorities=Ticket.Priority.choices,
             technicians=_technicians(request),
@@ -315,6 +325,41 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.error(request, _(exc.message))
     else:
         messages.success(request, _("Ticket updated."))
+    return redirect("ticket_detail", t.pk)
+
+
+def _watcher_candidates(request: HttpRequest, t: Ticket) -> list[Any]:
+    """Who staff may add: the client's active users and the technicians working for it."""
+    qs = users_visible_to(actor_of(request)).filter(is_active=True)
+    qs = qs.filter(Q(client_id=t.client_id) | Q(client__isnull=True)).exclude(role="auditor")
+    return [u for u in qs.order_by("full_name", "email")[:500] if watch_actions.may_watch(t, u)]
+
+
+@require_POST
+@page
+def ticket_watchers(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Add a watcher (staff), remove one (staff), or stop watching (anyone who sees it)."""
+    actor = actor_of(request)
+    t = queries.get_ticket(actor, ticket_id)
+    user_id = _int(request.POST.get("user"))
+    user = users_visible_to(actor).filter(pk=user_id).first() if user_id else None
+    if user is None:
+        messages.error(request, _("Choose a person."))
+        return redirect("ticket_detail", t.pk)
+    try:
+        if request.POST.get("op") == "remove":
+            watch_actions.remove_watcher(actor=actor, ticket=t, user=user)
+            if user == request.user:
+                messages.success(request, _("You no longer watch this ticket."))
+                if not queries.tickets_visible_to(actor).filter(pk=t.pk).exists():
+                    return redirect("ticket_list")
+            else:
+                messages.success(request, _("Watcher removed."))
+        else:
+            watch_actions.add_watcher(actor=actor, ticket=t, user=user)
+            messages.success(request, _("Watcher added."))
+    except ValidationFailed as exc:
+        messages.error(request, _(exc.message))
     return redirect("ticket_detail", t.pk)
 
 

@@ -74,7 +74,7 @@ def test_templates_are_seeded_in_korean_and_english_and_a_broken_one_is_refused(
     assert web.get("/tickets/mail/templates/").status_code == 200
     assert set(MailTemplate.objects.values_list("kind", "language")) == {
         ("ack", "ko"), ("ack", "en"), ("reply", "ko"), ("reply", "en"),
-        ("update", "ko"), ("update", "en"),
+        ("update", "ko"), ("update", "en"), ("watch", "ko"), ("watch", "en"),
     }  # fmt: skip
     r = web.post("/tickets/mail/templates/", {"kind": "reply", "language": "en",
                  "reply-en-subject": "{{ tag }} x", "reply-en-body": "{% if %}"})  # fmt: skip

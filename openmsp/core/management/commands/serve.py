@@ -1,4 +1,5 @@
-"""`openmsp serve`: migrate, then run web + worker + scheduler + poller as one supervised group.
+"""`openmsp serve`: migrate, then run web + worker + scheduler + poller (and the mail listener when
+OPENMSP_MAIL_LISTENER is set) as one supervised group.
 
 A child that dies is restarted (with a growing pause if it keeps dying); Ctrl-C or SIGTERM stops all.
 """
@@ -33,13 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        base = [sys.executable, "-m", "openmsp.cli"]
-        children = {
-            "web": [*base, "web", "--host", opts["host"], "--port", str(opts["port"])],
-            "worker": [*base, "worker", "--queue-name", "*", "--no-reload", "-v", "1"],
-            "scheduler": [*base, "scheduler"],
-            "poller": [*base, "poller"],
-        }
+        children = child_commands(opts["host"], opts["port"])
         if opts["local_agent"]:
             children["agent"] = local_agent_command(opts["local_agent"], opts["host"], opts["port"])
         self.stdout.write(
@@ -47,6 +42,19 @@ class Command(BaseCommand):
             f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
         Supervisor(children, self.stdout.write).run()
+
+
+def child_commands(host: str, port: int) -> dict[str, list[str]]:
+    base = [sys.executable, "-m", "openmsp.cli"]
+    children = {
+        "web": [*base, "web", "--host", host, "--port", str(port)],
+        "worker": [*base, "worker", "--queue-name", "*", "--no-reload", "-v", "1"],
+        "scheduler": [*base, "scheduler"],
+        "poller": [*base, "poller"],
+    }
+    if settings.OPENMSP_MAIL_LISTENER:  # the desk's SMTP/LMTP listener, when configured
+        children["mail-listener"] = [*base, "mail-listener"]
+    return children
 
 
 def local_agent_command(client_code: str, host: str, port: int) -> list[str]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"worker": "db_worker"}
-
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -31,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     _load_settings_or_exit()
     from django.core.management import execute_from_command_line
 
-    command = ALIASES.get(args[0], args[0])
+    command = args[0]
     if command == "check":
         from openmsp.core import checks
 

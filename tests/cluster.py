@@ -4,7 +4,8 @@ worker, Nx scheduler and Nx poller, each its own process group that can be kille
 and started again.
 
     with PrivatePostgres() as pg, Cluster(pg, tmp, extra_env) as cluster:
-        cluster.start()              # migrate, then every process; waits until nginx answers
+        cluster.migrate()
+        cluster.start()              # every process; waits until nginx answers
         cluster.kill("worker-1")     # kill -9 of that process and its children
         cluster.start_one("worker-1")
         pg.restart()                 # an immediate shutdown (as a crash), then a start
@@ -214,8 +215,11 @@ class Cluster:
             raise AssertionError(f"cluster python failed:\n{done.stderr[-3000:]}")
         return done.stdout
 
-    def start(self, timeout: float = 90) -> None:
+    def migrate(self) -> None:
         self.openmsp("migrate", "--no-input", "-v", "0")
+
+    def start(self, timeout: float = 90) -> None:
+        """Every process (after `migrate`); returns when each web and nginx answer /healthz."""
         for name in self.procs:
             self.start_one(name, wait=False)
         for name in self.procs:

@@ -182,12 +182,9 @@ def _caught_up(cluster: Cluster, seed: dict[str, Any], since: dt.datetime) -> bo
 
 
 @pytest.fixture(scope="module")
-def outcome() -> Iterator[Outcome]:
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     tcp = TcpPeer()
     with SmtpPeer() as smtp, PrivatePostgres() as pg:
-        import tempfile
-        from pathlib import Path
-
         env = {
             "OPENMSP_WORKER_LEASE_SECONDS": str(LEASE),
             "OPENMSP_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -196,10 +193,7 @@ def outcome() -> Iterator[Outcome]:
             "OPENMSP_EMAIL_FROM": "OpenMSP <noc@msp.example>",
             "OPENMSP_NOTIFY_LEASE_SECONDS": "10",
         }  # fmt: skip
-        with (
-            tempfile.TemporaryDirectory(prefix="openmsp-cluster-") as tmp,
-            Cluster(pg, Path(tmp), env) as cluster,
-        ):
+        with Cluster(pg, tmp_path_factory.mktemp("cluster"), env) as cluster:
             yield _run_scenario(cluster, pg, smtp, tcp)
     tcp.close()
 

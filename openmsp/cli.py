@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"worker": "db_worker", "mail-listener": "mail_listener"}
+ALIASES = {"mail-listener": "mail_listener"}
 
 
 def main(argv: list[str] | None = None) -> None:

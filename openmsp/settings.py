@@ -230,6 +230,9 @@ OPENMSP_AUDIT_PERMISSION_RETENTION_DAYS = env_int(
 
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker renews its lease every third of this; a task still RUNNING under a worker whose lease is
+# older than this goes back to the queue (openmsp.core.workers).
+OPENMSP_WORKER_LEASE_SECONDS = env_int("OPENMSP_WORKER_LEASE_SECONDS", 30, minimum=3)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env_str("OPENMSP_SMTP_HOST", "")

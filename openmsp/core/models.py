@@ -103,6 +103,19 @@ class PeriodicJob(models.Model):
         return self.name
 
 
+class WorkerLease(models.Model):
+    """A running `openmsp worker`, renewed every few seconds (openmsp.core.workers). A task left
+    RUNNING by a worker whose lease ran out is handed back to the queue."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    process = models.CharField(max_length=200)  # host:pid, for people reading the table
+    started_at = models.DateTimeField()
+    renewed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.process})"
+
+
 class RateLimitHit(models.Model):
     """One counted attempt in a sliding-window limit (openmsp.core.ratelimit). In the database so
     that every web process sees the same counts; rows older than the window are deleted as the

@@ -3,7 +3,8 @@
 Every job has a row in PeriodicJob with an indexed `next_run_at`. A scheduler finds due rows with one
 indexed query and claims a run with a conditional UPDATE (`WHERE next_run_at = <the value it read>`);
 only one of several schedulers can win that update, so running two schedulers for availability
-never runs a job twice, and a crashed scheduler's jobs are simply claimed by the other.
+never runs a job twice, and a crashed scheduler's jobs are simply claimed by the other. The claim and
+the enqueued task commit in one transaction, so a run is never claimed without being enqueued.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from croniter import croniter
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from openmsp.core.models import PeriodicJob
@@ -80,14 +81,18 @@ def run_due(now: dt.datetime, claimer: str) -> list[str]:
         job = REGISTRY.get(row.name)
         if job is None:
             continue  # a job removed from the code: its row waits harmlessly
-        won = PeriodicJob.objects.filter(pk=row.pk, next_run_at=row.next_run_at).update(
-            next_run_at=job.next_after(max(now, row.next_run_at)),
-            last_run_at=now,
-            last_claimed_by=claimer,
-            run_count=row.run_count + 1,
-        )
+        # The claim and the task row commit together: a scheduler killed between the two
+        # would otherwise have moved the deadline on without enqueueing the run.
+        with transaction.atomic():
+            won = PeriodicJob.objects.filter(pk=row.pk, next_run_at=row.next_run_at).update(
+                next_run_at=job.next_after(max(now, row.next_run_at)),
+                last_run_at=now,
+                last_claimed_by=claimer,
+                run_count=row.run_count + 1,
+            )
+            if won:
+                job.task().enqueue()
         if won:
-            job.task().enqueue()
             started.append(row.name)
     return started
 

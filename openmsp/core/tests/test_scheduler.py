@@ -65,3 +65,30 @@ def test_the_worker_runs_what_the_scheduler_enqueued() -> None:
     )
     result = DBTaskResult.objects.get(task_path__endswith="prune_task_results")
     assert result.status == "SUCCESSFUL"
+
+
+class _RefusedTask:
+    """A task whose enqueue fails, as when the scheduler dies or the database goes away right
+    after the claim."""
+
+    def enqueue(self) -> None:
+        raise ConnectionError("lost the database after the claim")
+
+
+refused_task = _RefusedTask()
+
+
+def test_a_run_whose_task_cannot_be_enqueued_stays_due_instead_of_being_skipped() -> None:
+    job = scheduler.Periodic(
+        "test.refused", f"{__name__}:refused_task", every=dt.timedelta(minutes=5)
+    )
+    scheduler.register(job)
+    try:
+        PeriodicJob.objects.create(name=job.name, next_run_at=NOW - dt.timedelta(seconds=1))
+        with pytest.raises(ConnectionError):
+            scheduler.run_due(NOW, "scheduler-a")
+        row = PeriodicJob.objects.get(name=job.name)
+        assert row.next_run_at == NOW - dt.timedelta(seconds=1), "the claim was rolled back"
+        assert row.run_count == 0
+    finally:
+        del scheduler.REGISTRY[job.name]

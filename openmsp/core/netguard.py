@@ -16,8 +16,8 @@ choice, e.g. a relay on the poller's own host). IPv4-mapped IPv6 (::ffff:10.0.0.
 the IPv4 address it carries.
 
 The rule is applied twice: when a target is saved (`check_host`, a 422 naming the address), and
-when a connection is made (`vetted_address` for the TCP and TLS probes, core.guarded_http for
-HTTP): the name is resolved once, every answer judged, and the connection goes to a vetted
+when a connection is made (`vetted_address` for the TCP, TLS, ICMP, DNS and SNMP probes,
+core.guarded_http for HTTP): the name is resolved once, every answer judged, and the connection goes to a vetted
 address, so a DNS answer that changes between the two (rebinding) cannot reach an address the
 save refused. See docs/security.md.
 """
@@ -117,10 +117,12 @@ def resolve(host: str, port: int | None = None) -> list[str]:
     return list(seen)
 
 
-async def vetted_address(host: str, port: int, scope: str | None = None) -> str:
-    """For probes that open their own sockets (TCP, TLS): resolve once without blocking the
-    loop, refuse (Refused, an OSError) if any answer is out of scope, and give the address to
-    connect to. *scope* defaults to the running check's (scope_var)."""
+async def vetted_address(host: str, port: int | None = None, scope: str | None = None) -> str:
+    """For probes that open their own sockets or hand an address to a library (TCP, TLS, ICMP,
+    DNS, SNMP): resolve once without blocking the loop, refuse (Refused, an OSError) if any
+    answer is out of scope, and give the address to connect to. A name that does not resolve
+    raises socket.gaierror (also an OSError). *scope* defaults to the running check's
+    (scope_var)."""
     import asyncio
 
     scope = scope or scope_var.get()

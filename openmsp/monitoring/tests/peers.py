@@ -221,6 +221,7 @@ class DnsPeer:
 
     def __init__(self, records: dict[tuple[str, str], list[str]]) -> None:
         self.records = records
+        self.queries = 0  # how many questions it was asked (a refused probe must ask none)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((LOOPBACK, 0))
         self.port: int = self._sock.getsockname()[1]
@@ -238,6 +239,7 @@ class DnsPeer:
             except OSError:
                 return
             query = dns.message.from_wire(data)
+            self.queries += 1
             response = dns.message.make_response(query)
             question = query.question[0]
             name = question.name.to_text().rstrip(".")

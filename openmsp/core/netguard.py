@@ -30,11 +30,18 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from openmsp.core.errors import ValidationFailed
 
 PUBLIC, PRIVATE, INTERNAL = "public", "private", "internal"
 SCOPES = (PUBLIC, PRIVATE, INTERNAL)
+# The choices of the check and channel editors (each shows only those scopes_for() allows).
+SCOPE_CHOICES = [
+    (PUBLIC, _("Public addresses only")),
+    (PRIVATE, _("Also private networks (10.x, 172.16-31.x, 192.168.x, fc00::/7)")),
+    (INTERNAL, _("Also loopback and link-local (this host, 169.254.x: MSP admins)")),
+]
 # The scope of the check a probe runs for (set by run_probe; probes read it when they connect).
 scope_var: ContextVar[str] = ContextVar("outbound_scope", default=PUBLIC)
 

@@ -78,9 +78,7 @@ def test_the_migration_encrypts_header_values_stored_in_clear_before_it(
         cursor.execute("UPDATE monitoring_check SET settings = %s WHERE id = %s", [plain, check.pk])
     assert BEARER in _raw("monitoring_check", "settings", check.pk)
     assert Check.objects.get(pk=check.pk).settings["headers"]["Authorization"] == BEARER
-    migration = importlib.import_module(
-        "openmsp.monitoring.migrations.0004_http_headers_encrypted"
-    )
+    migration = importlib.import_module("openmsp.monitoring.migrations.0004_http_headers_encrypted")
     migration.encrypt_stored_headers(apps, None)
     assert BEARER not in _raw("monitoring_check", "settings", check.pk)
     assert Check.objects.get(pk=check.pk).settings["headers"]["Authorization"] == BEARER

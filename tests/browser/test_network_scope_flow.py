@@ -43,7 +43,8 @@ def internal_service() -> Iterator[HttpPeer]:
 
 
 def _scope_choices(page: Page) -> list[str]:
-    return page.locator("#id_network_scope option").evaluate_all("els => els.map(e => e.value)")
+    values = page.locator("#id_network_scope option").evaluate_all("els => els.map(e => e.value)")
+    return [str(value) for value in values]
 
 
 def _new_webhook(page: Page, base: str, url: str) -> None:

@@ -678,3 +678,82 @@ def test_the_msp_owner_reaches_every_object_route_so_the_sweep_is_not_vacuous(
     assert not unreachable, "the MSP owner got 404 (sweep fixtures wrong?):\n" + "\n".join(
         unreachable
     )
+
+
+# --- Every route is covered: stale exemptions and anonymous visitors -------------------------
+
+
+def _every_route() -> list[Route]:
+    return api_routes() + ui_routes()
+
+
+def _all_templates(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _all_templates(pattern.url_patterns, route)
+        else:
+            yield route.strip("/")
+
+
+def test_every_exemption_names_a_route_that_exists() -> None:
+    """An allow-list entry outliving its route would silently exempt whatever reuses the path."""
+    templates = {r.template.strip("/") for r in _every_route()}
+    templates |= set(_all_templates(get_resolver().url_patterns))
+    stale = sorted(set(EXEMPT) - templates)
+    stale += sorted(set(PUBLIC_ROUTES) - templates)
+    prefixes = [p for p in EXEMPT_PREFIXES if not any(t.startswith(p) for t in ("/" + x for x in templates))]  # fmt: skip
+    assert not stale + prefixes, "allow-list entries without a route: " + ", ".join(
+        stale + prefixes
+    )
+
+
+# Routes an anonymous visitor may use, each with the reason. Every other route of the UI and the
+# API must refuse someone who is not signed in (a redirect to the sign-in page, 401, 403, 404 or
+# 405) whatever the method: a route added without its access check fails the test below.
+PUBLIC_ROUTES: dict[str, str] = {
+    **EXEMPT,
+    "accounts/login": "the sign-in form",
+    "accounts/password-reset": "asking for a reset link (the same answer for any address)",
+    "accounts/password-reset/sent": "the 'check your mail' page; no data",
+    "accounts/password-reset/<uidb64>/<token>": "the one-time reset link: the token is the "
+    "credential (openmsp/accounts/tests)",
+    "accounts/password-reset/done": "the 'password changed' page; no data",
+    "accounts/invitation/<uidb64>/<token>": "the one-time invitation link: the token is the "
+    "credential",
+    "csat/<str:token>/good": "satisfaction survey answer from a ticket mail: the signed token is "
+    "the credential and names one ticket",
+    "csat/<str:token>/bad": "satisfaction survey answer (signed token)",
+    "csat/<str:token>/comment": "satisfaction survey comment (signed token)",
+    "language": "the sign-in page's language switch (a cookie; no data)",
+    "i18n/setlang": "Django's language switch (a cookie; no data)",
+}
+
+
+def _refuses_anonymous(response: Any) -> bool:
+    if response.status_code in (401, 403, 404, 405):
+        return True
+    location = response.headers.get("Location", "")
+    return response.status_code in (301, 302) and "/accounts/login/" in location
+
+
+def test_anonymous_visitors_reach_only_the_public_routes(
+    client_a: Client, alice: User, bob: User
+) -> None:
+    world = _build_world(client_a, alice, bob)
+    anonymous = HttpClient()
+    opened = []
+    for route in _every_route():
+        if route.template.strip("/") in PUBLIC_ROUTES:
+            continue
+        if route.template.startswith(tuple(EXEMPT_PREFIXES)):
+            continue
+        if any(PARAM_KIND.get(p) == "skip" for p in route.params):
+            opened.append(f"{route.template}: a token route not in PUBLIC_ROUTES")
+            continue
+        url = route.url(world)
+        for method in route.methods:
+            response = _call(anonymous, method, url, route.surface)
+            if not _refuses_anonymous(response):
+                opened.append(f"{method} {url} -> {response.status_code}")
+    assert not opened, "open to anyone (add the access check, or to PUBLIC_ROUTES with the reason):\n" + "\n".join(opened)  # fmt: skip

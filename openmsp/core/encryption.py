@@ -1,5 +1,5 @@
-"""Secrets the platform must use in clear (webhook signing keys, SNMP communities and v3 keys)
-are stored encrypted: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`), keyed from the
+"""Secrets the platform must use in clear (webhook signing keys, SNMP communities and v3 keys,
+HTTP checks' request header values) are stored encrypted: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`), keyed from the
 environment, with old keys kept for reading while values are re-encrypted (rotation).
 
 - `OPENMSP_SECRET_KEY_ENCRYPTION`: the key that encrypts (a Fernet key: 32 random bytes in
@@ -96,16 +96,27 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
 
 class SecretKeysJSONField(models.JSONField):
-    """A JSON object whose string values under `secret_keys` are stored encrypted; the rest
-    stays plain JSON (queryable, readable in the database)."""
+    """A JSON object whose string values under `secret_keys` are stored encrypted, and so is
+    every string value of the objects under `secret_maps` (HTTP headers: their names stay
+    readable, their values may be credentials); the rest stays plain JSON (queryable, readable
+    in the database)."""
 
-    def __init__(self, *args: Any, secret_keys: Iterable[str] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        secret_keys: Iterable[str] = (),
+        secret_maps: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
         self.secret_keys = tuple(sorted(secret_keys))
+        self.secret_maps = tuple(sorted(secret_maps))
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["secret_keys"] = self.secret_keys
+        if self.secret_maps:
+            kwargs["secret_maps"] = self.secret_maps
         return name, path, args, kwargs
 
     def _map(self, value: Any, fn: Any) -> Any:
@@ -115,6 +126,9 @@ class SecretKeysJSONField(models.JSONField):
         for key in self.secret_keys:
             if isinstance(out.get(key), str):
                 out[key] = fn(out[key])
+        for key in self.secret_maps:
+            if isinstance(out.get(key), dict):
+                out[key] = {k: fn(v) if isinstance(v, str) else v for k, v in out[key].items()}
         return out
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:

@@ -16,8 +16,8 @@ choice, e.g. a relay on the poller's own host). IPv4-mapped IPv6 (::ffff:10.0.0.
 the IPv4 address it carries.
 
 The rule is applied twice: when a target is saved (`check_host`, a 422 naming the address), and
-when a connection is made (`vetted_address` for the TCP and TLS probes, core.guarded_http for
-HTTP): the name is resolved once, every answer judged, and the connection goes to a vetted
+when a connection is made (`vetted_address` for the TCP, TLS, ICMP, DNS and SNMP probes,
+core.guarded_http for HTTP): the name is resolved once, every answer judged, and the connection goes to a vetted
 address, so a DNS answer that changes between the two (rebinding) cannot reach an address the
 save refused. See docs/security.md.
 """
@@ -30,11 +30,18 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from openmsp.core.errors import ValidationFailed
 
 PUBLIC, PRIVATE, INTERNAL = "public", "private", "internal"
 SCOPES = (PUBLIC, PRIVATE, INTERNAL)
+# The choices of the check and channel editors (each shows only those scopes_for() allows).
+SCOPE_CHOICES = [
+    (PUBLIC, _("Public addresses only")),
+    (PRIVATE, _("Also private networks (10.x, 172.16-31.x, 192.168.x, fc00::/7)")),
+    (INTERNAL, _("Also loopback and link-local (this host, 169.254.x: MSP admins)")),
+]
 # The scope of the check a probe runs for (set by run_probe; probes read it when they connect).
 scope_var: ContextVar[str] = ContextVar("outbound_scope", default=PUBLIC)
 
@@ -117,10 +124,12 @@ def resolve(host: str, port: int | None = None) -> list[str]:
     return list(seen)
 
 
-async def vetted_address(host: str, port: int, scope: str | None = None) -> str:
-    """For probes that open their own sockets (TCP, TLS): resolve once without blocking the
-    loop, refuse (Refused, an OSError) if any answer is out of scope, and give the address to
-    connect to. *scope* defaults to the running check's (scope_var)."""
+async def vetted_address(host: str, port: int | None = None, scope: str | None = None) -> str:
+    """For probes that open their own sockets or hand an address to a library (TCP, TLS, ICMP,
+    DNS, SNMP): resolve once without blocking the loop, refuse (Refused, an OSError) if any
+    answer is out of scope, and give the address to connect to. A name that does not resolve
+    raises socket.gaierror (also an OSError). *scope* defaults to the running check's
+    (scope_var)."""
     import asyncio
 
     scope = scope or scope_var.get()

@@ -7,16 +7,22 @@ already hold `limit` attempts; views answer that with 429 and a Retry-After head
 client IP and per account (the typed address), so neither one address guessing many accounts nor
 many addresses guessing one account gets far. The account lock-out (accounts.login) still applies
 on top: the rate limit slows guessing down, the lock-out stops it.
+
+Counting and adding are one step per key: two processes checking the same key at once must not
+both see "one below the limit" and both get through. On PostgreSQL a transaction-scoped advisory
+lock on the key serialises them (other keys are not held up); on SQLite every transaction begins
+IMMEDIATE (settings.py), so it already holds the database's write lock before it counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -37,6 +43,16 @@ class Rule:
 LOGIN_IP = Rule("login-ip", "OPENMSP_RATELIMIT_LOGIN_IP")
 LOGIN_ACCOUNT = Rule("login-account", "OPENMSP_RATELIMIT_LOGIN_ACCOUNT")
 TOKEN_CREATE = Rule("token-create", "OPENMSP_RATELIMIT_TOKEN_CREATE")
+_PG_LOCK_SPACE = 0x0A0D18  # the advisory-lock namespace of rate-limit keys (audit uses 0x0A0D17)
+
+
+def _lock_key(key: str) -> None:
+    """Hold the key's lock until the transaction ends (PostgreSQL; see the module docstring)."""
+    if connection.vendor != "postgresql":
+        return
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_LOCK_SPACE, digest])
 
 
 def hit(rule: Rule, value: str) -> int:
@@ -44,9 +60,10 @@ def hit(rule: Rule, value: str) -> int:
     (the refused attempt itself is not counted, so waiting that long always helps)."""
     limit, window = rule.limits()
     key = f"{rule.name}:{value.strip().lower()}"[:200]
-    now = timezone.now()
-    start = now - dt.timedelta(seconds=window)
     with transaction.atomic():
+        _lock_key(key)
+        now = timezone.now()  # after the lock: the window is judged when it is our turn
+        start = now - dt.timedelta(seconds=window)
         RateLimitHit.objects.filter(key=key, at__lte=start).delete()
         recent = list(
             RateLimitHit.objects.filter(key=key, at__gt=start).order_by("at")[:limit]

@@ -15,6 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic.fields import FieldInfo
 
+from openmsp.core import netguard
 from openmsp.monitoring.models import MAX_INTERVAL, MAX_RETRIES, MAX_TIMEOUT, MIN_INTERVAL
 from openmsp.monitoring.probes.specs import MASK, SPECS
 
@@ -69,11 +70,7 @@ class CheckForm(forms.Form):
 
     network_scope = forms.ChoiceField(
         label=_("Network scope"),
-        choices=[
-            ("public", _("Public addresses only")),
-            ("private", _("Also private networks (10.x, 172.16-31.x, 192.168.x, fc00::/7)")),
-            ("internal", _("Also loopback and link-local (this host, 169.254.x: MSP admins)")),
-        ],
+        choices=netguard.SCOPE_CHOICES,
         initial="private",
         required=False,  # not sent: the widest the person may set, at most private
         help_text=_("Which addresses the check may connect to (see the security documentation)."),

@@ -62,9 +62,13 @@ class Check(TenantOwned):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     target = models.CharField(_("target"), max_length=2000)
-    # SNMP communities and v3 keys are stored encrypted (openmsp.core.encryption).
+    # SNMP communities and v3 keys, HTTP header values: stored encrypted (openmsp.core.encryption).
     settings = SecretKeysJSONField(
-        _("settings"), default=dict, blank=True, secret_keys=("auth_key", "community", "priv_key")
+        _("settings"),
+        default=dict,
+        blank=True,
+        secret_keys=("auth_key", "community", "priv_key"),
+        secret_maps=("headers",),  # HTTP checks' header values (Authorization, API keys)
     )
     interval_seconds = models.PositiveIntegerField(
         _("interval (seconds)"),

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from openmsp.accounts.models import User
+from openmsp.core import netguard
 from openmsp.notifications.models import Channel
 from openmsp.tenants.models import Client
 
@@ -65,8 +66,29 @@ class ChannelForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, clients: QuerySet[Client] | None = None, **kwargs: Any) -> None:
+    network_scope = forms.ChoiceField(
+        label=_("Network scope"),
+        choices=netguard.SCOPE_CHOICES,
+        initial="private",
+        required=False,  # not sent: the widest the person may set, at most private
+        help_text=_(
+            "Webhook, Slack and Teams: which addresses a delivery may connect to (see the "
+            "security documentation)."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        clients: QuerySet[Client] | None = None,
+        scopes: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        scope = self.fields["network_scope"]
+        scope.choices = [c for c in scope.choices if c[0] in (scopes or [])]  # type: ignore[attr-defined]
+        if len(scope.choices) < 2:  # type: ignore[attr-defined]
+            del self.fields["network_scope"]  # client users: always public, nothing to choose
         if clients is None:  # editing: the client and kind are fixed
             del self.fields["client"]
             del self.fields["kind"]

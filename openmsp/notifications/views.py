@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openmsp.accounts.roles import Perm
+from openmsp.core import netguard
 from openmsp.core.errors import Conflict, ValidationFailed
 from openmsp.integrations.registry import notifier_class
 from openmsp.notifications import actions, forms, queries
@@ -76,7 +77,10 @@ def channel_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     initial = {"client": _int(request.GET.get("client")), "enabled": True}
     form = forms.ChannelForm(
-        request.POST or None, clients=clients_visible_to(actor), initial=initial
+        request.POST or None,
+        clients=clients_visible_to(actor),
+        scopes=netguard.scopes_for(actor),
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
@@ -89,6 +93,7 @@ def channel_create(request: HttpRequest) -> HttpResponse:
                 config=form.config(kind),
                 secret=form.cleaned_data["secret"],
                 enabled=form.cleaned_data["enabled"],
+                network_scope=form.cleaned_data.get("network_scope") or None,
             )
         except (ValidationFailed, Conflict) as exc:
             apply_error(form, exc, aliases=forms.CHANNEL_FIELDS)
@@ -111,8 +116,11 @@ def channel_edit(request: HttpRequest, notification_channel_id: int) -> HttpResp
         "recipients": "\n".join(config.get("recipients", [])),
         "url": config.get("url", ""),
         "teams_format": config.get("format", "messagecard"),
+        "network_scope": channel.network_scope,
     }
-    form = forms.ChannelForm(request.POST or None, initial=initial)
+    form = forms.ChannelForm(
+        request.POST or None, scopes=netguard.scopes_for(actor), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         changes = {
             "name": form.cleaned_data["name"],
@@ -120,6 +128,8 @@ def channel_edit(request: HttpRequest, notification_channel_id: int) -> HttpResp
             "config": form.config(channel.kind),
             "secret": form.cleaned_data["secret"],
         }
+        if form.cleaned_data.get("network_scope"):
+            changes["network_scope"] = form.cleaned_data["network_scope"]
         try:
             actions.update_channel(actor=actor, channel=channel, changes=changes)
         except (ValidationFailed, Conflict) as exc:

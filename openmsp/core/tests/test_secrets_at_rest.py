@@ -1,9 +1,10 @@
-"""Secrets the platform keeps (webhook signing keys, SNMP communities and v3 keys) are encrypted in
-the database: the raw column never holds the plaintext, and keys rotate without losing any."""
+"""Secrets the platform keeps (webhook signing keys, SNMP communities and v3 keys, HTTP checks'
+header values) are encrypted in the database: the raw column never holds the plaintext, and keys rotate without losing any."""
 
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from openmsp.tenants.models import Client
 pytestmark = pytest.mark.django_db
 SECRET = "hook-signing-key-0123456789"
 COMMUNITY = "c0mmunity-private-42"
+BEARER = "Bearer erp-api-token-9f8e7d"
 
 
 def _raw(table: str, column: str, pk: int) -> str:
@@ -45,6 +47,41 @@ def _snmp(owner: User, client: Client) -> Check:
         actor=Actor(user=owner), client=client, kind="snmp", name="switch",
         target="switch.invalid", settings={"version": "2c", "community": COMMUNITY},
     )  # fmt: skip
+
+
+def _http(owner: User, client: Client) -> Check:
+    return check_actions.create_check(
+        actor=Actor(user=owner), client=client, kind="http", name="erp api",
+        target="https://erp.invalid/health",
+        settings={"headers": {"Authorization": BEARER, "X-Tenant": "hanbit-7"}},
+    )  # fmt: skip
+
+
+def test_an_http_checks_header_values_are_stored_encrypted_and_its_names_readable(
+    msp_owner: User, client_a: Client
+) -> None:
+    check = _http(msp_owner, client_a)
+    raw = _raw("monitoring_check", "settings", check.pk)
+    assert BEARER not in raw
+    assert "hanbit-7" not in raw  # every value: a custom header may carry a key too
+    assert '"Authorization": "enc1:' in raw.replace('":"', '": "')
+    headers = Check.objects.get(pk=check.pk).settings["headers"]
+    assert headers == {"Authorization": BEARER, "X-Tenant": "hanbit-7"}
+
+
+def test_the_migration_encrypts_header_values_stored_in_clear_before_it(
+    msp_owner: User, client_a: Client
+) -> None:
+    check = _http(msp_owner, client_a)
+    plain = json.dumps({"headers": {"Authorization": BEARER}})
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE monitoring_check SET settings = %s WHERE id = %s", [plain, check.pk])
+    assert BEARER in _raw("monitoring_check", "settings", check.pk)
+    assert Check.objects.get(pk=check.pk).settings["headers"]["Authorization"] == BEARER
+    migration = importlib.import_module("openmsp.monitoring.migrations.0004_http_headers_encrypted")
+    migration.encrypt_stored_headers(apps, None)
+    assert BEARER not in _raw("monitoring_check", "settings", check.pk)
+    assert Check.objects.get(pk=check.pk).settings["headers"]["Authorization"] == BEARER
 
 
 def test_the_raw_columns_hold_ciphertext_and_the_models_the_plaintext(
@@ -83,15 +120,19 @@ def test_after_a_key_rotation_old_values_read_and_rotate_re_encrypts_them(
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.OPENMSP_SECRET_KEY_ENCRYPTION = old
     channel, check = _channel(msp_owner, client_a), _snmp(msp_owner, client_a)
+    http = _http(msp_owner, client_a)
     before = _raw("notifications_channel", "secret", channel.pk)
+    headers_before = _raw("monitoring_check", "settings", http.pk)
     settings.OPENMSP_SECRET_KEY_ENCRYPTION, settings.OPENMSP_SECRET_KEY_ENCRYPTION_OLD = new, [old]
     assert Channel.objects.get(pk=channel.pk).secret == SECRET
     call_command("encryption_key", "rotate")
     after = _raw("notifications_channel", "secret", channel.pk)
     assert after != before
+    assert _raw("monitoring_check", "settings", http.pk) != headers_before
     settings.OPENMSP_SECRET_KEY_ENCRYPTION_OLD = []  # the old key is gone: still readable
     assert Channel.objects.get(pk=channel.pk).secret == SECRET
     assert Check.objects.get(pk=check.pk).settings["community"] == COMMUNITY
+    assert Check.objects.get(pk=http.pk).settings["headers"]["Authorization"] == BEARER
 
 
 def test_a_missing_key_is_a_clear_configuration_error_not_garbage(settings: Any) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +11,7 @@ import dns.exception
 import dns.rdata
 import dns.resolver
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import ProbeResult, Status, Stopwatch, threshold_status, worst
 from openmsp.monitoring.probes.specs import DnsSpec
 
@@ -44,15 +43,10 @@ async def _resolver(spec: DnsSpec) -> dns.asyncresolver.Resolver:
     if not spec.server:
         return dns.asyncresolver.Resolver()
     resolver = dns.asyncresolver.Resolver(configure=False)
-    server = spec.server
-    try:
-        ipaddress.ip_address(server)
-    except ValueError:  # a resolver named by host name: dnspython wants its address
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            server, spec.port, type=socket.SOCK_DGRAM
-        )
-        server = str(infos[0][4][0])
-    resolver.nameservers = [server]
+    # dnspython wants an address: the server's name is resolved and vetted against the check's
+    # network scope here, once, and only that address is asked (the system's own resolver, used
+    # when no server is given, is the operator's choice and not a target).
+    resolver.nameservers = [await netguard.vetted_address(spec.server, spec.port)]
     resolver.port = spec.port
     return resolver
 
@@ -76,6 +70,11 @@ async def probe_dns(
     where = f"{spec.record_type} {target}"
     try:
         resolver = await _resolver(spec)
+    except netguard.Refused as exc:
+        return ProbeResult("critical", f"{where}: {exc}", details={"refused": True})
+    except (OSError, UnicodeError) as exc:
+        return ProbeResult("critical", f"{where}: the server {spec.server} does not resolve: {exc}")
+    try:
         answer = await resolver.resolve(
             target, spec.record_type, tcp=spec.use_tcp, lifetime=timeout, search=False
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import icmplib
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import ProbeResult, Status, threshold_status, worst
 from openmsp.monitoring.probes.specs import IcmpSpec
 
@@ -30,8 +31,16 @@ async def probe_icmp(
     target: str, spec: IcmpSpec, timeout: float, state: Mapping[str, Any] | None = None
 ) -> ProbeResult:
     try:
+        # Resolved and vetted here, once: icmplib is given the address, not the name, so a name
+        # that resolves into a network outside the check's scope is never pinged.
+        address = await netguard.vetted_address(target)
+    except netguard.Refused as exc:
+        return ProbeResult("critical", f"Ping {target}: {exc}", details={"refused": True})
+    except (OSError, UnicodeError):
+        return ProbeResult("critical", f"Ping {target}: the name does not resolve")
+    try:
         host = await icmplib.async_ping(
-            target,
+            address,
             count=spec.count,
             interval=spec.interval_ms / 1000,
             timeout=max(0.1, timeout / spec.count),  # per echo request: the run fits its timeout

@@ -24,6 +24,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.hlapi.v3arch.asyncio import auth as snmp_auth
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
+from openmsp.core import netguard
 from openmsp.monitoring.probes.base import (
     ProbeResult,
     Status,
@@ -78,10 +79,20 @@ def _credentials(spec: SnmpSpec) -> CommunityData | UsmUserData:
 
 
 async def snmp_get(target: str, spec: SnmpSpec, timeout: float, oids: list[str]) -> dict[str, Any]:
-    """Values of *oids* from one GET; raises SnmpFailure with a readable reason."""
+    """Values of *oids* from one GET; raises SnmpFailure with a readable reason. The target is
+    resolved and vetted against the running check's network scope (core.netguard) once, and
+    pysnmp is given that address, so a name now resolving outside the scope is never asked."""
+    try:
+        address = await netguard.vetted_address(target, spec.port)
+    except netguard.Refused as exc:
+        raise SnmpFailure(str(exc)) from None
+    except (OSError, UnicodeError) as exc:
+        raise SnmpFailure(f"{target} does not resolve: {exc}") from None
     engine = SnmpEngine()
     try:
-        transport = await UdpTransportTarget.create((target, spec.port), timeout=timeout, retries=0)
+        transport = await UdpTransportTarget.create(
+            (address, spec.port), timeout=timeout, retries=0
+        )
         error, status, index, binds = await get_cmd(
             engine,
             _credentials(spec),

@@ -221,6 +221,7 @@ class DnsPeer:
 
     def __init__(self, records: dict[tuple[str, str], list[str]]) -> None:
         self.records = records
+        self.queries = 0  # how many questions it was asked (a refused probe must ask none)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((LOOPBACK, 0))
         self.port: int = self._sock.getsockname()[1]
@@ -238,6 +239,7 @@ class DnsPeer:
             except OSError:
                 return
             query = dns.message.from_wire(data)
+            self.queries += 1
             response = dns.message.make_response(query)
             question = query.question[0]
             name = question.name.to_text().rstrip(".")
@@ -301,14 +303,21 @@ class SnmpPeer:
     def _wait_until_answering(self) -> None:
         import asyncio
 
+        from openmsp.core import netguard
         from openmsp.monitoring.probes.snmp import SnmpFailure, snmp_get
         from openmsp.monitoring.probes.specs import SnmpSpec
 
         spec = SnmpSpec.model_validate({"port": self.port, "community": SNMP_COMMUNITY})
+
+        async def ask() -> None:
+            # The harness asking its own peer, not a check: whatever a test allows checks to reach.
+            netguard.scope_var.set(netguard.INTERNAL)
+            await snmp_get(LOOPBACK, spec, 0.3, ["1.3.6.1.2.1.1.3.0"])
+
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                asyncio.run(snmp_get(LOOPBACK, spec, 0.3, ["1.3.6.1.2.1.1.3.0"]))
+                asyncio.run(ask())
                 return
             except SnmpFailure:
                 continue  # not listening yet: the GET timed out, ask again

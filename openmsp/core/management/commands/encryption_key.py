@@ -34,7 +34,9 @@ def rotate_all() -> int:
     for channel in Channel.objects.exclude(secret="").select_for_update().only("secret"):
         channel.save(update_fields=["secret"])
         count += 1
-    for check in Check.objects.filter(kind="snmp").select_for_update().only("settings"):
+    # SNMP communities and v3 keys; HTTP checks' header values.
+    secret_kinds = ["snmp", "http"]
+    for check in Check.objects.filter(kind__in=secret_kinds).select_for_update().only("settings"):
         check.save(update_fields=["settings"])
         count += 1
     return count

@@ -145,7 +145,9 @@ def order_tickets(qs: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
         due = F("next_due")
         key = due.desc(nulls_last=True) if ordering.startswith("-") else due.asc(nulls_last=True)
         return qs.order_by(key, "pk")
-    return qs.order_by(ordering, "-pk")
+    # Ties by number in the same direction, as the API's ordering does, so one index
+    # (field, id) serves the page and the API, forwards or backwards.
+    return qs.order_by(ordering, "-pk" if ordering.startswith("-") else "pk")
 
 
 def policies_visible_to(actor: Actor) -> QuerySet[SlaPolicy]:

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="ticket",
-            index=models.Index(fields=["resolution_due", "-id"], name="ticket_resolution_order"),
+            index=models.Index(fields=["resolution_due", "id"], name="ticket_resolution_order"),
         ),
         migrations.RunPython(forward, reverse),
     ]

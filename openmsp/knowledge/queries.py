@@ -10,8 +10,11 @@ from __future__ import annotations
 from functools import reduce
 from operator import and_
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
+from openmsp.core import textsearch
 from openmsp.core.actor import Actor
 from openmsp.core.errors import NotFound
 from openmsp.knowledge import search
@@ -19,6 +22,8 @@ from openmsp.knowledge.models import Article, ArticleRevision, KbCategory
 from openmsp.tenants.queries import visible_client_ids
 
 A = Article.Visibility
+# Indexed for substring search: trigram GIN on PostgreSQL (migration 0002), FTS5 on SQLite.
+ARTICLE_TEXT = textsearch.Indexed("knowledge_article", ("title", "body"))
 
 
 def is_staff(actor: Actor) -> bool:
@@ -53,6 +58,9 @@ def search_articles(qs: QuerySet[Article], query: str | None) -> QuerySet[Articl
     words = search.terms(query)
     if not words:
         return qs
+    found = textsearch.candidates(connection, ARTICLE_TEXT, words)
+    if found is not None:  # SQLite: FTS5 narrows, the lookups below decide (textsearch)
+        qs = qs.filter(pk__in=RawSQL(*found))  # noqa: S611 (the term is a parameter)
     qs = qs.filter(reduce(and_, [Q(title__icontains=w) | Q(body__icontains=w) for w in words]))
     in_title = [When(title__icontains=w, then=Value(1)) for w in words]
     rank = Case(*in_title, default=Value(0), output_field=IntegerField())

@@ -1,6 +1,8 @@
 import datetime as dt
+from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ServicedeskConfig(AppConfig):
@@ -43,3 +45,14 @@ class ServicedeskConfig(AppConfig):
                 every=dt.timedelta(seconds=settings.OPENMSP_MAIL_POLL_SECONDS),
             )
         )
+        post_migrate.connect(_search_indexes, sender=self)
+
+
+def _search_indexes(using: str = "default", **kwargs: Any) -> None:
+    """SQLite: the FTS5 tables behind ticket search (PostgreSQL's are in migration 0006)."""
+    from django.db import connections
+
+    from openmsp.core import textsearch
+    from openmsp.servicedesk.queries import TICKET_ENTRY_TEXT, TICKET_TEXT
+
+    textsearch.ensure_sqlite_indexes(connections[using], [TICKET_TEXT, TICKET_ENTRY_TEXT])

@@ -174,6 +174,11 @@ class Ticket(TenantOwned):
         indexes = [
             models.Index(fields=["client", "status"], name="ticket_client_status"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # The queue's default order and "sorted by resolution due" (the field, then the id
+            # the same way: queries.order_tickets and the API), walked in index order forwards
+            # or backwards, so a page, deep or not, sorts nothing.
+            models.Index(fields=["created_at", "id"], name="ticket_created"),
+            models.Index(fields=["resolution_due", "id"], name="ticket_resolution_order"),
             *(
                 models.Index(fields=[f], name=f"ticket_{f}", condition=Q(**{f"{f}__isnull": False}))
                 for f in (

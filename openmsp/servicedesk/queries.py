@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from openmsp.accounts.roles import Role
+from openmsp.core import textsearch
 from openmsp.core.actor import Actor
 from openmsp.core.errors import NotFound
 from openmsp.servicedesk.models import (
@@ -29,6 +31,9 @@ from openmsp.servicedesk.models import (
 )
 from openmsp.tenants.queries import scope
 
+# What ticket search reads, indexed for substring search (openmsp.core.textsearch).
+TICKET_TEXT = textsearch.Indexed("servicedesk_ticket", ("subject", "number"))
+TICKET_ENTRY_TEXT = textsearch.Indexed("servicedesk_ticketentry", ("body",))
 ORDERINGS = (
     "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
     "number", "-number", "subject", "-subject", "resolution_due", "-resolution_due",
@@ -99,11 +104,38 @@ def filter_tickets(
     if client_id is not None:
         qs = qs.filter(client_id=client_id)
     if q:
-        qs = qs.filter(
-            Q(subject__icontains=q) | Q(number__iexact=q) | Q(entries__body__icontains=q)
-        )
-        qs = qs.distinct()
+        qs = search_tickets(qs, q)
     return qs
+
+
+def search_tickets(qs: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
+    """Subject or any message body contains `q` (case-insensitive), or the number is `q`.
+
+    Through the trigram indexes (openmsp.core.textsearch). PostgreSQL: each arm of the union
+    below is answered from its table's trigram index, and a ticket matching in many messages
+    is one row without a join or DISTINCT. SQLite: the FTS5 tables give the candidate tickets
+    and the same lookups decide among them."""
+    exact = Q(subject__icontains=q) | Q(number__iexact=q)
+    found = candidates_of_search(q)
+    if found is not None:
+        in_body = Exists(TicketEntry.objects.filter(ticket_id=OuterRef("pk"), body__icontains=q))
+        return qs.filter(pk__in=found).filter(exact | in_body)
+    subjects = Ticket.objects.filter(exact).order_by().values("pk")
+    bodies = TicketEntry.objects.filter(body__icontains=q).order_by().values("ticket_id")
+    return qs.filter(pk__in=subjects.union(bodies, all=True))
+
+
+def candidates_of_search(q: str) -> RawSQL | None:
+    """SQLite: the ids of tickets that may match (subject, number or a body), from FTS5."""
+    from django.db import connection
+
+    subjects = textsearch.candidates(connection, TICKET_TEXT, [q])
+    bodies = textsearch.candidates(connection, TICKET_ENTRY_TEXT, [q])
+    if subjects is None or bodies is None:
+        return None
+    entry = TicketEntry._meta.db_table
+    sql = f"{subjects[0]} UNION SELECT ticket_id FROM {entry} WHERE id IN ({bodies[0]})"  # noqa: S608
+    return RawSQL(sql, (*subjects[1], *bodies[1]))  # noqa: S611 (the query is a parameter)
 
 
 def order_tickets(qs: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
@@ -113,7 +145,9 @@ def order_tickets(qs: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
         due = F("next_due")
         key = due.desc(nulls_last=True) if ordering.startswith("-") else due.asc(nulls_last=True)
         return qs.order_by(key, "pk")
-    return qs.order_by(ordering, "-pk")
+    # Ties by number in the same direction, as the API's ordering does, so one index
+    # (field, id) serves the page and the API, forwards or backwards.
+    return qs.order_by(ordering, "-pk" if ordering.startswith("-") else "pk")
 
 
 def policies_visible_to(actor: Actor) -> QuerySet[SlaPolicy]:

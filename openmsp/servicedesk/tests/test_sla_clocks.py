@@ -177,3 +177,29 @@ def test_a_holiday_added_to_the_calendar_moves_open_tickets_due_times(
     t = fresh(t)
     assert t.resolution_due == at(12, 17)  # 8 h Tuesday, Wednesday closed, 8 h Thursday
     assert t.sla_state["resolution"]["state"] == "running"
+
+
+def test_the_deadline_job_reads_a_chunk_in_the_same_number_of_queries_whatever_its_size(
+    contract, client_a, client_b, msp_owner, open_as, time_machine
+):
+    """Per-ticket reads (linked assets, fired steps, events) are one query per chunk: a run over
+    six due tickets of two clients costs what a run over two costs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    time_machine.move_to(T0, tick=False)
+    tenant_actions.create_contract(
+        actor=SYSTEM, client=client_b, name="B", start_date=dt.date(2026, 1, 1), support_hours="24x7",
+        sla_targets=[{"priority": "P4", "first_response_minutes": 60, "resolution_minutes": 600}],
+    )  # fmt: skip
+    made = [open_as(msp_owner, c) for c in (client_a, client_b) for _ in range(3)]
+    now = at(12, 15)
+    clocks.run_deadlines(now)  # what was due by now is breached; then only what we set is due
+    counts = []
+    for tickets in (made[2:4], made):  # one of each client, then three of each
+        Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(first_response_due=at(10, 11))
+        with CaptureQueriesContext(connection) as queries:
+            assert clocks.run_deadlines(now) == len(tickets)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert all(fresh(t).sla_state["first_response"]["state"] == "breached" for t in made)

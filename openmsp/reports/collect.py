@@ -95,7 +95,7 @@ def subjects_of(client_ids: list[int]) -> dict[int, list[fg.Subject]]:
         (Heartbeat, "heartbeats.heartbeat", "service"),
         (Interface, "interfaces.interface", "interface"),
     ):
-        rows = model.objects.filter(client_id__in=client_ids).order_by("pk")  # type: ignore[attr-defined]
+        rows = model.objects.filter(client_id__in=client_ids).order_by("pk")
         for client_id, pk, name in rows.values_list("client_id", "pk", "name"):
             out[client_id].append(fg.Subject(f"{prefix}:{pk}", name, kind))
     return out

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from openmsp.alerts.cards import health_of
@@ -24,8 +25,8 @@ from openmsp.web.actor import actor_of
 from openmsp.web.pages import page
 
 LIST_LIMIT = 15
-CLOCK_LABELS = {"first_response": "First response", "next_response": "Next response",
-                "resolution": "Resolution"}  # fmt: skip
+CLOCK_LABELS = {"first_response": _lazy("First response"), "next_response": _lazy("Next response"),
+                "resolution": _lazy("Resolution")}  # fmt: skip
 
 
 @require_GET
@@ -65,7 +66,7 @@ def client_dashboard(request: HttpRequest, client_id: int) -> HttpResponse:
     client = get_visible(actor, clients_visible_to(actor), field="pk", pk=client_id)
     month = overview.client_month(client)
     a, t = month["availability"], month["tickets"]
-    sla = [(name, _(CLOCK_LABELS[name]), c) for name, c in t["sla"].items()]
+    sla = [(name, str(CLOCK_LABELS[name]), c) for name, c in t["sla"].items()]
     charts = {
         "trend": {
             "labels": [d["day"] for d in a["trend"]],

@@ -25,7 +25,7 @@ from openmsp.core.actor import Actor
 from openmsp.core.errors import ValidationFailed
 from openmsp.reports import collect
 from openmsp.reports import figures as fg
-from openmsp.servicedesk.clocks import DUE_COLUMN
+from openmsp.servicedesk.clocks import DUE_COLUMN, active_contract
 from openmsp.servicedesk.models import SlaFiring, Ticket
 from openmsp.tenants.models import Client, Contract
 from openmsp.tenants.queries import clients_visible_to, scope
@@ -208,7 +208,7 @@ def client_month(client: Client, now: dt.datetime | None = None) -> dict[str, An
     attainment per clock (the monthly report's own figures, computed up to now)."""
     now = now or timezone.now()
     first, start = month_start(client, now)
-    contract = collect.clocks.active_contract(client.pk, first)
+    contract = active_contract(client.pk, first)
     target = float(contract.availability_target) if contract else DEFAULT_TARGET
     subjects = collect.subjects_of([client.pk])[client.pk]
     problems = collect.problems_of({client.pk: (start, now)})[client.pk]

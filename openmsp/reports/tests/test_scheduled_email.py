@@ -16,7 +16,9 @@ from openmsp.reports.models import Report
 from openmsp.reports.tests.conftest import AFTER, MONTH
 from openmsp.tenants.models import Contract
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(
+    transaction=True
+)  # the real worker closes its connection between runs
 
 
 @pytest.fixture

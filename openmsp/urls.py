@@ -29,6 +29,7 @@ urlpatterns = [
     path("csat/", include("openmsp.servicedesk.csat_urls")),
     path("oncall/", include("openmsp.oncall.urls")),
     path("reports/", include("openmsp.reports.urls")),
+    path("dashboards/", include("openmsp.reports.dashboard_urls")),
     path("ping/", include("openmsp.heartbeats.ping_urls")),
     path("agent/<str:version>/<path:rest>", agent_views.unsupported_version),
     path("", include("openmsp.web.urls")),

@@ -24,9 +24,10 @@ from openmsp.interfaces.models import Interface, InterfaceRun
 from openmsp.metrics.models import Rollup1h, Series
 from openmsp.monitoring.models import Check
 from openmsp.reports import figures as fg
+from openmsp.reports import utilization, work
 from openmsp.servicedesk import actions as desk_actions
 from openmsp.servicedesk import clocks, sla
-from openmsp.servicedesk.models import Ticket, TicketEvent
+from openmsp.servicedesk.models import CsatSurvey, Ticket, TicketEvent, TimeEntry
 from openmsp.tenants.models import Client, Contract
 
 CAPACITY_HISTORY_DAYS = 30
@@ -69,60 +70,87 @@ def compute(client: Client, month: dt.date, now: dt.datetime) -> dict[str, Any]:
             target=target,
             first_day=local_start,
         ),
-        "tickets": fg.tickets(start, end, _tickets(client, start, end, contract)),
+        "tickets": fg.tickets(start, end, tickets_of(client, start, end, contract)),
         "interfaces": fg.interfaces(start, end, _interfaces(client, start, end)),
+        "csat": work.csat(start, end, _surveys(client, start, end)),
+        "time": work.time_spent(_time_entries(client, local_start, local_end)),
         "capacity": {
             "horizon_days": horizon,
             "rows": fg.capacity(end, _usage(client, end), horizon),
+            "utilization": utilization.judge(_host_usage(client, start, end)),
         },
         "assets": fg.assets(local_start, local_end, _assets(client)),
     }
 
 
 def _subjects(client: Client) -> list[fg.Subject]:
-    out = [
-        fg.Subject(f"monitoring.check:{pk}", name, "service")
-        for pk, name in Check.objects.filter(client=client).values_list("pk", "name")
-    ]
-    out += [
-        fg.Subject(f"heartbeats.heartbeat:{pk}", name, "service")
-        for pk, name in Heartbeat.objects.filter(client=client).values_list("pk", "name")
-    ]
-    out += [
-        fg.Subject(f"interfaces.interface:{pk}", name, "interface")
-        for pk, name in Interface.objects.filter(client=client).values_list("pk", "name")
-    ]
+    return subjects_of([client.pk]).get(client.pk, [])
+
+
+def subjects_of(client_ids: list[int]) -> dict[int, list[fg.Subject]]:
+    """The monitored subjects of several clients: three queries whatever their number."""
+    out: dict[int, list[fg.Subject]] = {pk: [] for pk in client_ids}
+    for model, prefix, kind in (
+        (Check, "monitoring.check", "service"),
+        (Heartbeat, "heartbeats.heartbeat", "service"),
+        (Interface, "interfaces.interface", "interface"),
+    ):
+        rows = model.objects.filter(client_id__in=client_ids).order_by("pk")
+        for client_id, pk, name in rows.values_list("client_id", "pk", "name"):
+            out[client_id].append(fg.Subject(f"{prefix}:{pk}", name, kind))
     return out
 
 
 def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[fg.ProblemHistory]:
-    rows = list(
-        Problem.objects.filter(client=client, first_seen_at__lt=end)
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+    return problems_of({client.pk: (start, end)}).get(client.pk, [])
+
+
+def problems_of(
+    periods: dict[int, tuple[dt.datetime, dt.datetime]],
+) -> dict[int, list[fg.ProblemHistory]]:
+    """The problems of several clients that overlap each client's period, with their timeline
+    and the maintenance that covers them: a fixed number of queries whatever the number of
+    clients (the dashboard reads every client's month at once)."""
+    if not periods:
+        return {}
+    first = min(s for s, _ in periods.values())
+    last = max(e for _, e in periods.values())
+    rows = [
+        p
+        for p in Problem.objects.filter(client_id__in=list(periods), first_seen_at__lt=last)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=first))
         .select_related("asset")
         .prefetch_related("asset__tags")
         .order_by("pk")
-    )
+        if p.first_seen_at < periods[p.client_id][1]
+        and (p.resolved_at is None or p.resolved_at > periods[p.client_id][0])
+    ]
     steps: dict[int, list[tuple[dt.datetime, str, str]]] = {p.pk: [] for p in rows}
+    ends = {p.pk: periods[p.client_id][1] for p in rows}
     for pid, at, state, severity in (
-        ProblemEvent.objects.filter(problem__in=rows, at__lt=end)
+        ProblemEvent.objects.filter(problem__in=[p.pk for p in rows], at__lt=last)
         .order_by("problem_id", "at", "pk")
         .values_list("problem_id", "at", "state", "severity")
     ):
-        steps[pid].append((at, state, severity))
-    windows = [  # each window's occurrences once, not once per problem it covers
-        (notify.scope_of(w), mw.occurrences(notify.spec_of(w), start, end))
-        for w in MaintenanceWindow.objects.filter(
-            Q(ends_at__isnull=True) | Q(ends_at__gt=start),
-            client=client,
-            counts_against_availability=False,
+        if at < ends[pid]:
+            steps[pid].append((at, state, severity))
+    windows: dict[int, list[tuple[Any, list[Any]]]] = {pk: [] for pk in periods}
+    for w in MaintenanceWindow.objects.filter(  # each window's occurrences once, not per problem
+        Q(ends_at__isnull=True) | Q(ends_at__gt=first),
+        client_id__in=list(periods),
+        counts_against_availability=False,
+    ):
+        start, end = periods[w.client_id]
+        windows[w.client_id].append(
+            (notify.scope_of(w), mw.occurrences(notify.spec_of(w), start, end))
         )
-    ]
-    out = []
+    out: dict[int, list[fg.ProblemHistory]] = {pk: [] for pk in periods}
     for p in rows:
         subject = _subject_of(p)
-        excluded = [s for scope, spans in windows if mw.covers(scope, subject) for s in spans]
-        out.append(
+        excluded = [
+            s for scope, spans in windows[p.client_id] if mw.covers(scope, subject) for s in spans
+        ]
+        out[p.client_id].append(
             fg.ProblemHistory(
                 problem_id=p.pk,
                 title=p.title,
@@ -149,7 +177,7 @@ def _subject_of(p: Problem) -> mw.Subject:
     )
 
 
-def _tickets(
+def tickets_of(
     client: Client, start: dt.datetime, end: dt.datetime, contract: Contract | None
 ) -> list[fg.TicketFacts]:
     rows = (
@@ -226,6 +254,58 @@ def _usage(client: Client, end: dt.datetime) -> list[fg.UsageSeries]:
         fg.UsageSeries(s.asset.name, f"disk {s.labels.get('mount', '')}".strip(), points[pk])
         for pk, s in sorted(series.items())
     ]
+
+
+def _surveys(client: Client, start: dt.datetime, end: dt.datetime) -> list[work.SurveyFacts]:
+    rows = CsatSurvey.objects.filter(client=client).filter(
+        Q(sent_at__gte=start, sent_at__lt=end) | Q(answered_at__gte=start, answered_at__lt=end)
+    )
+    return [
+        work.SurveyFacts(sent, answered, rating or "")
+        for sent, answered, rating in rows.order_by("pk").values_list(
+            "sent_at", "answered_at", "rating"
+        )
+    ]
+
+
+def _time_entries(client: Client, first: dt.date, after: dt.date) -> list[work.TimeFacts]:
+    rows = TimeEntry.objects.filter(client=client, date__gte=first, date__lt=after)
+    return [
+        work.TimeFacts(minutes, billable, work_type, category or "")
+        for minutes, billable, work_type, category in rows.order_by("pk").values_list(
+            "minutes", "billable", "work_type", "ticket__category__name"
+        )
+    ]
+
+
+HOST_CPU = ("cpu.percent", {"cpu": "total"})
+HOST_MEMORY = "mem.used_percent"
+
+
+def _host_usage(
+    client: Client, start: dt.datetime, end: dt.datetime
+) -> list[utilization.HostUsage]:
+    """Hourly means of each host's whole-machine CPU and memory over the month (two queries)."""
+    series = [
+        s
+        for s in Series.objects.filter(
+            client=client, name__in=[HOST_CPU[0], HOST_MEMORY], asset__retired_at__isnull=True
+        ).select_related("asset")
+        if s.name == HOST_MEMORY or s.labels == HOST_CPU[1]
+    ]
+    values: dict[int, list[float]] = {s.pk: [] for s in series}
+    for sid, total, count in (
+        Rollup1h.objects.filter(series_id__in=list(values), bucket__gte=start, bucket__lt=end)
+        .order_by("series_id", "bucket")
+        .values_list("series_id", "sum", "count")
+    ):
+        if count:
+            values[sid].append(total / count)
+    hosts: dict[int, dict[str, Any]] = {}
+    for s in sorted(series, key=lambda s: (s.asset.name, s.pk)):
+        host = hosts.setdefault(s.asset_id, {"asset": s.asset.name, "cpu": [], "memory": []})
+        host["cpu" if s.name == HOST_CPU[0] else "memory"].extend(values[s.pk])
+    return [utilization.HostUsage(h["asset"], h["cpu"], h["memory"]) for h in hosts.values()]
 
 
 def _assets(client: Client) -> list[fg.AssetFacts]:

@@ -1,9 +1,16 @@
-"""The scheduled run (daily, apps.py): last month's report for every client whose contract's
-communication plan asks for one, generated once and e-mailed once to the contract's recipients.
+"""The scheduled run (daily, apps.py), split per client so it never blocks other work.
 
-Idempotent: a report already generated for the month is not regenerated, one already e-mailed
-is not sent again, so a rerun after a crash only finishes what is missing. Each client is its
-own transaction: one client's failure (a bad address, an SMTP outage) does not stop the others.
+`monthly_reports` (the periodic job) only decides who is due: for each active client whose
+contract's communication plan asks for last month's report, it creates a ReportRun row and
+enqueues one durable job `report_for_client` in the same transaction; the row's unique
+constraint makes that happen once per client and month. It is quick (a few queries per client,
+no report computed), and the per-client jobs share the worker queue fairly with other tasks.
+
+Each `report_for_client` claims its row (queued -> running, a conditional UPDATE: a duplicate
+delivery finds nothing to claim), generates the report if missing (or stored while the month was
+still running) and e-mails it once. A failure is recorded on the row (failed, with the error) and
+touches no other client; the next daily run re-enqueues a failed run (up to MAX_ATTEMPTS), and
+one left "running" by a crashed worker for more than STALE_AFTER.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import datetime as dt
 import logging
 import zoneinfo
 
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from openmsp.core.actor import Actor
@@ -19,49 +28,114 @@ from openmsp.core.errors import OpenMSPError
 from openmsp.core.jobs import periodic_task
 from openmsp.integrations.smtp import MailTransport
 from openmsp.reports import actions, schedule
-from openmsp.reports.models import Report
-from openmsp.servicedesk.clocks import active_contract
+from openmsp.reports.models import Report, ReportRun
+from openmsp.servicedesk.clocks import active_contract, batch_run
 from openmsp.tenants.models import Client
 
 log = logging.getLogger("openmsp.reports")
 ACTOR = Actor.system("reports")
+MAX_ATTEMPTS = 3
+STALE_AFTER = dt.timedelta(hours=1)
+S = ReportRun.State
 
 
-def run(now: dt.datetime | None = None, transport: MailTransport | None = None) -> dict[str, int]:
+def due_months(now: dt.datetime) -> dict[int, dt.date]:
+    """Active clients whose plan sends last month's report (in each client's time zone)."""
+    out: dict[int, dt.date] = {}
+    with batch_run():  # contracts read once per client, in one place
+        for client in Client.objects.filter(status="active").order_by("pk"):
+            today = now.astimezone(zoneinfo.ZoneInfo(client.time_zone or "Asia/Seoul")).date()
+            month = schedule.previous_month(today)
+            contract = active_contract(client.pk, month)
+            if contract is not None and schedule.is_due(contract.report_frequency, month):
+                out[client.pk] = month
+    return out
+
+
+def run(now: dt.datetime | None = None) -> dict[str, int]:
+    """Enqueue one job per due client and month (once); returns how many were enqueued."""
     now = now or timezone.now()
-    done = {"generated": 0, "emailed": 0, "failed": 0}
-    for client in Client.objects.filter(status="active").order_by("pk"):
-        today = now.astimezone(zoneinfo.ZoneInfo(client.time_zone or "Asia/Seoul")).date()
-        month = schedule.previous_month(today)
-        contract = active_contract(client.pk, month)
-        if contract is None or not schedule.is_due(contract.report_frequency, month):
-            continue
-        try:
-            _one(client, month, now, done, transport)
-        except (OpenMSPError, OSError) as exc:
-            done["failed"] += 1
-            log.warning("report of %s for %s failed: %s", client.code, month, exc)
+    done = {"enqueued": 0, "retried": 0}
+    due = due_months(now)
+    known = {
+        (r.client_id, r.month): r
+        for r in ReportRun.objects.filter(client_id__in=list(due), month__in=set(due.values()))
+    }
+    for client_id, month in due.items():
+        existing = known.get((client_id, month))
+        if existing is None:
+            done["enqueued"] += _enqueue_new(client_id, month)
+        elif _requeue(existing, now):
+            done["retried"] += 1
     return done
 
 
-def _one(
-    client: Client,
-    month: dt.date,
-    now: dt.datetime,
-    done: dict[str, int],
-    transport: MailTransport | None,
-) -> None:
+def _enqueue_new(client_id: int, month: dt.date) -> int:
+    with transaction.atomic():  # the row and its job commit together, or neither does
+        _row, created = ReportRun.objects.get_or_create(client_id=client_id, month=month)
+        if created:
+            report_for_client.enqueue(client_id, month.isoformat())
+    return int(created)
+
+
+def _requeue(row: ReportRun, now: dt.datetime) -> bool:
+    retry = Q(state=S.FAILED, attempts__lt=MAX_ATTEMPTS) | Q(
+        state=S.RUNNING, updated_at__lt=now - STALE_AFTER
+    )
+    with transaction.atomic():
+        claimed = ReportRun.objects.filter(retry, pk=row.pk, updated_at=row.updated_at).update(
+            state=S.QUEUED, updated_at=now
+        )
+        if claimed:
+            report_for_client.enqueue(row.client_id, row.month.isoformat())
+    return bool(claimed)
+
+
+def run_client(
+    client_id: int, month: dt.date, *, now: dt.datetime | None = None,
+    transport: MailTransport | None = None,
+) -> str:  # fmt: skip
+    """Claim and do one client's run; returns what became of it."""
+    now = now or timezone.now()
+    claimed = ReportRun.objects.filter(client_id=client_id, month=month, state=S.QUEUED).update(
+        state=S.RUNNING, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return "skipped"  # done already, or another worker has it
+    run_row = ReportRun.objects.select_related("client").get(client_id=client_id, month=month)
+    try:
+        _one(run_row.client, month, now, transport)
+    except Exception as exc:
+        _finish(run_row, S.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+        log.warning("report of %s for %s failed: %s", run_row.client.code, month, exc)
+        if not isinstance(exc, OpenMSPError | OSError):
+            raise  # a bug: recorded on the row, and the task shows it failed
+        return "failed"
+    _finish(run_row, S.DONE, "")
+    return "done"
+
+
+def _finish(row: ReportRun, state: str, error: str) -> None:
+    ReportRun.objects.filter(pk=row.pk).update(
+        state=state, error=error, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def _one(client: Client, month: dt.date, now: dt.datetime, transport: MailTransport | None) -> None:
     report = Report.objects.filter(
         client=client, kind=Report.Kind.MONTHLY, period_start=month
     ).first()
     if report is None or not report.figures.get("period", {}).get("complete"):
         report = actions.generate(actor=ACTOR, client=client, month=month, now=now)
-        done["generated"] += 1
     if report.emailed_at is None:
         to = actions.recipients_of(client, month)
         if to:
             actions.email(actor=ACTOR, report=report, recipients=to, transport=transport)
-            done["emailed"] += 1
+
+
+@periodic_task  # django_tasks' @task(), typed once in openmsp.core.jobs
+def report_for_client(client_id: int, month: str) -> str:
+    return run_client(client_id, dt.date.fromisoformat(month))
 
 
 @periodic_task

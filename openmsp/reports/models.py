@@ -129,3 +129,31 @@ class ActionItem(TenantOwned):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReportRun(TenantOwned):
+    """The scheduled monthly run of one client and month. The scheduler creates the row and
+    enqueues its job in one transaction, and the unique constraint lets that happen once, so
+    each client and month is enqueued exactly once; the job claims the row (queued -> running)
+    with a conditional UPDATE, so a duplicate delivery does nothing."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    month = models.DateField(_("month"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "client"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "month"], name="report_run_once_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"report run {self.client_id} {self.month:%Y-%m} ({self.state})"

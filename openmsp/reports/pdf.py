@@ -48,6 +48,16 @@ LABELS: dict[str, dict[str, str]] = {
         "resolution": "Resolution",
         "none": "None.",
         "lifecycle": "Warranty / end of life within 6 months",
+        "csat": "Customer satisfaction",
+        "csat_line": "{sent} surveys sent, {answered} answers: {good} good, {bad} bad",
+        "time": "Time spent (minutes)",
+        "work_type": "Work type",
+        "category": "Category",
+        "billable": "Billable",
+        "non_billable": "Not billable",
+        "usage": "Hosts consistently over- or under-used",
+        "over": "over-used",
+        "under": "under-used",
     },
     "ko": {
         "availability": "가용성",
@@ -78,6 +88,16 @@ LABELS: dict[str, dict[str, str]] = {
         "resolution": "해결",
         "none": "없음.",
         "lifecycle": "6개월 안에 보증 만료 / EOL",
+        "csat": "고객 만족도",
+        "csat_line": "설문 {sent}건 발송, 응답 {answered}건: 좋음 {good}, 나쁨 {bad}",
+        "time": "작업 시간 (분)",
+        "work_type": "작업 유형",
+        "category": "분류",
+        "billable": "청구 가능",
+        "non_billable": "청구 불가",
+        "usage": "지속적으로 과다 / 과소 사용된 호스트",
+        "over": "과다 사용",
+        "under": "과소 사용",
     },
 }
 
@@ -142,6 +162,9 @@ def render(figures: dict[str, Any], summary: list[str], language: str) -> bytes:
         doc.line_text(f"• {sentence}")
     _availability(doc, figures["availability"], t)
     _tickets(doc, figures["tickets"], t)
+    if "csat" in figures:  # reports stored before these sections render as they were
+        _csat(doc, figures["csat"], t)
+        _time(doc, figures["time"], t)
     _interfaces(doc, figures["interfaces"], t)
     _capacity(doc, figures["capacity"], t)
     _assets(doc, figures["assets"], t)
@@ -243,12 +266,48 @@ def _capacity(doc: _Doc, cap: dict[str, Any], t: dict[str, str]) -> None:
     doc.heading(t["capacity"])
     if not cap["rows"]:
         doc.line_text(t["none"])
-        return
-    body = [
-        [r["asset"], r["resource"], f"{r['used_percent']:.1f}%", str(r["days_until_full"])]
-        for r in cap["rows"]
+    else:
+        body = [
+            [r["asset"], r["resource"], f"{r['used_percent']:.1f}%", str(r["days_until_full"])]
+            for r in cap["rows"]
+        ]
+        doc.grid([t["assets"], "", "%", t["days"]], body, [70, 40, 30, 40])
+    if "utilization" in cap:
+        _utilization(doc, cap["utilization"], t)
+
+
+def _csat(doc: _Doc, c: dict[str, Any], t: dict[str, str]) -> None:
+    score = "-" if c["score"] is None else f"{c['score']:.1f}%"
+    doc.heading(f"{t['csat']}: {score}")
+    doc.line_text(t["csat_line"].format(**c))
+
+
+def _time(doc: _Doc, w: dict[str, Any], t: dict[str, str]) -> None:
+    doc.heading(f"{t['time']}: {w['minutes']}")
+    doc.line_text(
+        f"{t['billable']} {w['billable_minutes']} · {t['non_billable']} {w['non_billable_minutes']}"
+    )
+    for key, head in (("by_work_type", t["work_type"]), ("by_category", t["category"])):
+        if w[key]:
+            body = [
+                [r["name"], str(r["billable_minutes"]), str(r["non_billable_minutes"])]
+                for r in w[key]
+            ]
+            doc.grid([head, t["billable"], t["non_billable"]], body, [90, 45, 45])
+            doc.ln(2)
+
+
+def _utilization(doc: _Doc, u: dict[str, Any], t: dict[str, str]) -> None:
+    rows = [[h["asset"], t["over"], f"{h['cpu_p95']}%", f"{h['memory_p95']}%"] for h in u["over"]]
+    rows += [
+        [h["asset"], t["under"], f"{h['cpu_p95']}%", f"{h['memory_p95']}%"] for h in u["under"]
     ]
-    doc.grid([t["assets"], "", "%", t["days"]], body, [70, 40, 30, 40])
+    doc.ln(2)
+    doc.line_text(t["usage"])
+    if not rows:
+        doc.line_text(t["none"])
+        return
+    doc.grid([t["assets"], "", "CPU p95", "MEM p95"], rows, [70, 40, 35, 35])
 
 
 def _assets(doc: _Doc, a: dict[str, Any], t: dict[str, str]) -> None:

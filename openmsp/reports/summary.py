@@ -20,6 +20,9 @@ TEXT: dict[str, dict[str, str]] = {
         "lifecycle": "{count} asset(s) reach end of warranty or end of life within 6 months.",
         "interfaces_ok": "All scheduled interface runs completed on time.",
         "interfaces_late": "Interface runs on time: {names}.",
+        "csat": "Customers rated {score:.1f}% of {answered} answered surveys good.",
+        "overused": "Consistently over-used (p95 CPU or memory): {names}.",
+        "underused": "Nearly idle all month, candidates to consolidate: {names}.",
     },
     "ko": {
         "title": "월간 서비스 보고서",
@@ -34,6 +37,9 @@ TEXT: dict[str, dict[str, str]] = {
         "lifecycle": "자산 {count}대가 6개월 안에 보증 만료 또는 지원 종료(EOL)에 도달합니다.",
         "interfaces_ok": "예정된 인터페이스 실행이 모두 제시간에 완료되었습니다.",
         "interfaces_late": "인터페이스 정시 완료율: {names}.",
+        "csat": "응답한 설문 {answered}건 중 {score:.1f}%가 '좋음'으로 평가했습니다.",
+        "overused": "지속적으로 과다 사용된 호스트 (CPU 또는 메모리 p95): {names}.",
+        "underused": "한 달 내내 거의 유휴 상태로 통합 검토 대상: {names}.",
     },
 }
 
@@ -91,6 +97,14 @@ def sentences(figures: dict[str, Any], language: str) -> list[str]:
                 resource=first["resource"],
             )
         )
+    c = figures.get("csat")
+    if c and c["answered"]:
+        out.append(t["csat"].format(score=c["score"], answered=c["answered"]))
+    usage = cap.get("utilization") or {}
+    for key in ("over", "under"):
+        if usage.get(key):
+            names = ", ".join(h["asset"] for h in usage[key][:5])
+            out.append(t[f"{key}used"].format(names=names))
     soon = {x["name"] for x in figures["assets"]["warranty_6m"] + figures["assets"]["eol_6m"]}
     if soon:
         out.append(t["lifecycle"].format(count=len(soon)))

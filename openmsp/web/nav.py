@@ -30,6 +30,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "dashboard"),
+    NavItem(_("Overview"), "msp_dashboard"),
     NavItem(_("Clients"), "client_list"),
     NavItem(_("Assets"), "asset_list"),
     NavItem(_("Heartbeats"), "heartbeat_list"),

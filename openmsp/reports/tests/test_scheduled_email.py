@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.reports import jobs
@@ -15,7 +16,9 @@ from openmsp.reports.models import Report
 from openmsp.reports.tests.conftest import AFTER, MONTH
 from openmsp.tenants.models import Contract
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(
+    transaction=True
+)  # the real worker closes its connection between runs
 
 
 @pytest.fixture
@@ -30,11 +33,19 @@ def smtp(settings: Any) -> Iterator[SmtpPeer]:
         yield peer
 
 
+def drain() -> None:
+    """Run every queued job in a real worker (django_tasks_db's db_worker), then return."""
+    call_command(
+        "db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False
+    )
+
+
 def test_the_monthly_run_mails_last_months_report_with_the_pdf_once(
     seeded: dict[str, Any], smtp: SmtpPeer, client_b: Any
 ) -> None:
     done = jobs.run(now=AFTER)
-    assert done == {"generated": 1, "emailed": 1, "failed": 0}  # client B has no contract
+    assert done == {"enqueued": 1, "retried": 0}  # client B has no contract
+    drain()
     report = Report.objects.get(client=seeded["client"])
     assert report.period_start == MONTH
     assert report.emailed_to == ["it@hanbit.example"]
@@ -48,7 +59,8 @@ def test_the_monthly_run_mails_last_months_report_with_the_pdf_once(
     assert attachment.get_filename() == "report-hanbit-2026-10.pdf"
     assert attachment.get_content() == bytes(report.pdf)
 
-    assert jobs.run(now=AFTER) == {"generated": 0, "emailed": 0, "failed": 0}
+    assert jobs.run(now=AFTER) == {"enqueued": 0, "retried": 0}
+    drain()
     assert len(smtp.messages) == 1
 
 
@@ -56,5 +68,6 @@ def test_a_quarterly_plan_skips_a_month_that_closes_no_quarter(
     seeded: dict[str, Any], smtp: SmtpPeer
 ) -> None:
     Contract.objects.filter(client=seeded["client"]).update(report_frequency="quarterly")
-    assert jobs.run(now=AFTER) == {"generated": 0, "emailed": 0, "failed": 0}  # October
+    assert jobs.run(now=AFTER) == {"enqueued": 0, "retried": 0}  # October
+    drain()
     assert smtp.messages == []

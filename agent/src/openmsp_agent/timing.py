@@ -77,7 +77,9 @@ class Backoff:
         self.failures = 0
 
 
-STEP_TOLERANCE = 2.0  # seconds; NTP slews both clocks alike, only a step moves one against the other
+STEP_TOLERANCE = (
+    2.0  # seconds; NTP slews both clocks alike, only a step moves one against the other
+)
 
 
 def clock_step(

@@ -8,6 +8,7 @@ are unit-tested without a mail server.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -29,6 +30,7 @@ _QUOTE_START = re.compile(
     r"_{10,}\s*$|(?:From|보낸 사람)\s*:.+$|20\d\d[.\-/]\s?\d{1,2}[.\-/].{0,80}작성:\s*$)",
     re.IGNORECASE | re.MULTILINE,
 )
+log = logging.getLogger("openmsp.servicedesk.mail")
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 
 
@@ -60,45 +62,108 @@ class Parsed:
 
 
 def parse(raw: bytes) -> tuple[Parsed, EmailMessage]:
+    """Never raises on any bytes: a header, body or part the stdlib cannot parse (its header
+    parser raises IndexError on some malformed addresses) is read raw or left out."""
     msg = message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
-    name, address = parseaddr(str(msg.get("From", "")))
-    in_reply_to = _MSGID.findall(str(msg.get("In-Reply-To", "")))
+    name, address = parseaddr(header(msg, "From"))
+    in_reply_to = _MSGID.findall(header(msg, "In-Reply-To"))
     parsed = Parsed(
-        message_id=(_MSGID.findall(str(msg.get("Message-ID", ""))) or [""])[0][:500],
+        message_id=(_MSGID.findall(header(msg, "Message-ID")) or [""])[0][:500],
         in_reply_to=(in_reply_to or [""])[0][:500],
-        references=_MSGID.findall(str(msg.get("References", "")))[-20:],
+        references=_MSGID.findall(header(msg, "References"))[-20:],
         from_address=address.strip().lower()[:320],
         from_name=name.strip()[:200],
-        to=[a.lower() for _n, a in getaddresses([str(v) for v in msg.get_all("To", [])]) if a],
-        subject=" ".join(str(msg.get("Subject", "")).split())[:500],
+        to=[a.lower() for _n, a in getaddresses(_all(msg, "To")) if a],
+        subject=" ".join(header(msg, "Subject").split())[:500],
         body=_body(msg),
-        headers="\n".join(f"{k}: {v}" for k, v in msg.items())[:20_000],
+        headers="\n".join(f"{k}: {_value(msg, k, v)}" for k, v in msg.raw_items())[:20_000],
     )
-    for part in msg.iter_attachments():
-        assert isinstance(part, EmailMessage)
-        data = part.get_payload(decode=True)
-        if isinstance(data, bytes):
-            parsed.attachments.append(
-                Part(part.get_filename() or "attachment", part.get_content_type(), data)
-            )
+    parsed.attachments = _attachments(msg)
     return parsed, msg
 
 
+def _value(msg: EmailMessage, name: str, raw: str) -> str:
+    try:
+        return str(msg.policy.header_fetch_parse(name, raw))
+    except Exception:  # the stdlib's parser fails on some malformed values: keep the raw text
+        return str(raw)
+
+
+def header(msg: EmailMessage, name: str) -> str:
+    """The decoded value of the first *name* header, its raw text when it cannot be decoded, or ''."""
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower():
+            return _value(msg, key, raw)
+    return ""
+
+
+def _all(msg: EmailMessage, name: str) -> list[str]:
+    return [_value(msg, k, raw) for k, raw in msg.raw_items() if k.lower() == name.lower()]
+
+
+def _attachments(msg: EmailMessage) -> list[Part]:
+    found = []
+    try:
+        parts = list(msg.iter_attachments())
+    except Exception:  # a Content-Type the stdlib cannot read: no attachments to offer
+        return []
+    for part in parts:
+        assert isinstance(part, EmailMessage)
+        try:
+            data = part.get_payload(decode=True)
+            filename = part.get_filename()
+            content_type = part.get_content_type()
+        except Exception:  # a part the stdlib cannot decode is left out, not the message
+            log.info("inbound mail: an attachment could not be decoded; skipped", exc_info=True)
+            continue
+        if isinstance(data, bytes):
+            found.append(Part(filename or "attachment", content_type, data))
+    return found
+
+
 def _body(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain", "html"))
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:
+        return ""
     if part is None:
         return ""
     try:
         text = str(part.get_content())
-    except (LookupError, UnicodeError):
-        payload = part.get_payload(decode=True)
+    except Exception:  # unknown or broken charset, bad transfer encoding
+        try:
+            payload = part.get_payload(decode=True)
+        except Exception:
+            payload = None
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     if part.get_content_type() == "text/html":
-        text = re.sub(r"(?is)<(script|style).*?</\1>", "", text)
-        text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", text)
-        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        text = html_to_text(text)
     return text.replace("\r\n", "\n").strip()
+
+
+_HIDDEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_BREAK = re.compile(r"(?i)<br\s*/?>|</p>|</div>")
+_TAG_ANY = re.compile(r"<[^<>]*>")  # stops at the next '<': linear even on '<<<<…'
+
+
+def html_to_text(text: str) -> str:
+    """Visible text of an HTML body, in time linear in its length (a message of 200,000 '<' or
+    unclosed '<script>' must not stall the mail poller)."""
+    kept = []
+    lower = text.lower()
+    position = 0
+    while (m := _HIDDEN.search(text, position)) is not None:
+        kept.append(text[position : m.start()])
+        close = lower.find(f"</{m.group(1).lower()}", m.end())
+        if close < 0:
+            position = len(text)  # unclosed: the rest is script
+            break
+        end = lower.find(">", close)
+        position = len(text) if end < 0 else end + 1
+    kept.append(text[position:])
+    visible = _BREAK.sub("\n", "".join(kept))
+    return html.unescape(_TAG_ANY.sub("", visible))
 
 
 def strip_prefixes(subject: str) -> str:
@@ -132,20 +197,24 @@ def trim_quoted(body: str) -> str:
 
 def automatic_signal(msg: EmailMessage, *, own_domains: set[str]) -> str:
     """Why this message is automatic (and must never be answered), or '' for a person's mail."""
-    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
+    auto = header(msg, "Auto-Submitted").strip().lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "X-OpenMSP-Ticket"):
-        if msg.get(name) is not None:
+        if _present(msg, name):
             return f"{name} header"
-    precedence = str(msg.get("Precedence", "")).strip().lower()
+    precedence = header(msg, "Precedence").strip().lower()
     if precedence in AUTO_PRECEDENCE:
         return f"Precedence: {precedence}"
-    if msg.get("List-Id") is not None:
+    if _present(msg, "List-Id"):
         return "List-Id header"
-    if msg.get("Return-Path") is not None and str(msg.get("Return-Path")).strip() in ("<>", ""):
+    if _present(msg, "Return-Path") and header(msg, "Return-Path").strip() in ("<>", ""):
         return "Return-Path <> (a bounce)"
-    ids = _MSGID.findall(str(msg.get("Message-ID", "")))
+    ids = _MSGID.findall(header(msg, "Message-ID"))
     if ids and ids[0].rstrip(">").rsplit("@", 1)[-1].lower() in own_domains:
         return "our own Message-ID"
     return ""
+
+
+def _present(msg: EmailMessage, name: str) -> bool:
+    return name in msg  # case-insensitive, and without parsing the value

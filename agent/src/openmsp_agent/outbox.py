@@ -10,6 +10,10 @@ One SQLite file (WAL) in the state dir holds three tables:
 The file survives restarts: a new process reopens it and continues from the oldest batch. Past the
 size cap, or when the disk is full, the OLDEST batches are dropped and counted; the agent never
 crashes on a full disk.
+
+Each batch also records the monotonic clock and the boot id when it was stored, so that a batch
+taken before the wall clock was stepped (NTP, an operator, a clock years off) can be sent with its
+times corrected (``timing.clock_step``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,9 @@ CREATE TABLE IF NOT EXISTS batches (
     kind TEXT NOT NULL,
     created_at REAL NOT NULL,
     payload TEXT NOT NULL,
-    size INTEGER NOT NULL
+    size INTEGER NOT NULL,
+    mono REAL,
+    boot TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     command_id TEXT PRIMARY KEY,
@@ -49,6 +56,7 @@ CREATE INDEX IF NOT EXISTS results_due ON results (not_before, created_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+MAX_RETRY_DELAY = 600.0  # seconds; longer than the sender's longest backoff (300 s)
 KIND_BATCH = "batch"
 KIND_INVENTORY = "inventory"  # payload is a snapshot; the sender turns it into a diff or full send
 
@@ -67,6 +75,14 @@ def is_disk_full(exc: sqlite3.Error) -> bool:
     return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
 
 
+def current_boot_id() -> str | None:
+    """Linux's id of this boot: monotonic readings compare only within one boot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True)
 class Batch:
     seq: int
@@ -74,6 +90,8 @@ class Batch:
     kind: str
     created_at: float
     payload: dict[str, Any]
+    mono: float | None = None  # monotonic clock when stored
+    boot: str | None = None  # the boot that clock belongs to
 
 
 @dataclass(frozen=True)
@@ -84,17 +102,36 @@ class Result:
 
 
 class Outbox:
-    def __init__(self, path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_bytes: int = 200 * 1024 * 1024,
+        wall: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        boot_id: str | None = None,
+    ) -> None:
         self.path = path
         self.max_bytes = max_bytes
+        self._wall = wall
+        self._clock = clock
+        self.boot_id = boot_id if boot_id is not None else current_boot_id()
         self._lock = threading.RLock()
         self._conn = connect(path)
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
         self._bytes = self._scalar(
             "SELECT (SELECT COALESCE(SUM(size), 0) FROM batches)"
             " + (SELECT COALESCE(SUM(size), 0) FROM results)"
         )
         self._dropped = int(self.get_meta("dropped_batches") or 0)
+
+    def _add_missing_columns(self) -> None:
+        """An outbox written by an older agent gets the clock columns (its batches keep NULL)."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
+        for column, kind in (("mono", "REAL"), ("boot", "TEXT")):
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE batches ADD COLUMN {column} {kind}")
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -121,11 +158,12 @@ class Outbox:
         """The oldest batch (lowest seq), still stored until ``delete``."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT seq, batch_id, kind, created_at, payload FROM batches ORDER BY seq LIMIT 1"
+                "SELECT seq, batch_id, kind, created_at, payload, mono, boot FROM batches"
+                " ORDER BY seq LIMIT 1"
             ).fetchone()
         if row is None:
             return None
-        return Batch(row[0], row[1], row[2], row[3], json.loads(row[4]))
+        return Batch(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
     def delete(self, batch_id: str) -> None:
         with self._lock:
@@ -157,12 +195,12 @@ class Outbox:
         size = len(text.encode())
         while True:
             batch_id = str(uuid.uuid4())
-            created = time.time()
+            created, mono = self._wall(), self._clock()
             try:
                 cursor = self._conn.execute(
-                    "INSERT INTO batches (batch_id, kind, created_at, payload, size)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (batch_id, kind, created, text, size),
+                    "INSERT INTO batches (batch_id, kind, created_at, payload, size, mono, boot)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (batch_id, kind, created, text, size, mono, self.boot_id),
                 )
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
@@ -173,7 +211,13 @@ class Outbox:
                 log.error("Outbox: the disk is full and nothing is left to drop; batch dropped.")
                 return None
             self._bytes += size
-            return Batch(int(cursor.lastrowid or 0), batch_id, kind, created, payload)
+            seq = int(cursor.lastrowid or 0)
+            return Batch(seq, batch_id, kind, created, payload, mono, self.boot_id)
+
+    def count_refused(self) -> None:
+        """A batch the server refused for good (422) and the sender dropped: counted as dropped."""
+        with self._lock:
+            self._count_drops(1)
 
     def _enforce_cap(self, *, keep_seq: int) -> None:
         while self._bytes > self.max_bytes:
@@ -220,7 +264,7 @@ class Outbox:
                 cursor = self._conn.execute(
                     "INSERT OR IGNORE INTO results (command_id, created_at, payload, size)"
                     " VALUES (?, ?, ?, ?)",
-                    (command_id, time.time(), text, size),
+                    (command_id, self._wall(), text, size),
                 )
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
@@ -234,12 +278,15 @@ class Outbox:
             return bool(cursor.rowcount)
 
     def peek_result(self, *, now: float | None = None) -> Result | None:
-        """The oldest result whose retry time has come."""
+        """The oldest result whose retry time has come. A retry time further ahead than any
+        backoff means the wall clock was stepped back since: that result is due now."""
+        at = self._wall() if now is None else now
         with self._lock:
             row = self._conn.execute(
-                "SELECT command_id, payload, attempts FROM results WHERE not_before <= ?"
+                "SELECT command_id, payload, attempts FROM results"
+                " WHERE not_before <= ? OR not_before > ?"
                 " ORDER BY not_before, created_at LIMIT 1",
-                (time.time() if now is None else now,),
+                (at, at + MAX_RETRY_DELAY),
             ).fetchone()
         return None if row is None else Result(row[0], json.loads(row[1]), row[2])
 
@@ -247,13 +294,16 @@ class Outbox:
         """Wall-clock time the next waiting result may be retried; None when there is none."""
         with self._lock:
             row = self._conn.execute("SELECT MIN(not_before) FROM results").fetchone()
-        return None if row[0] is None else float(row[0])
+        if row[0] is None:
+            return None
+        due, now = float(row[0]), self._wall()
+        return now if due > now + MAX_RETRY_DELAY else due  # stepped back: due now
 
     def defer_result(self, command_id: str, *, delay: float) -> None:
         with self._lock:
             self._conn.execute(
                 "UPDATE results SET attempts = attempts + 1, not_before = ? WHERE command_id = ?",
-                (time.time() + delay, command_id),
+                (self._wall() + min(delay, MAX_RETRY_DELAY), command_id),
             )
 
     def delete_result(self, command_id: str) -> None:

@@ -22,10 +22,10 @@ from typing import Any
 
 from openmsp_agent.auth import CredentialStore
 from openmsp_agent.collectors.metrics import AgentHealth
-from openmsp_agent.encoding import compact_json, rfc3339
+from openmsp_agent.encoding import compact_json, parse_rfc3339, rfc3339
 from openmsp_agent.inventory_state import InventoryState
 from openmsp_agent.outbox import KIND_INVENTORY, Batch, Outbox
-from openmsp_agent.timing import Backoff
+from openmsp_agent.timing import Backoff, clock_step
 from openmsp_agent.transport import (
     Outcome,
     Response,
@@ -40,6 +40,15 @@ log = logging.getLogger("openmsp_agent.sender")
 BATCHES_PATH = "/agent/v1/batches"
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 FLUSH_SECONDS = 5.0
+
+
+def _shifted(item: Any, step: float) -> Any:
+    if not isinstance(item, dict) or not isinstance(item.get("t"), str):
+        return item
+    try:
+        return {**item, "t": rfc3339(parse_rfc3339(item["t"]) + step)}
+    except (ValueError, OverflowError, OSError):
+        return item
 
 
 def empty_batch(samples: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -75,6 +84,7 @@ class Sender:
         self._last_delivery = clock()
         self._failure_reason: str | None = None
         self._last_error = ""
+        self._logged_step = 0.0
         self.delivered = 0  # batches and results delivered by this process
         # Local checks (openmsp_agent.checks): the config version reported in every batch, and
         # what to do with the `checks` block of an answer.
@@ -154,6 +164,7 @@ class Sender:
                 "Server refused batch seq=%s as malformed (422: %s); dropped.", batch.seq, detail
             )
             self.outbox.delete(batch.batch_id)
+            self.outbox.count_refused()  # reported like the other drops (agent.dropped_batches)
             return True
         self._batch_not_before = self._clock() + self._failed(
             outcome, response, self._batch_backoff, f"batch seq={batch.seq}"
@@ -165,7 +176,7 @@ class Sender:
             content = empty_batch()
             content["inventory"] = self.inventory.body_for(batch.payload)
         else:
-            content = batch.payload
+            content = self._corrected(batch)
         return {
             "batch_id": batch.batch_id,
             "seq": batch.seq,
@@ -174,6 +185,28 @@ class Sender:
             "agent": self.health.block(),
             "checks_version": self.checks_version(),
         }
+
+    def _corrected(self, batch: Batch) -> dict[str, Any]:
+        """The batch with its sample and check times moved by any wall-clock step since it was
+        taken (docs/agent.md, "Clock jumps"): the server then stores them at the right time."""
+        step = clock_step(
+            stored_wall=batch.created_at, stored_mono=batch.mono, stored_boot=batch.boot,
+            now_wall=self._wall(), now_mono=self._clock(), boot=self.outbox.boot_id,
+        )  # fmt: skip
+        if not step:
+            return batch.payload
+        if step != self._logged_step:
+            log.warning(
+                "The wall clock was stepped by %+.0f s since batch seq=%s was taken; sending its "
+                "times corrected.", step, batch.seq,
+            )  # fmt: skip
+            self._logged_step = step
+        content = dict(batch.payload)
+        for key in ("samples", "check_results"):
+            items = content.get(key)
+            if isinstance(items, list):
+                content[key] = [_shifted(item, step) for item in items]
+        return content
 
     def _maybe_check_in(self) -> None:
         """Nothing delivered for a check-in interval (plus 10 %) and nothing queued: send an empty batch."""

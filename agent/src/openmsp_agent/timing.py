@@ -75,3 +75,26 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+STEP_TOLERANCE = (
+    2.0  # seconds; NTP slews both clocks alike, only a step moves one against the other
+)
+
+
+def clock_step(
+    *,
+    stored_wall: float,
+    stored_mono: float | None,
+    stored_boot: str | None,
+    now_wall: float,
+    now_mono: float,
+    boot: str | None,
+) -> float:
+    """How far the wall clock was stepped since a reading (wall, monotonic) was stored: add it
+    to the stored wall times to get what a correct clock said then. 0 when it cannot be known
+    (another boot, an outbox from an older agent, no boot id) or is within tolerance."""
+    if stored_mono is None or stored_boot is None or boot is None or stored_boot != boot:
+        return 0.0
+    step = (now_wall - stored_wall) - (now_mono - stored_mono)
+    return step if abs(step) > STEP_TOLERANCE else 0.0

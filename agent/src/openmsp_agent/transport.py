@@ -104,8 +104,10 @@ class HttpTransport:
         credentials: Callable[[], Credentials | None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         parsed = urllib.parse.urlsplit(server_url)
+        self._wall = wall
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"server URL {server_url!r} must be http(s)://host[:port][/prefix]")
         self._https = parsed.scheme == "https"
@@ -137,7 +139,9 @@ class HttpTransport:
             headers["Content-Type"] = "application/json"
         credentials = self._credentials() if self._credentials else None
         if credentials is not None:
-            headers.update(auth_headers(credentials, method, signed_path, payload))
+            headers.update(
+                auth_headers(credentials, method, signed_path, payload, now=self._wall())
+            )
         return self._request(method, target, payload, headers, timeout or self._timeout)
 
     def _request(

@@ -310,3 +310,18 @@ def test_revoking_the_agent_from_the_host_page_cuts_it_off(web_as, tech, host, a
     page = http.get(response["Location"]).content.decode()
     assert "is revoked" in page
     assert 'id="revoke-agent-dialog"' not in page
+
+
+def test_the_header_shows_the_batches_the_agent_dropped_in_ko_and_en(web_as, msp_owner, agent_a):
+    response = agent_a.batch(agent={"queue_depth": 3, "dropped_batches": 7})
+    assert response.status_code == 200, response.content
+    asset = agent_a.agent.asset
+
+    english = web_as(speaking(msp_owner, "en")).get(reverse("asset_detail", args=[asset.pk]))
+    assert "7 batches dropped" in english.content.decode()
+    korean = web_as(speaking(msp_owner, "ko")).get(reverse("asset_detail", args=[asset.pk]))
+    assert "배치 7개 버림" in korean.content.decode()
+
+    agent_a.batch(agent={"queue_depth": 0, "dropped_batches": 0})
+    quiet = web_as(speaking(msp_owner, "en")).get(reverse("asset_detail", args=[asset.pk]))
+    assert "dropped" not in quiet.content.decode()

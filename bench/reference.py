@@ -682,6 +682,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 from django.utils import timezone
 
                 connections.close_all()
+                # The load starts once every slotted check's schedule has begun (their first
+                # slots are whole intervals after they were created, checks_poller.seed).
+                time.sleep(max(0.0, (seeded.first_slots - timezone.now()).total_seconds()))
                 size0 = database_bytes(url)
                 started = timezone.now()
                 sampler = Sampler(procs)

@@ -75,20 +75,37 @@ def enroll_agents(env: dict[str, str], count: int) -> list[tuple[str, str]]:
     import django
 
     django.setup()
+    from django.db import connections
+
+    from openmsp.core.actor import Actor
+    from openmsp.tenants import actions as tenant_actions
+
+    client = tenant_actions.create_client(
+        actor=Actor.system("bench"), name="Bench Co", code="bench"
+    )
+    creds = enroll_into([client], count)
+    connections.close_all()
+    return creds
+
+
+def enroll_into(clients: list[Any], count: int) -> list[tuple[str, str]]:
+    """Enroll *count* agents, spread round-robin over *clients*, through the real enrollment
+    action (Django set up); (agent id, secret) of each."""
     from openmsp.agent_api import actions as agent_actions
     from openmsp.agent_api.agent_actions import enroll
     from openmsp.agent_api.schemas import EnrollIn
     from openmsp.core.actor import Actor
-    from openmsp.tenants import actions as tenant_actions
 
     system = Actor.system("bench")
-    client = tenant_actions.create_client(actor=system, name="Bench Co", code="bench")
-    _token, text = agent_actions.create_enrollment_token(actor=system, client=client, name="bench")
+    tokens = [
+        agent_actions.create_enrollment_token(actor=system, client=c, name="bench")[1]
+        for c in clients
+    ]
     creds = []
     for i in range(count):
         e = enroll(
             EnrollIn(
-                enrollment_token=text,
+                enrollment_token=tokens[i % len(tokens)],
                 machine_id=f"bench-{i}",
                 hostname=f"host-{i}",
                 os="linux",
@@ -96,9 +113,6 @@ def enroll_agents(env: dict[str, str], count: int) -> list[tuple[str, str]]:
             )
         )
         creds.append((str(e.agent.pk), e.secret))
-    from django.db import connections
-
-    connections.close_all()
     return creds
 
 
@@ -192,7 +206,8 @@ class Load:
         ).encode()
 
     async def agent(self, http: common.KeepAlive, index: int, until: float) -> None:
-        await asyncio.sleep(random.random() * self.period)  # the server-assigned jitter
+        # The server-assigned jitter; no sleep past the end (the run's length is the divisor).
+        await asyncio.sleep(min(random.random() * self.period, max(0.0, until - time.monotonic())))
         start = time.monotonic()
         sent_here = 0
         while time.monotonic() < until:
@@ -204,7 +219,7 @@ class Load:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 if status == 200:
                     self.samples_acked += len(self.metrics)
-            next_at = start + sent_here * self.period
+            next_at = min(start + sent_here * self.period, until)
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def run(self, duration: float) -> float:

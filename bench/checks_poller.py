@@ -43,8 +43,18 @@ def listener() -> int:
     return int(sock.getsockname()[1])
 
 
-def seed(count: int, port: int, interval: int) -> dt.datetime:
-    """Create the checks; return when their first slots begin."""
+def seed(
+    count: int,
+    port: int,
+    interval: int,
+    *,
+    client: Any = None,
+    first_pk: int = 1,
+    http_url: str | None = None,
+    http_share: float = 0.0,
+) -> dt.datetime:
+    """Create the checks (TCP to *port*; a share *http_share* of them HTTP to *http_url*),
+    their ids from *first_pk* on; return when their first slots begin."""
     import django
 
     django.setup()
@@ -54,21 +64,26 @@ def seed(count: int, port: int, interval: int) -> dt.datetime:
     from openmsp.monitoring.schedule import slot_after
     from openmsp.tenants.models import Client
 
-    client = Client.objects.create(name="Bench client", code="bench")
+    if client is None:
+        client = Client.objects.create(name="Bench client", code="bench")
+    http_every = round(1 / http_share) if http_url and http_share > 0 else 0
+
+    def check(i: int) -> Check:
+        if http_url and http_every and i % http_every == 0:
+            return Check(pk=i, client=client, name=f"http {i}", kind="http", target=http_url,
+                         settings={}, interval_seconds=interval, timeout_seconds=5,
+                         next_check_at=slot_after(i, interval, start))  # fmt: skip
+        return Check(pk=i, client=client, name=f"tcp {i}", kind="tcp", target="127.0.0.1",
+                     settings={"port": port}, interval_seconds=interval, timeout_seconds=5,
+                     next_check_at=slot_after(i, interval, start))  # fmt: skip
+
     # Ids chosen here (a fresh database) so each check's first slot is known at insert time:
     # one bulk INSERT, and the slots start right after it, not while it runs.
     ahead = dt.timedelta(seconds=interval * max(1, 600 // interval))
     began = timezone.now()
     start = began + ahead
-    Check.objects.bulk_create(
-        [
-            Check(pk=i, client=client, name=f"tcp {i}", kind="tcp", target="127.0.0.1",
-                  settings={"port": port}, interval_seconds=interval, timeout_seconds=5,
-                  next_check_at=slot_after(i, interval, start))
-            for i in range(1, count + 1)
-        ],
-        batch_size=2000,
-    )  # fmt: skip
+    ids = range(first_pk, first_pk + count)
+    Check.objects.bulk_create([check(i) for i in ids], batch_size=2000)
     # Bring the slots to the present only now that every check exists (seeding takes seconds).
     from django.db.models import F
 
@@ -76,7 +91,9 @@ def seed(count: int, port: int, interval: int) -> dt.datetime:
     elapsed = (timezone.now() - began).total_seconds()
     periods = int(elapsed // interval) + 1
     shift = ahead - dt.timedelta(seconds=interval * periods)
-    Check.objects.update(next_check_at=F("next_check_at") - shift)
+    Check.objects.filter(pk__gte=first_pk, pk__lt=first_pk + count).update(
+        next_check_at=F("next_check_at") - shift
+    )
     return began + dt.timedelta(seconds=interval * periods)
 
 

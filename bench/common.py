@@ -51,8 +51,11 @@ def openmsp(args: Sequence[str], env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def web_server(env: dict[str, str], workers: int) -> Iterator[tuple[str, psutil.Process]]:
-    port = free_port()
+def web_server(
+    env: dict[str, str], workers: int, port: int = 0
+) -> Iterator[tuple[str, psutil.Process]]:
+    """`openmsp web` with *workers* workers on *port* (a free one if 0), once /healthz answers."""
+    port = port or free_port()
     (ROOT / "bench" / "results").mkdir(exist_ok=True)  # not in git: a fresh clone has none
     log = open(ROOT / "bench" / "results" / "web.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -86,6 +89,55 @@ def web_server(env: dict[str, str], workers: int) -> Iterator[tuple[str, psutil.
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+@contextlib.contextmanager
+def platform_process(env: dict[str, str], args: Sequence[str]) -> Iterator[psutil.Process]:
+    """One of the platform's processes (`openmsp worker`, `scheduler`, `poller` ...), its output
+    in bench/results/<command>.log; stopped (SIGTERM, then SIGKILL) afterwards."""
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    log = open(ROOT / "bench" / "results" / f"{args[0]}.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openmsp.cli", *args], env=env, cwd=ROOT, stdout=log, stderr=log
+    )
+    try:
+        yield psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def tree_rss_bytes(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total
+
+
+def postgres_processes() -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] and p.info["name"].startswith("postgres"):
+            found.append(p)
+    return found
+
+
+def postgres_memory_bytes() -> tuple[int, int]:
+    """(RSS summed over PostgreSQL's processes, the same less their shared pages): the first
+    counts shared buffers once per backend that touched them, the second leaves them out."""
+    rss = private = 0
+    for p in postgres_processes():
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            m = p.memory_info()
+            rss += m.rss
+            private += max(0, m.rss - getattr(m, "shared", 0))
+    return rss, private
 
 
 def tree_cpu_seconds(proc: psutil.Process) -> float:
@@ -132,8 +184,8 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def save(scenario: str, result: dict[str, Any]) -> Path:
-    out = ROOT / "bench" / "results"
+def save(scenario: str, result: dict[str, Any], directory: Path | None = None) -> Path:
+    out = directory or ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{scenario}.jsonl"
     with path.open("a") as handle:

@@ -25,15 +25,24 @@ from bench import common
 
 
 def seed(
-    count: int, target: str, receiver: str, interval: int, hold_down: int, failures: int
+    count: int,
+    target: str,
+    receiver: str,
+    interval: int,
+    hold_down: int,
+    failures: int,
+    client: Any = None,
 ) -> list[int]:
+    """*count* HTTP checks of *client* (a new one if None) on *target*, each its own problem
+    group, routed to one webhook at *receiver*; their ids."""
     from openmsp.core.actor import Actor
     from openmsp.monitoring import actions as checks
     from openmsp.notifications import actions as notify
     from openmsp.tenants.models import Client
 
     system = Actor.system("bench")
-    client = Client.objects.create(name="Bench client", code="bench")
+    if client is None:
+        client = Client.objects.create(name="Bench client", code="bench")
     hook = notify.create_channel(
         actor=system, client=client, name="Bench hook", kind="webhook",
         config={"url": receiver}, secret="bench-signing-secret-0001",  # noqa: S106

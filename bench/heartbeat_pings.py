@@ -55,19 +55,30 @@ def create_heartbeats(env: dict[str, str], count: int) -> list[str]:
     from django.db import connections
 
     from openmsp.core.actor import Actor
-    from openmsp.heartbeats.models import Heartbeat
     from openmsp.tenants import actions as tenant_actions
 
     system = Actor.system("bench")
     client = tenant_actions.create_client(actor=system, name="Bench Co", code="bench")
-    # bulk_create: the people's path (create_heartbeat, audited) is not what is measured here.
-    rows = Heartbeat.objects.bulk_create(
-        [Heartbeat(client=client, name=f"job {i}", period_seconds=60) for i in range(count)],
-        batch_size=1000,
-    )
-    keys = [str(hb.ping_key) for hb in rows]
+    keys = bulk_heartbeats([client], count)
     connections.close_all()
     return keys
+
+
+def bulk_heartbeats(clients: list[Any], count: int, period_seconds: int = 60) -> list[str]:
+    """*count* heartbeats spread round-robin over *clients* (Django set up); their ping keys."""
+    from openmsp.heartbeats.models import Heartbeat
+
+    # bulk_create: the people's path (create_heartbeat, audited) is not what is measured here.
+    rows = Heartbeat.objects.bulk_create(
+        [
+            Heartbeat(
+                client=clients[i % len(clients)], name=f"job {i}", period_seconds=period_seconds
+            )
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
+    return [str(hb.ping_key) for hb in rows]
 
 
 class Load:
@@ -85,16 +96,34 @@ class Load:
         while time.monotonic() < until:
             key = random.choice(self.keys)
             suffix = "/start" if random.random() < self.start_share else ""
-            began = time.perf_counter()
-            try:
-                status, body = await http.request("GET", f"/ping/{key}{suffix}")
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                self.errors += 1
-                continue
-            self.latencies.append(time.perf_counter() - began)
-            self.statuses[status] = self.statuses.get(status, 0) + 1
-            if status == 200 and body == b"OK":
-                self.ok += 1
+            await self.ping(http, f"/ping/{key}{suffix}")
+
+    async def ping(self, http: common.KeepAlive, path: str) -> None:
+        began = time.perf_counter()
+        try:
+            status, body = await http.request("GET", path)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.errors += 1
+            return
+        self.latencies.append(time.perf_counter() - began)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == 200 and body == b"OK":
+            self.ok += 1
+
+    async def paced(self, http: common.KeepAlive, key: str, period: float, until: float) -> None:
+        """One scheduled job, as a real one pings: `/start`, then success (after a share of the
+        period given by `start_share`), once every *period* seconds from a random phase."""
+        await asyncio.sleep(min(random.random() * period, max(0.0, until - time.monotonic())))
+        start = time.monotonic()
+        runs = 0
+        while time.monotonic() < until:
+            runs += 1
+            if self.start_share > 0:
+                await self.ping(http, f"/ping/{key}/start")
+                pause = period * self.start_share * random.random()
+                await asyncio.sleep(min(pause, max(0.0, until - time.monotonic())))
+            await self.ping(http, f"/ping/{key}")
+            await asyncio.sleep(max(0.0, min(start + runs * period, until) - time.monotonic()))
 
     async def run(self, concurrency: int, duration: float) -> float:
         http = common.KeepAlive(self.base, concurrency)

@@ -56,18 +56,25 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 def seed(clients: int, tickets: int) -> dict[str, Any]:
-    from django.db import connection
+    """*clients* clients (contract, SLA targets, two teams each), 20 technicians and *tickets*
+    tickets over them; the ids of the people, teams and clients."""
+    ids = seed_clients(clients)
+    seed_tickets(ids, tickets)
+    return ids
+
+
+def seed_clients(clients: int) -> dict[str, Any]:
+    """The clients with their contracts and teams, and 20 technicians (password
+    `bench-password-1`), through the real actions; their ids."""
     from django.utils import timezone
 
     from openmsp.accounts import actions as account_actions
     from openmsp.accounts.roles import Role
     from openmsp.core.actor import Actor
-    from openmsp.servicedesk import actions as desk_actions
-    from openmsp.servicedesk.models import Team, Ticket, TicketEntry
+    from openmsp.servicedesk.models import Team
     from openmsp.tenants import actions as tenant_actions
 
     system = Actor.system("bench")
-    rnd = random.Random(7)
     tech = [
         account_actions.invite_user(
             actor=system, email=f"tech{i}@msp.example", role=Role.TECHNICIAN,
@@ -100,6 +107,28 @@ def seed(clients: int, tickets: int) -> dict[str, Any]:
         c.pk: [Team.objects.create(client=c, name=f"Team {i}") for i in range(2)]
         for c in client_rows
     }
+    return {
+        "technicians": [u.pk for u in tech],
+        "teams": [t.pk for pair in teams.values() for t in pair],
+        "teams_by_client": {c: [t.pk for t in pair] for c, pair in teams.items()},
+        "clients": [c.pk for c in client_rows],
+    }
+
+
+def seed_tickets(ids: dict[str, Any], tickets: int) -> None:
+    """*tickets* tickets spread over the seeded clients and the last 180 days (statuses,
+    priorities, assignees, teams, two conversation entries each), by bulk inserts."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from openmsp.servicedesk import actions as desk_actions
+    from openmsp.servicedesk.models import Ticket, TicketEntry
+
+    rnd = random.Random(7)
+    client_rows = ids["clients"]
+    clients = len(client_rows)
+    tech = [None, *ids["technicians"]]
+    teams = ids["teams_by_client"]
     statuses = desk_actions.statuses_for(None)
     weights = {"new": 3, "open": 5, "waiting": 2, "resolved": 6, "closed": 10}
     choices = [s for s in statuses for _ in range(weights.get(s.category, 1))]
@@ -110,9 +139,9 @@ def seed(clients: int, tickets: int) -> dict[str, Any]:
         created = now - dt.timedelta(seconds=rnd.randrange(180 * 86400))
         rows.append(
             Ticket(
-                client=client_rows[n % clients], number=f"T{n + 1:06d}",
+                client_id=client_rows[n % clients], number=f"T{n + 1:06d}",
                 subject=" ".join(rnd.sample(WORDS, 4)), priority=rnd.choice(PRIORITIES),
-                status=status, assignee=rnd.choice([None, *tech]), team=rnd.choice([None, *teams[client_rows[n % clients].pk]]),
+                status=status, assignee_id=rnd.choice(tech), team_id=rnd.choice([None, *teams[client_rows[n % clients]]]),
                 resolved_at=created + dt.timedelta(hours=3) if status.category in ("resolved", "closed") else None,
             )
         )  # fmt: skip
@@ -136,11 +165,6 @@ def seed(clients: int, tickets: int) -> dict[str, Any]:
     TicketEntry.objects.bulk_create(entries, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {
-        "technicians": [u.pk for u in tech],
-        "teams": [t.pk for pair in teams.values() for t in pair],
-        "clients": [c.pk for c in client_rows],
-    }
 
 
 def queue_latencies(ids: dict[str, Any], requests: int) -> dict[str, dict[str, float]]:

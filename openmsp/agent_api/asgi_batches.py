@@ -28,6 +28,7 @@ from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from openmsp.agent_api import views
+from openmsp.core.asgi_io import read_capped_body
 from openmsp.core.middleware import RequestContextMiddleware
 
 Scope = Mapping[str, Any]
@@ -89,21 +90,6 @@ def _respond(scope: Scope, body: bytes) -> HttpResponseBase:
         close_old_connections()
 
 
-async def _body(receive: Receive, limit: int) -> bytes:
-    """Up to *limit* + 1 bytes (enough for the view to see it is too large); the rest is read
-    and dropped."""
-    kept = bytearray()
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        if len(kept) <= limit:
-            kept += message.get("body", b"")[: limit + 1 - len(kept)]
-        more = bool(message.get("more_body", False))
-    return bytes(kept)
-
-
 async def _send(send: Send, response: HttpResponseBase) -> None:
     content = response.content  # type: ignore[attr-defined]
     headers = [
@@ -126,7 +112,7 @@ class BatchApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The body is read by the view's own limit (413 beyond it), before a thread is taken.
-        body = await _body(receive, views.MAX_BATCH_BYTES)
+        body = await read_capped_body(receive, views.MAX_BATCH_BYTES)
         loop = asyncio.get_running_loop()
         response = await loop.run_in_executor(self._executor, _respond, scope, body)
         await _send(send, response)

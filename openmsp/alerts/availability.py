@@ -104,6 +104,20 @@ def compute(
 # --- Reading the history ------------------------------------------------------------------------
 
 
+def problem_steps(
+    rows: Sequence[Problem], end: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, str, str]]]:
+    """Each problem's (at, state, severity) events before *end*, oldest first, in one query."""
+    steps: dict[int, list[tuple[dt.datetime, str, str]]] = {p.pk: [] for p in rows}
+    for pid, at, state, severity in (
+        ProblemEvent.objects.filter(problem__in=rows, at__lt=end)
+        .order_by("problem_id", "at", "pk")
+        .values_list("problem_id", "at", "state", "severity")
+    ):
+        steps[pid].append((at, state, severity))
+    return steps
+
+
 def problem_spans(
     events: Sequence[tuple[dt.datetime, str, str]], until: dt.datetime
 ) -> tuple[list[Span], list[Span]]:
@@ -137,13 +151,7 @@ def of(
     now = timezone.now()
     down: list[Span] = []
     degraded: list[Span] = []
-    steps: dict[int, list[tuple[dt.datetime, str, str]]] = {p.pk: [] for p in rows}
-    for pid, at, state, severity in (
-        ProblemEvent.objects.filter(problem__in=rows, at__lt=end)
-        .order_by("problem_id", "at", "pk")
-        .values_list("problem_id", "at", "state", "severity")
-    ):
-        steps[pid].append((at, state, severity))
+    steps = problem_steps(rows, end)
     for problem in rows:
         d, g = problem_spans(steps[problem.pk], min(end, now))
         down += d

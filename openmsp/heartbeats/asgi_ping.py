@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
+from openmsp.core.asgi_io import read_capped_body
 from openmsp.heartbeats.models import BODY_LIMIT, Ping
 from openmsp.heartbeats.ping_actions import Signal, record_ping, record_pings
 
@@ -126,17 +127,7 @@ def _batcher() -> _Batcher:
 
 
 async def _body(receive: Receive) -> bytes:
-    """The first BODY_LIMIT + 1 bytes; the rest is read and dropped, never held."""
-    kept = b""
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        if len(kept) <= BODY_LIMIT:
-            kept += message.get("body", b"")[: BODY_LIMIT + 1 - len(kept)]
-        more = bool(message.get("more_body", False))
-    return kept
+    return await read_capped_body(receive, BODY_LIMIT)
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from openmsp.alerts.models import Problem, ProblemEvent
+from openmsp.alerts import availability
+from openmsp.alerts.models import Problem
 from openmsp.assets.models import Asset
 from openmsp.metrics.ingest import labels_key
 from openmsp.metrics.models import Rollup1h, Series
@@ -91,13 +92,7 @@ def _problems(client: Client, start: dt.datetime, end: dt.datetime) -> list[qbr.
         .select_related("asset")
         .order_by("pk")
     )
-    steps: dict[int, list[tuple[dt.datetime, str, str]]] = {p.pk: [] for p in rows}
-    for pid, at, state, severity in (
-        ProblemEvent.objects.filter(problem__in=rows, at__lt=end)
-        .order_by("problem_id", "at", "pk")
-        .values_list("problem_id", "at", "state", "severity")
-    ):
-        steps[pid].append((at, state, severity))
+    steps = availability.problem_steps(rows, end)
     return [
         qbr.ProblemFacts(
             problem_id=p.pk,

@@ -275,9 +275,18 @@ def _run_scenario(cluster: Cluster, pg: PrivatePostgres, smtp: SmtpPeer, tcp: Tc
         [(reported,)] = cluster.sql(
             "SELECT count(*) FROM reports_report WHERE emailed_at IS NOT NULL"
         )
+        last.update(busy_jobs=busy, firings=firings, unsent=unsent, reported=reported)
+        last["job_states"] = cluster.sql(
+            "SELECT status, count(*) FROM django_tasks_database_dbtaskresult WHERE task_path "
+            "LIKE %s GROUP BY status", ["%durable_job"],
+        )  # fmt: skip
         return bool(busy == 0 and firings >= 3 and unsent == 0 and reported == 1)
 
-    wait_for(settled, 90, "durable jobs, SLA firings, outbox and the report to settle", every=0.5)
+    last: dict[str, Any] = {}
+    try:
+        wait_for(settled, 90, "jobs, SLA firings, outbox and the report to settle", every=0.5)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen: {last}") from None
     note("settled")
     note("CPU seconds / RSS MiB of each process over the run: " + cluster.usage())
     for name in cluster.procs:  # nothing died on its own (the database restart included)

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -140,6 +141,8 @@ class Load:
         self.metrics = (METRICS * (metrics // len(METRICS) + 1))[:metrics]
         self.period = period
         self.latencies: list[float] = []
+        self.timeline: list[tuple[float, float]] = []  # (sent at, seconds since the run began)
+        self.began = time.monotonic()
         self.statuses: dict[int, int] = {}
         self.samples_acked = 0
         self.acked_batches: list[str] = []
@@ -216,6 +219,7 @@ class Load:
             if sent is not None:
                 latency, status = sent
                 self.latencies.append(latency)
+                self.timeline.append((time.monotonic() - latency - self.began, latency))
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 if status == 200:
                     self.samples_acked += len(self.metrics)
@@ -226,7 +230,7 @@ class Load:
         # A bare keep-alive client (bench/common.py): httpx's per-request CPU (and httpcore's
         # quadratic matching of queued requests to pooled connections) throttled the offer.
         http = common.KeepAlive(self.base, MAX_CONNECTIONS)
-        began = time.monotonic()
+        began = self.began = time.monotonic()
         until = began + duration
         try:
             await asyncio.gather(*(self.agent(http, i, until) for i in range(len(self.creds))))
@@ -286,6 +290,52 @@ def copy_rate(url: str, rows: int) -> float:
         return rows / (time.perf_counter() - began)
 
 
+def windows(timeline: list[tuple[float, float]], width: float) -> list[dict[str, float]]:
+    """Latency per *width*-second window of the run (by send time): where the slow 1 % sit."""
+    buckets: dict[int, list[float]] = {}
+    for at, latency in timeline:
+        buckets.setdefault(int(at // width), []).append(latency)
+    return [
+        {
+            "from_s": k * width,
+            "requests": len(v),
+            "p99_ms": round(common.percentile(v, 99) * 1000, 1),
+            "max_ms": round(max(v) * 1000, 1),
+        }
+        for k, v in sorted(buckets.items())
+    ]
+
+
+CHECKPOINT_LINE = re.compile(
+    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) UTC \[\d+\] LOG:  checkpoint "
+    r"(?P<what>starting: .*|complete: .*total=(?P<total>[\d.]+) s.*)$"
+)
+
+
+def checkpoints(log: Path, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
+    """PostgreSQL's checkpoints between two instants, from its log (log_checkpoints is on by
+    default since 15), as seconds since *since*: the first suspect for write stalls."""
+    found: list[dict[str, Any]] = []
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        m = CHECKPOINT_LINE.match(line)
+        if not m:
+            continue
+        at = dt.datetime.fromisoformat(m["at"]).replace(tzinfo=dt.UTC)
+        if since <= at <= until:
+            what = m["what"]
+            entry: dict[str, Any] = {"at_s": round((at - since).total_seconds(), 1)}
+            if what.startswith("starting"):
+                entry["starting"] = what.removeprefix("starting: ")
+            else:
+                entry["complete_total_s"] = float(m["total"])
+            found.append(entry)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=2000)
@@ -294,6 +344,12 @@ def main() -> None:
     parser.add_argument("--speedup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--pg-log",
+        type=Path,
+        default=Path("/var/log/postgresql/postgresql-15-main.log"),
+        help="PostgreSQL's log, read for the checkpoints during the run",
+    )
     parser.add_argument(
         "--warmup",
         action=argparse.BooleanOptionalAction,
@@ -321,7 +377,9 @@ def main() -> None:
                 print(f"first contact: {first}")
             web_cpu0, pg_cpu0 = common.tree_cpu_seconds(web), common.postgres_cpu_seconds()
             gen_cpu0 = time.process_time()
+            run_began = dt.datetime.now(dt.UTC)
             elapsed = asyncio.run(load.run(args.duration))
+            run_ended = dt.datetime.now(dt.UTC)
             web_cpu = common.tree_cpu_seconds(web) - web_cpu0
             pg_cpu = common.postgres_cpu_seconds() - pg_cpu0
             gen_cpu = time.process_time() - gen_cpu0
@@ -365,6 +423,10 @@ def main() -> None:
             (1e6 * (web_cpu + pg_cpu) / max(1, load.samples_acked)) / (1e6 / copy_rows_per_s), 1
         ),
     }
+    timeline = windows(load.timeline, 5.0)
+    result["latency_by_5s_window"] = timeline
+    result["checkpoints_during_run"] = checkpoints(args.pg_log, run_began, run_ended)
+    result["slow_windows"] = [w for w in timeline if w["max_ms"] > 500]
     path = common.save("agents_ingest", result)
     for key, value in result.items():
         print(f"{key:36} {value}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -280,6 +281,11 @@ def _run_scenario(cluster: Cluster, pg: PrivatePostgres, smtp: SmtpPeer, tcp: Tc
             "SELECT status, count(*) FROM django_tasks_database_dbtaskresult WHERE task_path "
             "LIKE %s GROUP BY status", ["%durable_job"],
         )  # fmt: skip
+        last["unfinished"] = cluster.sql(
+            "SELECT status, worker_ids, exception_class_path, right(traceback, 600) "
+            "FROM django_tasks_database_dbtaskresult WHERE task_path LIKE %s "
+            "AND status NOT IN ('SUCCESSFUL', 'READY')", ["%durable_job"],
+        )  # fmt: skip
         return bool(busy == 0 and firings >= 3 and unsent == 0 and reported == 1)
 
     last: dict[str, Any] = {}
@@ -344,18 +350,23 @@ def test_a_job_claimed_by_the_killed_worker_is_run_by_another_exactly_once(
     effects = Counter(j for (j,) in c.sql("SELECT job FROM cluster_job_effect"))
     assert effects == Counter(range(DURABLE_JOBS)), "every job's effect committed once"
     rows = c.sql(
-        "SELECT args_kwargs, worker_ids, status FROM django_tasks_database_dbtaskresult "
+        "SELECT id::text, args_kwargs, worker_ids, status FROM django_tasks_database_dbtaskresult "
         "WHERE task_path LIKE %s", ["%durable_job"],
     )  # fmt: skip
-    by_job = {int(a["args"][0]): (w, s) for a, w, s in rows}
-    assert len(by_job) == DURABLE_JOBS
-    workers, status = by_job[outcome.killed_job]
-    assert status == "SUCCESSFUL"
-    assert len(workers) == 2, workers
-    assert workers[0] == outcome.killed_worker_id
-    assert workers[1] != outcome.killed_worker_id
-    others = [w for job, (w, _s) in by_job.items() if job != outcome.killed_job]
-    assert all(len(w) == 1 for w in others), "no other job was claimed twice"
+    assert len(rows) == DURABLE_JOBS
+    # The PostgreSQL restart may fall in the middle of a job: its worker lives on, the job's
+    # transaction is rolled back, and the worker hands it back itself (logged with its id), so
+    # that job has one claim more.
+    lost_mid_run = set(re.findall(r"task (\S+) lost the database mid-run",
+                                  c.log_of("worker-1") + c.log_of("worker-2")))  # fmt: skip
+    for task_id, args, workers, status in rows:
+        assert status == "SUCCESSFUL", task_id
+        expected = 1 + (task_id in lost_mid_run)
+        if int(args["args"][0]) == outcome.killed_job:
+            assert workers[0] == outcome.killed_worker_id
+            assert outcome.killed_worker_id not in workers[1:], workers
+            expected += 1
+        assert len(workers) == expected, f"job {args['args'][0]} claimed by {workers}"
 
 
 def test_no_periodic_run_was_enqueued_twice_or_skipped(outcome: Outcome) -> None:
@@ -373,17 +384,21 @@ def test_no_periodic_run_was_enqueued_twice_or_skipped(outcome: Outcome) -> None
         if name in ALSO_ENQUEUED_ELSEWHERE:
             continue
         # one statement, one snapshot: the schedulers keep claiming while this test reads
-        [(claims, times)] = c.sql(
+        [(claims, times, now)] = c.sql(
             "SELECT run_count, (SELECT coalesce(array_agg(enqueued_at ORDER BY enqueued_at), "
-            "'{}') FROM django_tasks_database_dbtaskresult WHERE task_path = %s) "
+            "'{}') FROM django_tasks_database_dbtaskresult WHERE task_path = %s), now() "
             "FROM core_periodicjob WHERE name = %s",
             [path, name],
         )
         assert len(times) == claims, f"{name}: {claims} claims, {len(times)} tasks"
+        assert times, f"{name} never ran"
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
         every = job.every.total_seconds()
-        assert min(gaps) >= every - 1, f"{name} ran twice in one period: {gaps}"
-        assert max(gaps) <= every + outcome.pg_outage_s + 5, f"{name} skipped a run: {gaps}"
+        assert all(g >= every - 1 for g in gaps), f"{name} ran twice in one period: {gaps}"
+        # the schedulers still run: the time since the last run counts as a gap too
+        since_last = (now - times[-1]).total_seconds()
+        longest = max([*gaps, since_last])
+        assert longest <= every + outcome.pg_outage_s + 5, f"{name} skipped: {gaps}, {since_last}"
         checked += 1
     assert checked >= 5
     states = dict(c.sql(

@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -66,22 +67,7 @@ def requeue_orphans(*, now: dt.datetime | None = None, limit: int = 100) -> int:
     handed_back = 0
     for task in running.order_by("started_at")[:limit]:
         owner = task.worker_ids[-1] if task.worker_ids else ""
-        if owner in live:
-            continue
-        same_claim = DBTaskResult.objects.filter(
-            pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at
-        )
-        if len(task.worker_ids) >= MAX_CLAIMS:
-            failed = same_claim.update(
-                status=TaskResultStatus.FAILED,
-                finished_at=now,
-                exception_class_path="openmsp.core.workers.WorkerLost",
-                traceback=f"{len(task.worker_ids)} workers died running this task; not retried.",
-            )
-            if failed:
-                log.error("task %s (%s) failed: its workers kept dying", task.pk, task.task_path)
-            continue
-        if same_claim.update(status=TaskResultStatus.READY, started_at=None):
+        if owner not in live and hand_back(task, now=now):
             handed_back += 1
             log.warning(
                 "task %s (%s) was running under worker %s, whose lease ran out; back in the queue",
@@ -89,6 +75,27 @@ def requeue_orphans(*, now: dt.datetime | None = None, limit: int = 100) -> int:
             )  # fmt: skip
     WorkerLease.objects.filter(renewed_at__lt=now - FORGET_AFTER).delete()
     return handed_back
+
+
+def hand_back(task: DBTaskResult[Any, Any], *, now: dt.datetime | None = None) -> bool:
+    """Put a RUNNING task whose run was lost back in the queue, or fail it once MAX_CLAIMS
+    workers have lost it. Keyed on the claim's started_at, so it acts once per claim however
+    many workers try; returns whether this call put it back."""
+    now = now or timezone.now()
+    same_claim = DBTaskResult.objects.filter(
+        pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at
+    )
+    if len(task.worker_ids) >= MAX_CLAIMS:
+        failed = same_claim.update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="openmsp.core.workers.WorkerLost",
+            traceback=f"{len(task.worker_ids)} workers lost this task; not retried.",
+        )
+        if failed:
+            log.error("task %s (%s) failed: its runs kept being lost", task.pk, task.task_path)
+        return False
+    return bool(same_claim.update(status=TaskResultStatus.READY, started_at=None))
 
 
 class LeaseKeeper(threading.Thread):

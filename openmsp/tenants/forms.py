@@ -192,6 +192,7 @@ class ContractForm(ModelFieldsForm):
         calendar_field: Any = self.fields["calendar"]
         calendar_field.queryset = calendars
         calendar_field.empty_label = _("(none: 24×7 support)")
+        self.fields["qbr_delay_days"].required = False  # empty: the model's default
         self.fields["currency"].widget.attrs.update(maxlength=3, size=4)
 
     def grouped(self) -> Iterable[tuple[Any, list[forms.BoundField]]]:
@@ -216,6 +217,10 @@ class ContractForm(ModelFieldsForm):
                     params={"value": address},
                 ) from None
         return addresses
+
+    def clean_qbr_delay_days(self) -> int:
+        value = self.cleaned_data.get("qbr_delay_days")
+        return int(Contract._meta.get_field("qbr_delay_days").default if value is None else value)
 
     def clean_currency(self) -> str:
         value = str(self.cleaned_data["currency"]).strip().upper()

@@ -180,8 +180,10 @@ def test_the_review_list_shows_each_scheduled_runs_state_and_staff_send_one_agai
     client_user = web_as(speaking(bob, "ko"))
     page = client_user.get("/reports/qbr/").content.decode()
     assert 'data-state="mailed"' in page
-    assert "메일 발송됨" in page and "ceo@hanbit.example" in page
+    assert "메일 발송됨" in page
+    assert "ceo@hanbit.example" in page
     assert "/resend/" not in page  # client users read the state, they do not send
     sent = client_user.get(f"/reports/qbr/runs/{run.pk}/pdf/")
-    assert sent.status_code == 200 and sent.content == b"%PDF-1.4 sent"
+    assert sent.status_code == 200
+    assert sent.content == b"%PDF-1.4 sent"
     assert client_user.post(f"/reports/qbr/runs/{run.pk}/resend/").status_code == 403

@@ -270,7 +270,8 @@ def test_the_plan_e_mails_the_quarterly_review_only_to_someone(msp_owner, client
     assert response.status_code == 422
     assert "Name who receives the quarterly review" in response.content.decode()
     response = web.post(
-        url, _form(client_a, qbr_email="on", qbr_recipients="ceo@hanbit.example", qbr_delay_days="7")
+        url,
+        _form(client_a, qbr_email="on", qbr_recipients="ceo@hanbit.example", qbr_delay_days="7"),
     )
     assert response.status_code == 302
     contract = queries.contracts_visible_to(SYSTEM).get(client=client_a)

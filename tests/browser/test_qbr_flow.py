@@ -94,7 +94,11 @@ def test_staff_prepare_a_review_and_record_the_meeting_and_the_client_reads_it(
 
 
 def test_staff_turn_on_the_scheduled_review_see_it_mailed_and_send_it_again(
-    live_server, browser_page, msp_owner, client_a, smtp_peer
+    live_server,
+    browser_page,
+    msp_owner,
+    client_a,
+    smtp_peer,  # noqa: F811
 ):
     """The communication plan editor shows the QBR settings; after the scheduled run the list
     shows the run as mailed (through a real SMTP server), and "Send again" queues it."""

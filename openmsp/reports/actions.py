@@ -351,7 +351,7 @@ def resend_qbr(*, actor: Actor, run: QbrRun) -> QbrRun:
     from openmsp.reports import qbr_jobs  # the job module imports this one
 
     _staff_only(actor)
-    busy = (QbrRun.State.QUEUED, QbrRun.State.RUNNING)
+    busy = (QbrRun.State.QUEUED, QbrRun.State.RUNNING, QbrRun.State.GENERATED)  # a worker has it
     with transaction.atomic():
         claimed = (
             QbrRun.objects.filter(pk=run.pk)

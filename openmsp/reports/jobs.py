@@ -38,6 +38,9 @@ ACTOR = Actor.system("reports")
 MAX_ATTEMPTS = 3
 STALE_AFTER = dt.timedelta(hours=1)
 S = ReportRun.State
+# States a worker holds a run in; one left there past STALE_AFTER was dropped by a crash. A QBR
+# run is "generated" between storing the review and mailing it.
+IN_PROGRESS = (S.RUNNING, QbrRun.State.GENERATED)
 
 
 def due_months(now: dt.datetime) -> dict[int, dt.date]:
@@ -89,7 +92,7 @@ def requeue(row: ReportRun | QbrRun, now: dt.datetime, enqueue: Callable[[], obj
     """Put a failed run (attempts left) or one a crashed worker left running back in the queue,
     with its job, once: the UPDATE is conditional on the row as it was read."""
     retry = Q(state=S.FAILED, attempts__lt=MAX_ATTEMPTS) | Q(
-        state=S.RUNNING, updated_at__lt=now - STALE_AFTER
+        state__in=IN_PROGRESS, updated_at__lt=now - STALE_AFTER
     )
     with transaction.atomic():
         claimed = (

@@ -60,7 +60,7 @@ def get_action_item(actor: Actor, item_id: int | str) -> ActionItem:
 
 
 def qbr_runs_visible_to(actor: Actor) -> QuerySet[QbrRun]:
-    return scope(actor, QbrRun.objects.select_related("client", "qbr")).defer("pdf")
+    return scope(actor, QbrRun.objects.select_related("client")).defer("pdf")
 
 
 def get_qbr_run(actor: Actor, run_id: int | str, *, with_pdf: bool = False) -> QbrRun:

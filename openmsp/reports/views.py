@@ -138,7 +138,7 @@ def _qbr_list(request: HttpRequest, *, error: str = "", status: int = 200) -> Ht
         runs = runs.filter(client=client)
     context = {
         "reviews": list(qs.defer("figures")[:PAGE_LIMIT]),
-        "runs": list(runs.defer("qbr__figures")[:PAGE_LIMIT]),
+        "runs": list(runs[:PAGE_LIMIT]),
         "clients": clients if user.is_msp_staff else [],
         "client": client,
         "current_client": client,

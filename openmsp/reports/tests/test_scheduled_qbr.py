@@ -150,3 +150,18 @@ def test_a_failure_is_recorded_with_its_reason_retried_and_staff_can_send_again(
     drain()
     assert QbrRun.objects.get().state == "mailed"
     assert [m["To"] for m in smtp.messages] == ["ceo@hanbit.example"] * 2
+
+
+def test_a_run_a_crashed_worker_left_generated_or_running_is_requeued_after_an_hour(
+    on: dict[str, Any], smtp: SmtpPeer
+) -> None:
+    qbr_jobs.run(now=AFTER_QUARTER)
+    QbrRun.objects.update(state="generated", updated_at=AFTER_QUARTER)  # died before the mail
+    assert qbr_jobs.run(now=AFTER_QUARTER + dt.timedelta(minutes=30)) == {
+        "enqueued": 0,
+        "retried": 0,
+    }
+    assert qbr_jobs.run(now=AFTER_QUARTER + dt.timedelta(hours=2)) == {"enqueued": 0, "retried": 1}
+    drain()
+    assert QbrRun.objects.get().state == "mailed"
+    assert len(smtp.messages) == 1

@@ -83,6 +83,7 @@ PARAM_KIND: dict[str, str] = {
     "qbr_id": "qbr",
     "meeting_id": "qbr_meeting",
     "action_item_id": "qbr_action_item",
+    "qbr_run_id": "qbr_run",
     "uidb64": "skip",  # password-reset links: token-protected, not tenant objects
     "token": "skip",
 }
@@ -411,10 +412,18 @@ def _build_qbr(client_a: Client) -> dict[str, Any]:
         actor=SYSTEM, review=review, held_on=quarter, attendees=[f"Kim {MARK}"],
         decisions=MARK, action_items=[{"title": f"Act {MARK}", "owner": MARK, "due_on": None}],
     )  # fmt: skip
+    from openmsp.reports.models import QbrRun
+
+    run = QbrRun.objects.create(
+        client=client_a, quarter=quarter, state=QbrRun.State.MAILED, qbr=review,
+        pdf=f"%PDF-1.4 {MARK}".encode(), emailed_at=timezone.now(), emailed_to=["kim@hanbit.example"],
+        error=f"an earlier attempt failed {MARK}",
+    )  # fmt: skip  # the scheduled run of that review, as mailed (its archived PDF names the marker)
     return {
         "qbr": review,
         "qbr_meeting": meeting,
         "qbr_action_item": meeting.action_items.get(),
+        "qbr_run": run,
     }
 
 

@@ -16,7 +16,7 @@ from openmsp.accounts.roles import Perm
 from openmsp.core import audit
 from openmsp.core.actions import full_clean, require, save_changed, save_created
 from openmsp.core.actor import Actor
-from openmsp.core.errors import PermissionDenied, ValidationFailed
+from openmsp.core.errors import Conflict, PermissionDenied, ValidationFailed
 from openmsp.integrations.smtp import (
     FileTransport,
     MailTransport,
@@ -24,11 +24,11 @@ from openmsp.integrations.smtp import (
     SmtpTransport,
     clean_recipients,
 )
-from openmsp.reports import collect, pdf, qbr_collect
+from openmsp.reports import collect, pdf, qbr_collect, qbr_pdf
 from openmsp.reports import figures as fg
 from openmsp.reports import qbr_text as qtext
 from openmsp.reports import summary as sm
-from openmsp.reports.models import ActionItem, Meeting, Qbr, Report, RootCause
+from openmsp.reports.models import ActionItem, Meeting, Qbr, QbrRun, Report, RootCause
 from openmsp.tenants.models import Client
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -112,22 +112,15 @@ def email(
         raise ValidationFailed(
             "The report has no recipients: add some to the contract.", field="recipients"
         )
-    server = SmtpServer.from_settings()
-    message = EmailMessage()
     title = sm.title(report.language)
-    message["Subject"] = f"{title} · {report.client.name} · {report.month}"
-    message["From"] = server.sender
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=False)
-    message.set_content("\n".join([f"{title} {report.month}", "", *report.summary]))
-    message.add_attachment(
-        bytes(report.pdf),
-        maintype="application",
-        subtype="pdf",
+    result = _send(
+        subject=f"{title} · {report.client.name} · {report.month}",
+        body="\n".join([f"{title} {report.month}", "", *report.summary]),
+        document=bytes(report.pdf),
         filename=f"report-{report.client.code or report.client_id}-{report.month}.pdf",
+        to=to,
+        transport=transport,
     )
-    sender = transport or (SmtpTransport(server) if server.host else FileTransport(server.file_dir))
-    result = sender.send(message)
     with transaction.atomic():
         report.emailed_at = timezone.now()
         report.emailed_to = to
@@ -136,6 +129,24 @@ def email(
             actor=actor, action="report.email", obj=report, after={"to": to, "result": result}
         )
     return report
+
+
+def _send(
+    *, subject: str, body: str, document: bytes, filename: str, to: list[str],
+    transport: MailTransport | None,
+) -> str:  # fmt: skip
+    """One e-mail with a PDF attached, through the installation's SMTP server (or the file
+    transport when no server is configured); returns what the transport said."""
+    server = SmtpServer.from_settings()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = server.sender
+    message["To"] = ", ".join(to)
+    message["Date"] = formatdate(localtime=False)
+    message.set_content(body)
+    message.add_attachment(document, maintype="application", subtype="pdf", filename=filename)
+    sender = transport or (SmtpTransport(server) if server.host else FileTransport(server.file_dir))
+    return sender.send(message)
 
 
 # --- Quarterly business review -----------------------------------------------------------------
@@ -288,3 +299,69 @@ def update_action_item(*, actor: Actor, item: ActionItem, changes: dict[str, obj
             item.done_at = (item.done_at or timezone.now()) if item.done else None
         full_clean(item)
         return save_changed(actor, item, before, action="qbr.action_item_update")
+
+
+# --- The scheduled QBR's e-mail (openmsp.reports.qbr_jobs) -------------------------------------
+
+
+def email_qbr(
+    *, actor: Actor, run: QbrRun, review: Qbr, recipients: list[str],
+    transport: MailTransport | None = None,
+) -> QbrRun:  # fmt: skip
+    """Render the review's PDF as it stands (agenda, root causes, meetings), mail it to the
+    plan's recipients in the review's language and keep that PDF on the run: the archive."""
+    _staff_only(actor)
+    to = clean_recipients(recipients, field="qbr_recipients")
+    if not to:
+        raise ValidationFailed(
+            "The communication plan names no one to send the quarterly review to: add "
+            "quarterly review or report recipients to the contract.",
+            field="qbr_recipients",
+        )
+    meetings = Meeting.objects.filter(qbr=review).prefetch_related("action_items")
+    document = qbr_pdf.render(review, root_causes(review), list(meetings))
+    client = review.client
+    result = _send(
+        subject=f"{qtext.title(review.language)} · {client.name} · {review.quarter}",
+        body="\n".join(
+            qtext.mail_body(review.language, client.name, review.quarter, review.agenda_items)
+        ),
+        document=document,
+        filename=f"qbr-{client.code or client.pk}-{review.quarter}.pdf",
+        to=to,
+        transport=transport,
+    )
+    with transaction.atomic():
+        now = timezone.now()
+        QbrRun.objects.filter(pk=run.pk).update(
+            qbr=review, pdf=document, emailed_at=now, emailed_to=to, state=QbrRun.State.MAILED,
+            error="", finished_at=now, updated_at=now,
+        )  # fmt: skip
+        run.refresh_from_db()
+        audit.record(
+            actor=actor, action="qbr.email", obj=run,
+            after={"quarter": review.quarter, "to": to, "result": result},
+        )  # fmt: skip
+    return run
+
+
+def resend_qbr(*, actor: Actor, run: QbrRun) -> QbrRun:
+    """Staff send a scheduled review again (after fixing the recipients, or after a meeting):
+    the run goes back to the queue with fresh attempts and is mailed by a worker."""
+    from openmsp.reports import qbr_jobs  # the job module imports this one
+
+    _staff_only(actor)
+    busy = (QbrRun.State.QUEUED, QbrRun.State.RUNNING, QbrRun.State.GENERATED)  # a worker has it
+    with transaction.atomic():
+        claimed = (
+            QbrRun.objects.filter(pk=run.pk)
+            .exclude(state__in=busy)
+            .update(state=QbrRun.State.QUEUED, attempts=0, error="", emailed_at=None,
+                    updated_at=timezone.now())
+        )  # fmt: skip
+        if not claimed:
+            raise Conflict("This review is already queued to be sent: wait for it to finish.")
+        qbr_jobs.qbr_for_client.enqueue(run.client_id, run.quarter.isoformat())
+        run.refresh_from_db()
+        audit.record(actor=actor, action="qbr.resend", obj=run, after={"quarter": run.label})
+    return run

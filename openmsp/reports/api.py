@@ -14,13 +14,15 @@ from ninja import Query, Router, Status
 from openmsp.accounts.auth import actor_from
 from openmsp.core.apiutils import changes_of, endpoint, fetch_ref, page, path_object
 from openmsp.reports import actions, qbr
-from openmsp.reports.models import ActionItem, Meeting, Qbr, Report
+from openmsp.reports.models import ActionItem, Meeting, Qbr, QbrRun, Report
 from openmsp.reports.queries import (
     get_action_item,
     get_meeting,
     get_qbr,
+    get_qbr_run,
     get_report,
     meetings_of,
+    qbr_runs_visible_to,
     qbrs_visible_to,
     reports_visible_to,
 )
@@ -35,6 +37,9 @@ from openmsp.reports.schemas import (
     QbrPage,
     QbrPatch,
     QbrQuery,
+    QbrRunOut,
+    QbrRunPage,
+    QbrRunQuery,
     ReportDetailOut,
     ReportIn,
     ReportPage,
@@ -170,3 +175,32 @@ def edit_action_item(
     actor = actor_from(request)
     item = get_action_item(actor, action_item_id)
     return actions.update_action_item(actor=actor, item=item, changes=changes_of(payload))
+
+
+# --- Scheduled reviews (openmsp.reports.qbr_jobs, docs/qbr.md) ----------------------------------
+
+path_object("qbr_run_id", get_qbr_run)
+
+
+@endpoint(router, "GET", "/qbr-runs", "List scheduled quarterly reviews", tag=TAG, ok={200: QbrRunPage})  # fmt: skip
+def list_qbr_runs(request: HttpRequest, query: Query[QbrRunQuery]) -> dict[str, Any]:
+    """The reviews the communication plans e-mail, with their state (failed: with the reason)."""
+    qs = qbr_runs_visible_to(actor_from(request))
+    if query.client_id is not None:
+        qs = qs.filter(client_id=query.client_id)
+    if query.state is not None:
+        qs = qs.filter(state=query.state)
+    return page(request, qs, query)
+
+
+@endpoint(router, "GET", "/qbr-runs/{qbr_run_id}", "Get a scheduled quarterly review", tag=TAG, ok={200: QbrRunOut}, errors=(404,))  # fmt: skip
+def get_one_qbr_run(request: HttpRequest, qbr_run_id: int) -> QbrRun:
+    return get_qbr_run(actor_from(request), qbr_run_id)
+
+
+@endpoint(router, "POST", "/qbr-runs/{qbr_run_id}/resend", "Send a scheduled review again", tag=TAG, ok={200: QbrRunOut}, errors=(403, 404, 409))  # fmt: skip
+def resend_qbr_run(request: HttpRequest, qbr_run_id: int) -> QbrRun:
+    """Queues the run again with fresh attempts; a worker mails the review as it stands now. A
+    run already queued or running is a 409."""
+    actor = actor_from(request)
+    return actions.resend_qbr(actor=actor, run=get_qbr_run(actor, qbr_run_id))

@@ -13,3 +13,8 @@ class ReportsConfig(AppConfig):
         register(
             Periodic("reports.monthly", "openmsp.reports.jobs:monthly_reports", cron="7 1 * * *")
         )
+        # The same for the quarterly review: due some days after the quarter (the plan says
+        # how many), caught up daily until mailed.
+        register(
+            Periodic("reports.qbr", "openmsp.reports.qbr_jobs:quarterly_reviews", cron="17 1 * * *")
+        )

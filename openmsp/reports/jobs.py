@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,7 +29,7 @@ from openmsp.core.errors import OpenMSPError
 from openmsp.core.jobs import periodic_task
 from openmsp.integrations.smtp import MailTransport
 from openmsp.reports import actions, schedule
-from openmsp.reports.models import Report, ReportRun
+from openmsp.reports.models import QbrRun, Report, ReportRun
 from openmsp.servicedesk.clocks import active_contract, batch_run
 from openmsp.tenants.models import Client
 
@@ -37,6 +38,9 @@ ACTOR = Actor.system("reports")
 MAX_ATTEMPTS = 3
 STALE_AFTER = dt.timedelta(hours=1)
 S = ReportRun.State
+# States a worker holds a run in; one left there past STALE_AFTER was dropped by a crash. A QBR
+# run is "generated" between storing the review and mailing it.
+IN_PROGRESS = (S.RUNNING, QbrRun.State.GENERATED)
 
 
 def due_months(now: dt.datetime) -> dict[int, dt.date]:
@@ -79,15 +83,25 @@ def _enqueue_new(client_id: int, month: dt.date) -> int:
 
 
 def _requeue(row: ReportRun, now: dt.datetime) -> bool:
+    return requeue(
+        row, now, lambda: report_for_client.enqueue(row.client_id, row.month.isoformat())
+    )
+
+
+def requeue(row: ReportRun | QbrRun, now: dt.datetime, enqueue: Callable[[], object]) -> bool:
+    """Put a failed run (attempts left) or one a crashed worker left running back in the queue,
+    with its job, once: the UPDATE is conditional on the row as it was read."""
     retry = Q(state=S.FAILED, attempts__lt=MAX_ATTEMPTS) | Q(
-        state=S.RUNNING, updated_at__lt=now - STALE_AFTER
+        state__in=IN_PROGRESS, updated_at__lt=now - STALE_AFTER
     )
     with transaction.atomic():
-        claimed = ReportRun.objects.filter(retry, pk=row.pk, updated_at=row.updated_at).update(
-            state=S.QUEUED, updated_at=now
+        claimed = (
+            type(row)
+            .objects.filter(retry, pk=row.pk, updated_at=row.updated_at)
+            .update(state=S.QUEUED, updated_at=now)
         )
         if claimed:
-            report_for_client.enqueue(row.client_id, row.month.isoformat())
+            enqueue()
     return bool(claimed)
 
 
@@ -106,17 +120,17 @@ def run_client(
     try:
         _one(run_row.client, month, now, transport)
     except Exception as exc:
-        _finish(run_row, S.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+        finish(run_row, S.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
         log.warning("report of %s for %s failed: %s", run_row.client.code, month, exc)
         if not isinstance(exc, OpenMSPError | OSError):
             raise  # a bug: recorded on the row, and the task shows it failed
         return "failed"
-    _finish(run_row, S.DONE, "")
+    finish(run_row, S.DONE, "")
     return "done"
 
 
-def _finish(row: ReportRun, state: str, error: str) -> None:
-    ReportRun.objects.filter(pk=row.pk).update(
+def finish(row: ReportRun | QbrRun, state: str, error: str) -> None:
+    type(row).objects.filter(pk=row.pk).update(
         state=state, error=error, finished_at=timezone.now(), updated_at=timezone.now()
     )
 

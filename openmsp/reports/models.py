@@ -157,3 +157,42 @@ class ReportRun(TenantOwned):
 
     def __str__(self) -> str:
         return f"report run {self.client_id} {self.month:%Y-%m} ({self.state})"
+
+
+class QbrRun(TenantOwned):
+    """The scheduled QBR of one client and quarter, and its archive: the PDF as e-mailed and to
+    whom. Created with its job in one transaction and unique per client and quarter (like
+    ReportRun), so two schedulers never generate or mail it twice; the job claims it
+    (queued -> running) with a conditional UPDATE."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        GENERATED = "generated", _("Generated")  # figures stored, not mailed (yet)
+        MAILED = "mailed", _("Mailed")
+        FAILED = "failed", _("Failed")
+
+    quarter = models.DateField(_("quarter"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    qbr = models.ForeignKey(
+        Qbr, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    pdf = models.BinaryField(editable=False, default=b"")
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    emailed_to = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-quarter", "client"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "quarter"], name="qbr_run_once_per_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"QBR run {self.client_id} {self.label} ({self.state})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.quarter.year}-Q{(self.quarter.month - 1) // 3 + 1}"

@@ -31,6 +31,8 @@ TEXT: dict[str, dict[str, str]] = {
         "a_cost": "Cost: contract fee {fee}; {billable} billable hours, {non_billable} non-billable",
         "a_actions": "Open action items from earlier reviews: {count}",
         "a_next": "Priorities for next quarter and the next review date",
+        "mail_intro": "Please find attached the quarterly business review of {quarter} for {client}.",
+        "mail_agenda": "Agenda of the review meeting:",
     },
     "ko": {
         "title": "분기 업무 검토 (QBR)",
@@ -53,12 +55,23 @@ TEXT: dict[str, dict[str, str]] = {
         "a_cost": "비용: 계약 요금 {fee}, 청구 가능 {billable}시간, 청구 불가 {non_billable}시간",
         "a_actions": "이전 검토의 미완료 조치 항목: {count}건",
         "a_next": "다음 분기 우선순위와 다음 검토 일정",
+        "mail_intro": "{client}의 {quarter} 분기 업무 검토 보고서를 첨부합니다.",
+        "mail_agenda": "검토 회의 안건:",
     },
 }
 
 
 def title(language: str) -> str:
     return TEXT[language_of(language)]["title"]
+
+
+def mail_body(language: str, client: str, quarter: str, agenda: list[str]) -> list[str]:
+    """The lines of the e-mail that carries the review's PDF: what it is and the agenda."""
+    t = TEXT[language_of(language)]
+    lines = [t["title"], "", t["mail_intro"].format(client=client, quarter=quarter)]
+    if agenda:
+        lines += ["", t["mail_agenda"], *(f"{i}. {item}" for i, item in enumerate(agenda, 1))]
+    return lines
 
 
 def recommendations(

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from openmsp.core.actor import Actor
 from openmsp.core.errors import NotFound
-from openmsp.reports.models import ActionItem, Meeting, Qbr, Report
+from openmsp.reports.models import ActionItem, Meeting, Qbr, QbrRun, Report
 from openmsp.tenants.queries import scope
 
 
@@ -57,3 +57,16 @@ def get_action_item(actor: Actor, item_id: int | str) -> ActionItem:
     except (ActionItem.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such action item.") from None
     return item
+
+
+def qbr_runs_visible_to(actor: Actor) -> QuerySet[QbrRun]:
+    return scope(actor, QbrRun.objects.select_related("client")).defer("pdf")
+
+
+def get_qbr_run(actor: Actor, run_id: int | str, *, with_pdf: bool = False) -> QbrRun:
+    qs = scope(actor, QbrRun.objects.select_related("client"))
+    try:
+        run: QbrRun = (qs if with_pdf else qs.defer("pdf")).get(pk=run_id)
+    except (QbrRun.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such scheduled review.") from None
+    return run

@@ -143,3 +143,39 @@ class QbrQuery(ListQuery):
 
 class QbrPage(Page[QbrOut]):
     pass
+
+
+class QbrRunOut(Schema):
+    """One scheduled review of a client and quarter, and what became of it."""
+
+    id: int
+    client_id: int
+    quarter: str = Field(description="YYYY-Qn.")
+    quarter_start: dt.date
+    state: Literal["queued", "running", "generated", "mailed", "failed"]
+    attempts: int
+    error: str = Field(description="Why the last attempt failed (empty otherwise).")
+    qbr_id: int | None = Field(description="The review it generated.")
+    emailed_at: dt.datetime | None
+    emailed_to: list[str]
+    finished_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_quarter(obj: Any) -> str:
+        return str(obj.label)
+
+    @staticmethod
+    def resolve_quarter_start(obj: Any) -> dt.date:
+        return obj.quarter  # type: ignore[no-any-return]
+
+
+class QbrRunQuery(ListQuery):
+    client_id: int | None = Field(None, ge=1, le=MAX_ID)
+    state: Literal["queued", "running", "generated", "mailed", "failed"] | None = None
+    ordering: Literal["quarter", "-quarter"] = "-quarter"
+
+
+class QbrRunPage(Page[QbrRunOut]):
+    pass

@@ -16,6 +16,8 @@ urlpatterns = [
     path("qbr/<int:qbr_id>/agenda/", views.qbr_agenda, name="qbr_agenda"),
     path("qbr/<int:qbr_id>/root-cause/", views.qbr_root_cause, name="qbr_root_cause"),
     path("qbr/<int:qbr_id>/meetings/", views.qbr_meeting, name="qbr_meeting"),
+    path("qbr/runs/<int:qbr_run_id>/pdf/", views.qbr_run_pdf, name="qbr_run_pdf"),
+    path("qbr/runs/<int:qbr_run_id>/resend/", views.qbr_run_resend, name="qbr_run_resend"),
     path(
         "qbr/meetings/<int:meeting_id>/action-items/",
         views.meeting_action_item,

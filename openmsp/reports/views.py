@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from openmsp.core.errors import ValidationFailed
+from openmsp.core.errors import Conflict, ValidationFailed
 from openmsp.reports import actions, qbr, queries
 from openmsp.reports import qbr_pdf as qbr_pdf_doc
 from openmsp.reports import qbr_text as qtext
@@ -131,8 +133,12 @@ def _qbr_list(request: HttpRequest, *, error: str = "", status: int = 200) -> Ht
     qs = queries.qbrs_visible_to(actor).order_by("-quarter_start", "client__name", "pk")
     if client is not None:
         qs = qs.filter(client=client)
+    runs = queries.qbr_runs_visible_to(actor).order_by("-quarter", "client__name", "pk")
+    if client is not None:
+        runs = runs.filter(client=client)
     context = {
         "reviews": list(qs.defer("figures")[:PAGE_LIMIT]),
+        "runs": list(runs[:PAGE_LIMIT]),
         "clients": clients if user.is_msp_staff else [],
         "client": client,
         "current_client": client,
@@ -333,3 +339,34 @@ def action_item_done(request: HttpRequest, action_item_id: int) -> HttpResponse:
     done = request.POST.get("done") == "1"
     actions.update_action_item(actor=actor, item=item, changes={"done": done})
     return redirect("qbr_detail", qbr_id=item.meeting.qbr_id)
+
+
+@require_GET
+@page
+def qbr_run_pdf(request: HttpRequest, qbr_run_id: int) -> HttpResponse:
+    """The archived PDF: exactly what the scheduled e-mail carried (404 until one was sent)."""
+    run = queries.get_qbr_run(actor_of(request), qbr_run_id, with_pdf=True)
+    if not run.pdf:
+        raise Http404(_("This review has not been e-mailed yet."))
+    response = HttpResponse(bytes(run.pdf), content_type="application/pdf")
+    name = f"qbr-{run.client.code or run.client_id}-{run.label}-sent.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@page
+def qbr_run_resend(request: HttpRequest, qbr_run_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    run = queries.get_qbr_run(actor, qbr_run_id)
+    require_perm(request, "work")
+    try:
+        actions.resend_qbr(actor=actor, run=run)
+    except Conflict as exc:
+        messages.error(request, _(exc.message))
+    else:
+        messages.success(
+            request,
+            _("The review of %(quarter)s is queued to be sent again.") % {"quarter": run.label},
+        )
+    return redirect(f"{reverse('qbr_list')}?client={run.client_id}")

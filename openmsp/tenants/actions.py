@@ -51,7 +51,8 @@ CONTRACT_FIELDS = {
     "name", "reference", "start_date", "end_date", "renewal", "notice_days", "services",
     "support_hours", "calendar", "availability_target", "billing_model", "rate", "currency",
     "included_hours", "dpa_signed", "dpa_signed_on", "data_location", "retention_days",
-    "report_frequency", "report_recipients", "meeting_cadence",
+    "report_frequency", "report_recipients", "meeting_cadence", "qbr_email", "qbr_recipients",
+    "qbr_delay_days",
 }  # fmt: skip
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -192,13 +193,23 @@ def _check_contract(contract: Contract) -> None:
             f"Unknown service(s): {', '.join(map(str, unknown))}. Known: {', '.join(SERVICE_CATALOGUE)}.",
             field="services",
         )
-    for address in contract.report_recipients:
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise ValidationFailed(
-                f"'{address}' is not an email address.", field="report_recipients"
-            ) from None
+    for field in ("report_recipients", "qbr_recipients"):
+        for address in getattr(contract, field):
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationFailed(
+                    f"'{address}' is not an email address.", field=field
+                ) from None
+    if contract.qbr_email and not contract.review_recipients:
+        raise ValidationFailed(
+            "E-mailing the quarterly review needs recipients: add review or report recipients.",
+            field="qbr_recipients",
+        )
+    if not 0 <= contract.qbr_delay_days <= 60:
+        raise ValidationFailed(
+            "Send the quarterly review 0 to 60 days after the quarter.", field="qbr_delay_days"
+        )
     if contract.calendar is not None and contract.calendar.client_id not in (
         None,
         contract.client_id,

@@ -150,6 +150,9 @@ class ContractForm(ModelFieldsForm):
         "report_frequency",
         "report_recipients",
         "meeting_cadence",
+        "qbr_email",
+        "qbr_recipients",
+        "qbr_delay_days",
     )
     widgets = {"start_date": DATE, "end_date": DATE, "dpa_signed_on": DATE}
     sections = (
@@ -160,6 +163,7 @@ class ContractForm(ModelFieldsForm):
         (_("Billing"), ("billing_model", "rate", "currency", "included_hours")),
         (_("Data protection"), ("dpa_signed", "dpa_signed_on", "data_location", "retention_days")),
         (_("Communication"), ("report_frequency", "report_recipients", "meeting_cadence")),
+        (_("Quarterly review"), ("qbr_email", "qbr_recipients", "qbr_delay_days")),
     )
 
     services = forms.MultipleChoiceField(
@@ -173,15 +177,22 @@ class ContractForm(ModelFieldsForm):
         required=False,
         help_text=_("Email addresses, separated by commas."),
     )
+    qbr_recipients = forms.CharField(
+        label=_("Quarterly review recipients"),
+        required=False,
+        help_text=_("Email addresses, separated by commas. Empty: the report recipients."),
+    )
 
     def __init__(self, *args: Any, calendars: QuerySet[BusinessCalendar], **kwargs: Any) -> None:
         initial = kwargs.get("initial")
-        if initial and isinstance(initial.get("report_recipients"), list):
-            initial["report_recipients"] = ", ".join(initial["report_recipients"])
+        for name in ("report_recipients", "qbr_recipients"):
+            if initial and isinstance(initial.get(name), list):
+                initial[name] = ", ".join(initial[name])
         super().__init__(*args, **kwargs)
         calendar_field: Any = self.fields["calendar"]
         calendar_field.queryset = calendars
         calendar_field.empty_label = _("(none: 24×7 support)")
+        self.fields["qbr_delay_days"].required = False  # empty: the model's default
         self.fields["currency"].widget.attrs.update(maxlength=3, size=4)
 
     def grouped(self) -> Iterable[tuple[Any, list[forms.BoundField]]]:
@@ -189,7 +200,13 @@ class ContractForm(ModelFieldsForm):
             yield label, [self[name] for name in names]
 
     def clean_report_recipients(self) -> list[str]:
-        raw = self.cleaned_data.get("report_recipients") or ""
+        return self._addresses("report_recipients")
+
+    def clean_qbr_recipients(self) -> list[str]:
+        return self._addresses("qbr_recipients")
+
+    def _addresses(self, name: str) -> list[str]:
+        raw = self.cleaned_data.get(name) or ""
         addresses = [part.strip() for part in re.split(r"[,;\s]+", raw) if part.strip()]
         for address in addresses:
             try:
@@ -200,6 +217,10 @@ class ContractForm(ModelFieldsForm):
                     params={"value": address},
                 ) from None
         return addresses
+
+    def clean_qbr_delay_days(self) -> int:
+        value = self.cleaned_data.get("qbr_delay_days")
+        return int(Contract._meta.get_field("qbr_delay_days").default if value is None else value)
 
     def clean_currency(self) -> str:
         value = str(self.cleaned_data["currency"]).strip().upper()
@@ -216,6 +237,13 @@ class ContractForm(ModelFieldsForm):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The contract cannot end before it starts."))
+        if data.get("qbr_email") and not (
+            data.get("qbr_recipients") or data.get("report_recipients")
+        ):
+            self.add_error(
+                "qbr_recipients",
+                _("Name who receives the quarterly review (or report recipients)."),
+            )
         if data.get("support_hours") == Contract.SupportHours.CALENDAR and not data.get("calendar"):
             self.add_error("calendar", _("Business-hours support needs a business calendar."))
         return data

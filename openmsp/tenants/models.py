@@ -296,6 +296,22 @@ class Contract(TenantOwned):
     meeting_cadence = models.CharField(
         _("review meetings"), max_length=20, choices=Frequency.choices, default=Frequency.QUARTERLY
     )
+    # The quarterly business review by e-mail (openmsp.reports.qbr_jobs): off unless asked for;
+    # sent for the quarters that close a `meeting_cadence` period, `qbr_delay_days` after the
+    # quarter ends so the last time entries and surveys are in.
+    qbr_email = models.BooleanField(_("e-mail the quarterly review"), default=False)
+    qbr_recipients = models.JSONField(
+        _("quarterly review recipients"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: the report recipients."),
+    )
+    qbr_delay_days = models.PositiveSmallIntegerField(
+        _("days after the quarter"),
+        default=5,
+        validators=[MaxValueValidator(60)],
+        help_text=_("How long after the quarter ends the review is generated and sent."),
+    )
 
     class Meta:
         ordering = ["client", "-start_date"]
@@ -309,6 +325,11 @@ class Contract(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def review_recipients(self) -> list[str]:
+        """Who receives the quarterly review: its own list, else the report recipients."""
+        return list(self.qbr_recipients or self.report_recipients)
 
     def status(self, today: dt.date | None = None) -> str:
         today = today or timezone.localdate()

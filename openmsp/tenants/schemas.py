@@ -258,11 +258,22 @@ class ContractIn(_ContractFields):
         examples=[["it@hanbit.example"]],
     )
     meeting_cadence: Contract.Frequency = Contract.Frequency.QUARTERLY
+    qbr_email: bool = Field(
+        False, description="E-mail the quarterly business review after each review period."
+    )
+    qbr_recipients: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Email addresses for the quarterly review; empty: the report recipients.",
+    )
+    qbr_delay_days: int = Field(
+        5, ge=0, le=60, description="Days after the quarter ends before the review is sent."
+    )
     sla_targets: list[SlaTargetIn] = Field(
         default_factory=list, max_length=4, description="At most one per priority."
     )
 
-    @field_validator("report_recipients")
+    @field_validator("report_recipients", "qbr_recipients")
     @classmethod
     def _short_addresses(cls, value: list[str]) -> list[str]:
         if any(len(address) > 254 for address in value):
@@ -296,11 +307,14 @@ class ContractPatch(_ContractFields):
     report_frequency: Contract.Frequency = omittable()
     report_recipients: list[str] = omittable(max_length=50)
     meeting_cadence: Contract.Frequency = omittable()
+    qbr_email: bool = omittable()
+    qbr_recipients: list[str] = omittable(max_length=50)
+    qbr_delay_days: int = omittable(ge=0, le=60)
     sla_targets: list[SlaTargetIn] = omittable(
         max_length=4, description="Replaces all targets of the contract."
     )
 
-    @field_validator("report_recipients")
+    @field_validator("report_recipients", "qbr_recipients")
     @classmethod
     def _short_addresses(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and any(len(address) > 254 for address in value):
@@ -333,6 +347,9 @@ class ContractOut(Schema):
     report_frequency: str
     report_recipients: list[str]
     meeting_cadence: str
+    qbr_email: bool
+    qbr_recipients: list[str]
+    qbr_delay_days: int
     sla_targets: list[SlaTargetOut]
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -19,4 +19,9 @@ ACTION_MESSAGES = (
     ),
     gettext_noop("Contracts still use this calendar; choose another calendar for them first."),
     gettext_noop("This conflicts with an existing record (IntegrityError)."),
+    gettext_noop(
+        "E-mailing the quarterly review needs recipients: add review or report recipients."
+    ),
+    gettext_noop("Send the quarterly review 0 to 60 days after the quarter."),
+    gettext_noop("This review is already queued to be sent: wait for it to finish."),
 )

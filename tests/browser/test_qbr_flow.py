@@ -1,6 +1,7 @@
 """The quarterly business review in a real browser: MSP staff generate the review of a client's
 quarter, edit its agenda and record the review meeting with an action item; the client's user
-then finds it in the portal (in Korean), read-only, with the charts drawn."""
+then finds it in the portal (in Korean), read-only, with the charts drawn. The scheduled review:
+turned on in the contract's communication plan, mailed by the quarterly run, sent again."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from openmsp.core.actor import Actor
-from openmsp.reports import qbr
+from openmsp.reports import qbr, qbr_jobs
 from openmsp.reports.models import ActionItem, Qbr
+from openmsp.reports.tests.conftest import drain
+from openmsp.reports.tests.conftest import smtp as smtp_peer  # noqa: F401
 from openmsp.tenants import actions as tenant_actions
+from openmsp.tenants.models import BusinessCalendar
 from openmsp.web.testing import compiled_translations, speaking  # noqa: F401
 from tests.browser.test_foundation_flow import sign_in
 
@@ -87,3 +91,50 @@ def test_staff_prepare_a_review_and_record_the_meeting_and_the_client_reads_it(
     with page.expect_download() as info:
         page.click("#download-qbr-pdf")
     assert info.value.suggested_filename == f"qbr-hanbit-{quarter}.pdf"
+
+
+def test_staff_turn_on_the_scheduled_review_see_it_mailed_and_send_it_again(
+    live_server,
+    browser_page,
+    msp_owner,
+    client_a,
+    smtp_peer,  # noqa: F811
+):
+    """The communication plan editor shows the QBR settings; after the scheduled run the list
+    shows the run as mailed (through a real SMTP server), and "Send again" queues it."""
+    page, base = browser_page, live_server.url
+    system = Actor.system("test")
+    calendar = BusinessCalendar.objects.get(client=client_a)
+    contract = tenant_actions.create_contract(
+        actor=system, client=client_a, name="MSA", start_date=dt.date(2025, 1, 1),
+        calendar=calendar, report_recipients=["it@hanbit.example"],
+    )  # fmt: skip
+    speaking(msp_owner, "en")
+    sign_in(page, base, msp_owner.email)
+    page.goto(f"{base}/clients/{client_a.pk}/contracts/{contract.pk}/edit/")
+    page.get_by_label("E-mail the quarterly review").check()
+    page.get_by_label("Quarterly review recipients").fill("ceo@hanbit.example")
+    page.get_by_label("Days after the quarter").fill("0")
+    page.get_by_role("button", name="Save contract").click()
+    expect(page.locator("#contract-qbr-plan")).to_have_text(
+        "E-mailed 0 days after the quarter → ceo@hanbit.example"
+    )
+
+    assert qbr_jobs.run() == {"enqueued": 1, "retried": 0}  # the quarter before this one
+    drain()
+    [message] = smtp_peer.messages
+    assert message["To"] == "ceo@hanbit.example"
+    page.locator(".shell-nav a", has_text="Quarterly reviews").click()
+    row = page.locator("#qbr-runs-table tbody tr").first
+    expect(row).to_have_attribute("data-state", "mailed")
+    expect(row.locator(".run-state")).to_have_text("Mailed")
+    expect(row).to_contain_text("ceo@hanbit.example")
+    row.get_by_role("button", name="Send again").click()
+    expect(page.locator("#flash")).to_contain_text("queued to be sent again")
+    row = page.locator("#qbr-runs-table tbody tr").first
+    expect(row).to_have_attribute("data-state", "queued")
+    expect(row.get_by_role("button", name="Send again")).to_have_count(0)
+    drain()
+    page.reload()
+    expect(page.locator("#qbr-runs-table tbody tr").first).to_have_attribute("data-state", "mailed")
+    assert len(smtp_peer.messages) == 2

@@ -68,3 +68,32 @@ def test_staff_drive_a_review_through_the_api_and_the_client_reads_it(
         assert outsider.get(url).status_code == 404
     patch = outsider.patch(f"/api/v1/action-items/{item['id']}", {"done": False}, content_type=JSON)
     assert patch.status_code == 404
+
+
+def test_scheduled_reviews_are_listed_with_their_state_and_staff_resend_one(
+    quarter: dict[str, Any], msp_owner, alice, charlie, api_as
+) -> None:
+    from openmsp.reports.models import QbrRun
+
+    run = QbrRun.objects.create(
+        client=quarter["client"], quarter=QUARTER, state="failed", attempts=3,
+        error="ValidationFailed: no recipients",
+    )  # fmt: skip
+    staff, admin = api_as(msp_owner), api_as(alice)
+    listed = admin.get(f"/api/v1/qbr-runs?client_id={quarter['client'].pk}&state=failed").json()
+    assert listed["count"] == 1
+    [item] = listed["items"]
+    assert (item["quarter"], item["quarter_start"], item["state"], item["attempts"]) == (
+        "2026-Q4", "2026-10-01", "failed", 3,
+    )  # fmt: skip
+    assert item["error"] == "ValidationFailed: no recipients"
+    assert admin.post(f"/api/v1/qbr-runs/{run.pk}/resend").status_code == 403
+    assert api_as(charlie).get(f"/api/v1/qbr-runs/{run.pk}").status_code == 404
+    assert api_as(charlie).get("/api/v1/qbr-runs").json()["count"] == 0
+
+    resent = staff.post(f"/api/v1/qbr-runs/{run.pk}/resend")
+    assert resent.status_code == 200, resent.content
+    assert (resent.json()["state"], resent.json()["attempts"]) == ("queued", 0)
+    again = staff.post(f"/api/v1/qbr-runs/{run.pk}/resend")
+    assert again.status_code == 409
+    assert "already queued" in again.json()["detail"]

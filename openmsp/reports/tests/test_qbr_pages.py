@@ -12,6 +12,7 @@ from openmsp.core.models import AuditRecord
 from openmsp.reports import actions
 from openmsp.reports.models import ActionItem, Meeting, Qbr, RootCause
 from openmsp.reports.tests.conftest import AFTER_QUARTER, QUARTER, SYSTEM
+from openmsp.web.testing import compiled_translations, speaking  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,49 @@ def test_another_clients_user_gets_404_for_every_page_of_the_review(
     ):
         assert http.post(url, {"agenda": "x", "done": "1"}).status_code == 404
     assert f"/reports/qbr/{review.pk}/" not in http.get("/reports/qbr/").content.decode()
+
+
+@pytest.mark.usefixtures("compiled_translations")
+def test_the_review_list_shows_each_scheduled_runs_state_and_staff_send_one_again(
+    review, msp_owner, bob, web_as
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from openmsp.reports.models import QbrRun
+
+    run = QbrRun.objects.create(
+        client=review.client, quarter=QUARTER, qbr=review, state="failed", attempts=3,
+        error="ValidationFailed: 'not an address' is not an email address.",
+    )  # fmt: skip
+    staff = web_as(speaking(msp_owner, "en"))
+    page = staff.get(f"/reports/qbr/?client={review.client_id}").content.decode()
+    table = page[page.index('id="qbr-runs-table"') :]
+    assert 'data-state="failed"' in table
+    assert "&#x27;not an address&#x27; is not an email address." in table
+    assert "3 attempts" in table
+    assert f"/reports/qbr/runs/{run.pk}/resend/" in table
+    assert staff.get(f"/reports/qbr/runs/{run.pk}/pdf/").status_code == 404  # nothing sent yet
+
+    assert staff.post(f"/reports/qbr/runs/{run.pk}/resend/").status_code == 302
+    run.refresh_from_db()
+    assert (run.state, run.attempts, run.error) == ("queued", 0, "")
+    assert DBTaskResult.objects.filter(task_path__endswith="qbr_for_client").count() == 1
+    assert AuditRecord.objects.filter(action="qbr.resend").count() == 1
+    again = staff.post(f"/reports/qbr/runs/{run.pk}/resend/", follow=True).content.decode()
+    assert "already queued to be sent" in again  # not queued twice
+    assert DBTaskResult.objects.filter(task_path__endswith="qbr_for_client").count() == 1
+
+    QbrRun.objects.filter(pk=run.pk).update(
+        state="mailed", pdf=b"%PDF-1.4 sent", emailed_to=["ceo@hanbit.example"],
+        emailed_at=AFTER_QUARTER,
+    )  # fmt: skip
+    client_user = web_as(speaking(bob, "ko"))
+    page = client_user.get("/reports/qbr/").content.decode()
+    assert 'data-state="mailed"' in page
+    assert "메일 발송됨" in page
+    assert "ceo@hanbit.example" in page
+    assert "/resend/" not in page  # client users read the state, they do not send
+    sent = client_user.get(f"/reports/qbr/runs/{run.pk}/pdf/")
+    assert sent.status_code == 200
+    assert sent.content == b"%PDF-1.4 sent"
+    assert client_user.post(f"/reports/qbr/runs/{run.pk}/resend/").status_code == 403

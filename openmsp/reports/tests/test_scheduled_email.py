@@ -3,41 +3,20 @@ e-mailed with the PDF attached to the contract's recipients through a real SMTP 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.reports import jobs
 from openmsp.reports.models import Report
-from openmsp.reports.tests.conftest import AFTER, MONTH
+from openmsp.reports.tests.conftest import AFTER, MONTH, drain
 from openmsp.tenants.models import Contract
 
 pytestmark = pytest.mark.django_db(
     transaction=True
 )  # the real worker closes its connection between runs
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = peer.port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        settings.DEFAULT_FROM_EMAIL = "OpenMSP <noc@msp.example>"
-        yield peer
-
-
-def drain() -> None:
-    """Run every queued job in a real worker (django_tasks_db's db_worker), then return."""
-    call_command(
-        "db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False
-    )
 
 
 def test_the_monthly_run_mails_last_months_report_with_the_pdf_once(

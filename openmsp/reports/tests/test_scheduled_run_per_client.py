@@ -5,30 +5,19 @@ client's failure neither stops the others nor is retried forever."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.reports import jobs
 from openmsp.reports.models import Report, ReportRun
-from openmsp.reports.tests.conftest import AFTER, MONTH, SYSTEM
+from openmsp.reports.tests.conftest import AFTER, MONTH, SYSTEM, drain
 from openmsp.tenants import actions as tenant_actions
 from openmsp.tenants.models import BusinessCalendar, Client, Contract
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker drained several times
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        yield peer
 
 
 @pytest.fixture
@@ -44,12 +33,6 @@ def broken_b(client_b: Client) -> Client:
 
 def report_jobs() -> Any:
     return DBTaskResult.objects.filter(task_path__endswith="jobs.report_for_client")
-
-
-def drain() -> None:
-    call_command(
-        "db_worker", batch=True, queue_name="*", startup_delay=False, verbosity=0, reload=False
-    )
 
 
 def test_the_scheduler_enqueues_one_job_per_client_and_month_exactly_once(

@@ -44,6 +44,7 @@ def _form(client, **changes):
         "report_frequency": "monthly",
         "report_recipients": "cio@hanbit.example, ops@hanbit.example",
         "meeting_cadence": "quarterly",
+        "qbr_delay_days": "5",
         "sla-TOTAL_FORMS": "4",
         "sla-INITIAL_FORMS": "4",
         "sla-MIN_NUM_FORMS": "4",
@@ -77,7 +78,7 @@ def test_the_new_contract_form_offers_every_field_and_only_suitable_calendars(
     for name in ("start_date", "renewal", "services", "support_hours", "calendar", "availability_target",
                  "billing_model", "rate", "currency", "included_hours", "dpa_signed", "dpa_signed_on",
                  "data_location", "retention_days", "report_frequency", "report_recipients", "meeting_cadence",
-                 "sla-0-first_response_minutes", "sla-3-always_open"):  # fmt: skip
+                 "qbr_email", "qbr_recipients", "qbr_delay_days", "sla-0-first_response_minutes", "sla-3-always_open"):  # fmt: skip
         assert f'name="{name}"' in text, name
     choices = text[text.index('name="calendar"') :].split("</select>")[0]
     assert f'value="{_calendar(client_a).pk}"' in choices
@@ -260,3 +261,22 @@ def test_the_contracts_tab_runs_a_constant_number_of_queries(
     add(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         http.get(url)
+
+
+def test_the_plan_e_mails_the_quarterly_review_only_to_someone(msp_owner, client_a, web_as):
+    web = web_as(speaking(msp_owner, "en"))
+    url = reverse("contract_create", args=[client_a.pk])
+    response = web.post(url, _form(client_a, report_recipients="", qbr_email="on"))
+    assert response.status_code == 422
+    assert "Name who receives the quarterly review" in response.content.decode()
+    response = web.post(
+        url,
+        _form(client_a, qbr_email="on", qbr_recipients="ceo@hanbit.example", qbr_delay_days="7"),
+    )
+    assert response.status_code == 302
+    contract = queries.contracts_visible_to(SYSTEM).get(client=client_a)
+    assert (contract.qbr_email, contract.qbr_recipients, contract.qbr_delay_days) == (
+        True, ["ceo@hanbit.example"], 7,
+    )  # fmt: skip
+    page = web.get(reverse("contract_detail", args=[client_a.pk, contract.pk])).content.decode()
+    assert "E-mailed 7 days after the quarter → ceo@hanbit.example" in page

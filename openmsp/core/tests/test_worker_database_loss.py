@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from openmsp.core.jobs import periodic_task
@@ -45,12 +45,21 @@ def lose_the_connection_after_the_work() -> int:
 
 @periodic_task
 def lose_the_connection_mid_work() -> int:
-    with connection.cursor() as cursor:
+    # In a transaction, as real work is: atomic() drops the dead connection on its way out and
+    # opens a new one, so the worker must judge the error, not the connection it finds after.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
         _terminate(pid)
         cursor.execute("SELECT 1")  # the work's next query meets the dead connection
     return 1
+
+
+@periodic_task
+def time_out_on_a_lock() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '100ms'")
+        cursor.execute("LOCK TABLE core_workerlease IN ACCESS EXCLUSIVE MODE")
 
 
 def _claim(task: Any) -> DBTaskResult[Any, Any]:
@@ -96,3 +105,15 @@ def test_an_ordinary_failure_is_still_recorded_as_failed() -> None:
 def fail_with_a_query_error() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM no_such_table")
+
+
+def test_a_lock_time_out_is_a_failure_not_a_lost_database() -> None:
+    """An OperationalError the server raised on a live connection is the task's own failure."""
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as holder:
+        holder.execute("LOCK TABLE core_workerlease IN ACCESS EXCLUSIVE MODE")
+        row = _claim(time_out_on_a_lock)
+        _worker().run_task(row)
+    row.refresh_from_db()
+    assert row.status == "FAILED"
+    assert "lock timeout" in row.traceback

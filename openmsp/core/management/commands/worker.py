@@ -22,7 +22,6 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import (
-    DatabaseError,
     InterfaceError,
     OperationalError,
     close_old_connections,
@@ -120,15 +119,28 @@ class LeasedWorker(db_worker.Worker):
                 close_old_connections()
 
 
+# SQLSTATEs of a server going away: connection exceptions (class 08), admin and crash shutdown,
+# and "cannot connect now" (starting up, shutting down, in recovery).
+_SERVER_GONE = ("08", "57P01", "57P02", "57P03")
+
+
 def _connection_lost(exc: BaseException) -> bool:
-    """Whether *exc* is the database going away (not a deadlock, not a bad query)."""
-    if not isinstance(exc, DatabaseError):
-        return False
+    """Whether *exc* is the database going away (not a deadlock, a lock time-out, a bad query).
+
+    Judged from the error itself, not by probing the connection afterwards: Django's atomic()
+    drops a connection whose rollback failed and opens a new one on its way out, so by the time
+    the task's error reaches the worker the connection may well work again.
+    """
     if isinstance(exc, InterfaceError):
         return True
     if not isinstance(exc, OperationalError):
         return False
-    return connection.connection is None or not connection.is_usable()
+    cause = exc.__cause__
+    if connection.vendor != "postgresql" or cause is None:
+        return False  # SQLite: a file does not go away; "database is locked" is retried elsewhere
+    sqlstate = getattr(cause, "sqlstate", None)
+    # psycopg raises client-side failures (the socket closed, connecting failed) without one
+    return sqlstate is None or sqlstate.startswith(_SERVER_GONE)
 
 
 class Command(db_worker.Command):

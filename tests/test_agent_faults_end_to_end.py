@@ -10,7 +10,10 @@ with the agent's clocks injected so an hour of outage or a wall-clock step runs 
   boot id stored with each batch); nothing lost, nothing twice, nothing stored at a wrong time;
 - a batch whose times cannot be corrected (taken in another boot) and lie in the future is
   refused by the server's documented policy (422 naming the sample), and the agent counts it
-  as dropped, reported in its health block.
+  as dropped, reported in its health block;
+- a really full disk (a 1 MiB tmpfs; needs root): the oldest batches make room for the newest and
+  are counted, what was kept is delivered once and deleted from the still-full disk, and the
+  count reaches the server.
 """
 
 from __future__ import annotations
@@ -315,12 +318,6 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug found here: on a really full disk the WAL cannot be checkpointed and the "
-    "delete of a delivered batch fails with SQLITE_FULL, so the sender re-sends the oldest batch "
-    "(stored once: the server answers duplicate) without draining until room appears.",
-)
 def test_a_full_disk_drops_the_oldest_batches_counts_them_and_reports_them(
     server: tuple[Database, Server, str, str], make_host: Any, tiny_disk: Path
 ) -> None:

@@ -173,3 +173,25 @@ def test_metadata_survives_a_restart(tmp_path: Path) -> None:
     outbox.close()
 
     assert Outbox(path).get_meta("last_success_at") == "2026-11-26T05:00:00.000Z"
+
+
+def test_an_outbox_an_older_agent_left_in_wal_mode_is_converted_and_keeps_its_batches(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("PRAGMA journal_mode=WAL")
+    old.close()
+    outbox = Outbox(path)
+    outbox.put({"n": 1})
+    outbox.close()
+    wal = sqlite3.connect(path, isolation_level=None)
+    wal.execute("PRAGMA journal_mode=WAL")  # as an older agent left it, a batch still waiting
+    wal.close()
+
+    reopened = Outbox(path)
+
+    assert reopened._conn.execute("PRAGMA journal_mode").fetchone()[0] == "persist"
+    assert drain(reopened) == [1]
+    assert reopened.reserve.held() == reopened.reserve.size
+    reopened.close()

@@ -320,3 +320,28 @@ def test_every_batch_carries_the_agent_health_block(
     assert body["seq"] >= 1
     assert body["sent_at"].endswith("Z")
     harness.close()
+
+
+def test_a_retry_whose_time_has_come_while_the_step_ran_is_not_put_off_for_a_minute(
+    server: FakeServer, config: AgentConfig, credentials: Credentials
+) -> None:
+    now = [100.0]
+    outbox = Outbox(config.outbox_path)
+    store = CredentialStore(config.credentials_path, credentials)
+    transport = HttpTransport(server.url, credentials=store.current, timeout=5)
+    health = AgentHealth(queue_depth=outbox.depth, dropped=lambda: outbox.dropped)
+    sender = Sender(
+        transport, outbox, InventoryState(config.inventory_path), health, store,
+        checkin_seconds=3600, backoff=fast_backoff, clock=lambda: now[0],
+    )  # fmt: skip
+    server.fail_next("/agent/v1/batches", 500)
+    outbox.put({**empty_batch(), "n": 1})
+    assert not sender.step()
+
+    now[0] += 1.0  # the short backoff is over before the sender goes to sleep
+    assert sender._idle_seconds() <= 0.01
+    assert sender.step()
+    assert delivered_ns_from(server.state) == [1]
+    assert sender._idle_seconds() > 1, "nothing queued: no retry to wake for"
+    transport.close()
+    outbox.close()

@@ -137,6 +137,7 @@ class Sender:
             return False
         batch = self.outbox.peek()
         if batch is None:
+            self._batch_not_before = 0.0  # no retry pending
             return False
         if batch.kind == KIND_INVENTORY and not self.inventory.wants(batch.payload):
             self.outbox.delete(batch.batch_id)  # the server already has exactly this snapshot
@@ -309,8 +310,9 @@ class Sender:
         waits = [60.0]
         if self._failure_reason is None:
             waits.append(max(0.0, self._last_delivery + self.checkin_seconds * 1.1 - now) + 0.05)
-        if self._batch_not_before > now and self.outbox.depth():
-            waits.append(self._batch_not_before - now)
+        if self._batch_not_before and self.outbox.depth():
+            # a retry whose time has already come (a short backoff) is due now, not in a minute
+            waits.append(max(0.0, self._batch_not_before - now))
         result_due = self.outbox.next_result_due()
         if result_due is not None:
             waits.append(max(0.0, result_due - self._wall()))

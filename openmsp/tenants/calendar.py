@@ -126,6 +126,30 @@ class CalendarSpec:
         object.__setattr__(self, "closed_dates", frozenset(self.closed_dates))
         object.__setattr__(self, "open_dates", frozenset(self.open_dates))
 
+    def __hash__(self) -> int:
+        # Every arithmetic call looks the spec up in the per-day caches, and the generated hash
+        # would walk every interval each time; a spec never changes, so hash it once. Kept out
+        # of pickles (see __getstate__): string hashes differ from one process to the next.
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = hash(
+                (
+                    self.timezone,
+                    self.intervals,
+                    self.always_open,
+                    self.holiday_country,
+                    self.holiday_subdivision,
+                    self.closed_dates,
+                    self.open_dates,
+                )
+            )
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
 
 # --- Parsing and formatting ---------------------------------------------------------------------
 

@@ -44,6 +44,20 @@ def _close_stray_test_database_sessions(
                 )
 
 
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 (openmsp.notifications.tests.peers.SmtpPeer), with the
+    installation's mail settings pointed at it: plain SMTP, no login."""
+    from openmsp.notifications.tests.peers import SmtpPeer
+
+    with SmtpPeer() as peer:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.DEFAULT_FROM_EMAIL = "OpenMSP <noc@msp.example>"
+        yield peer
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher.

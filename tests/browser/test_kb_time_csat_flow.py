@@ -16,7 +16,6 @@ from openmsp.accounts.roles import Role
 from openmsp.core.actor import Actor
 from openmsp.knowledge import actions as kb_actions
 from openmsp.notifications import outbox
-from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.servicedesk import actions, csat
 from openmsp.servicedesk.models import CsatSurvey, Ticket, TimeEntry
 from openmsp.web.testing import compiled_translations, speaking  # noqa: F401
@@ -33,15 +32,6 @@ SYSTEM = Actor.system("test")
 @pytest.fixture
 def tech_a(client_a):
     return make_user("tech-a@msp.example", Role.TECHNICIAN, all_clients=False, assigned_clients=[client_a], full_name="Tina Tech")  # fmt: skip
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        yield peer
 
 
 def test_a_suggestion_while_typing_time_logged_and_a_csat_click_recorded(live_server, browser_page, bob, tech_a, client_a, smtp, settings):  # fmt: skip

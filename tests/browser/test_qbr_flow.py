@@ -15,7 +15,6 @@ from openmsp.core.actor import Actor
 from openmsp.reports import qbr, qbr_jobs
 from openmsp.reports.models import ActionItem, Qbr
 from openmsp.reports.tests.conftest import drain
-from openmsp.reports.tests.conftest import smtp as smtp_peer  # noqa: F401
 from openmsp.tenants import actions as tenant_actions
 from openmsp.tenants.models import BusinessCalendar
 from openmsp.web.testing import compiled_translations, speaking  # noqa: F401
@@ -98,7 +97,7 @@ def test_staff_turn_on_the_scheduled_review_see_it_mailed_and_send_it_again(
     browser_page,
     msp_owner,
     client_a,
-    smtp_peer,  # noqa: F811
+    smtp,
 ):
     """The communication plan editor shows the QBR settings; after the scheduled run the list
     shows the run as mailed (through a real SMTP server), and "Send again" queues it."""
@@ -122,7 +121,7 @@ def test_staff_turn_on_the_scheduled_review_see_it_mailed_and_send_it_again(
 
     assert qbr_jobs.run() == {"enqueued": 1, "retried": 0}  # the quarter before this one
     drain()
-    [message] = smtp_peer.messages
+    [message] = smtp.messages
     assert message["To"] == "ceo@hanbit.example"
     page.locator(".shell-nav a", has_text="Quarterly reviews").click()
     row = page.locator("#qbr-runs-table tbody tr").first
@@ -137,4 +136,4 @@ def test_staff_turn_on_the_scheduled_review_see_it_mailed_and_send_it_again(
     drain()
     page.reload()
     expect(page.locator("#qbr-runs-table tbody tr").first).to_have_attribute("data-state", "mailed")
-    assert len(smtp_peer.messages) == 2
+    assert len(smtp.messages) == 2

@@ -14,7 +14,6 @@ from conftest import make_user
 from openmsp.accounts.roles import Role
 from openmsp.core.actor import Actor
 from openmsp.notifications import outbox
-from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.servicedesk import actions, mail_actions
 from openmsp.servicedesk.models import Ticket
 from openmsp.tenants import actions as tenant_actions
@@ -27,15 +26,6 @@ pytestmark = [
     pytest.mark.usefixtures("compiled_translations"),
 ]
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        yield peer
 
 
 def mail_to(peer, address, count=1, timeout=15.0):

@@ -27,16 +27,9 @@ def client_a(client_a: Any) -> Any:
 
 
 @pytest.fixture
-def smtp_peer(settings: Any) -> Iterator[SmtpPeer]:
-    """A real SMTP server on 127.0.0.1; the installation's mail settings point at it."""
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = peer.port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        settings.DEFAULT_FROM_EMAIL = "OpenMSP <noc@msp.example>"
-        yield peer
+def smtp_peer(smtp: SmtpPeer) -> SmtpPeer:
+    """The suite's SMTP peer (the root conftest's `smtp`), by this package's older name."""
+    return smtp
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ Resolution 1/2 = 50 %, mean (360 + 540) / 2 = 450, p90 540.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,7 +36,6 @@ from openmsp.alerts.models import Problem, ProblemEvent
 from openmsp.assets import actions as asset_actions
 from openmsp.core.actor import Actor
 from openmsp.monitoring import actions as check_actions
-from openmsp.notifications.tests.peers import SmtpPeer
 from openmsp.servicedesk import actions as desk
 from openmsp.tenants import actions as tenant_actions
 from openmsp.tenants.models import BusinessCalendar, Client
@@ -46,19 +44,6 @@ SYSTEM = Actor.system("test")
 KST = dt.timezone(dt.timedelta(hours=9))
 MONTH = dt.date(2026, 10, 1)
 AFTER = dt.datetime(2026, 11, 3, 9, 0, tzinfo=KST)
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    """A real SMTP server on a free port (openmsp.notifications.tests.peers), used by the app."""
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = peer.port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        settings.DEFAULT_FROM_EMAIL = "OpenMSP <noc@msp.example>"
-        yield peer
 
 
 def drain() -> None:

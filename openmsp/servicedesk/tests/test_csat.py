@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,9 @@ LINK = re.compile(r"https?://\S+/csat/([A-Za-z0-9_-]+)/(good|bad)")
 
 
 @pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        settings.DEFAULT_FROM_EMAIL = "OpenMSP <desk@msp.example>"
-        yield peer
+def smtp(smtp: SmtpPeer, settings: Any) -> SmtpPeer:
+    settings.DEFAULT_FROM_EMAIL = "OpenMSP <desk@msp.example>"
+    return smtp
 
 
 @pytest.fixture

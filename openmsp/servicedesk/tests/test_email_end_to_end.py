@@ -33,13 +33,9 @@ def dovecot() -> Iterator[DovecotPeer]:
 
 
 @pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.SITE_URL = "https://desk.msp.example"
-        yield peer
+def smtp(smtp: SmtpPeer, settings: Any) -> SmtpPeer:
+    settings.SITE_URL = "https://desk.msp.example"
+    return smtp
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ notes, never twice, and no more once they stop watching."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,13 +23,9 @@ SYSTEM = Actor.system("test")
 
 
 @pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpPeer]:
-    with SmtpPeer() as peer:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", peer.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.SITE_URL = "https://desk.msp.example"
-        yield peer
+def smtp(smtp: SmtpPeer, settings: Any) -> SmtpPeer:
+    settings.SITE_URL = "https://desk.msp.example"
+    return smtp
 
 
 @pytest.fixture

@@ -131,10 +131,11 @@ def _one(row: QbrRun, now: dt.datetime, transport: MailTransport | None) -> None
     if review is None or not review.figures.get("period", {}).get("complete"):
         review = actions.generate_qbr(actor=ACTOR, client=client, quarter=quarter, now=now)
     QbrRun.objects.filter(pk=row.pk).update(qbr=review, state=S.GENERATED, updated_at=now)
-    if row.emailed_at is None:
-        contract = plan_of(client.pk, quarter)
-        to = [] if contract is None else contract.review_recipients
-        actions.email_qbr(actor=ACTOR, run=row, review=review, recipients=to, transport=transport)
+    # A claimed run was never mailed: emailed_at is set only with the state "mailed", which is
+    # never claimed, and a re-send clears it.
+    contract = plan_of(client.pk, quarter)
+    to = [] if contract is None else contract.review_recipients
+    actions.email_qbr(actor=ACTOR, run=row, review=review, recipients=to, transport=transport)
 
 
 @periodic_task  # django_tasks' @task(), typed once in openmsp.core.jobs

@@ -358,11 +358,7 @@ class Outbox:
     def _save_dropped(self) -> None:
         """On a full disk the count stays in memory (and is reported from there) until a write
         fits again."""
-        self._dropped_unsaved = not self._try_write(
-            "INSERT INTO meta (key, value) VALUES ('dropped_batches', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (str(self._dropped),),
-        )
+        self._dropped_unsaved = not self._put_meta("dropped_batches", str(self._dropped))
 
     # -- command results -------------------------------------------------------------------
 
@@ -453,12 +449,16 @@ class Outbox:
     def set_meta(self, key: str, value: str) -> None:
         """Best effort: on a full disk the value is not saved (it is informational only)."""
         with self._lock:
-            self._try_write(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            self._put_meta(key, value)
             self._settle()
+
+    def _put_meta(self, key: str, value: str) -> bool:
+        """Upsert one meta value; False when the disk had no room for it."""
+        return self._try_write(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def close(self) -> None:
         with self._lock:

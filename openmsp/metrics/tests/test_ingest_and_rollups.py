@@ -69,7 +69,9 @@ def _five_minutes(server) -> list[tuple[Any, ...]]:
 
 
 def test_the_rollup_job_aggregates_completed_buckets_idempotently(server, now) -> None:
-    start = now.replace(second=0) - dt.timedelta(hours=2)  # on a 5-minute boundary
+    # On an hour boundary, so both 5-minute buckets fall in one hour whatever the time of day
+    # (from minute 55 on, two hours back plus ten minutes crossed into the next hour).
+    start = rollups.floor(now - dt.timedelta(hours=2), 3600)
     ingest(server, [cpu(start + dt.timedelta(minutes=m), float(m)) for m in range(10)], now=now)
     written = rollups.run(now)
     assert written["5m"] == 2

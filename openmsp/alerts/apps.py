@@ -15,7 +15,7 @@ class AlertsConfig(AppConfig):
         from openmsp.core import spine
         from openmsp.core.scheduler import Periodic, register
 
-        spine.register_observation_sink(observe.sink)
+        spine.register_observation_sink(observe.sink, batch=observe.batch_sink)
         register(
             Periodic(
                 "alerts.deadlines",

@@ -21,7 +21,7 @@ delivery happens later, from the durable outbox, in a worker.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,21 +106,30 @@ class ProblemChange:
 
 
 ObservationSink = Callable[[Observation], None]
+ObservationBatchSink = Callable[[Sequence[Observation]], None]
 ProblemSink = Callable[[ProblemChange], None]
 
 _observation_sinks: list[ObservationSink] = []
+_batch_sinks: dict[ObservationSink, ObservationBatchSink] = {}
 _problem_sinks: list[ProblemSink] = []
 
 
-def register_observation_sink(sink: ObservationSink) -> None:
+def register_observation_sink(
+    sink: ObservationSink, *, batch: ObservationBatchSink | None = None
+) -> None:
+    """`batch`, if given, takes many observations at once with the same effect as `sink` taking
+    them one by one, in order (for a sink that can answer a batch with fewer queries)."""
     if sink not in _observation_sinks:
         _observation_sinks.append(sink)
+    if batch is not None:
+        _batch_sinks[sink] = batch
 
 
 def unregister_observation_sink(sink: ObservationSink) -> None:
     """For tests that register a collecting sink: leave the registry as it was."""
     if sink in _observation_sinks:
         _observation_sinks.remove(sink)
+    _batch_sinks.pop(sink, None)
 
 
 def register_problem_sink(sink: ProblemSink) -> None:
@@ -137,6 +146,20 @@ def observe(observation: Observation) -> None:
     """Hand an observation to the Problem lifecycle, inside the caller's transaction."""
     for sink in _observation_sinks:
         sink(observation)
+
+
+def observe_many(observations: Sequence[Observation]) -> None:
+    """`observe()` each of them, in order, inside the caller's transaction; a sink that can take
+    the batch at once does (the poller stores its results in batches: one lookup for all)."""
+    if not observations:
+        return
+    for sink in _observation_sinks:
+        batch = _batch_sinks.get(sink)
+        if batch is not None:
+            batch(observations)
+        else:
+            for observation in observations:
+                sink(observation)
 
 
 def problem_changed(change: ProblemChange) -> None:

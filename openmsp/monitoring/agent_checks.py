@@ -4,7 +4,7 @@ An agent check is a `Check` whose kind starts with `agent_` (`runs_on == "agent"
 asset. The poller never claims it (`next_check_at` stays empty); the host's agent learns it from a
 batch answer (`checks`, versioned: sent only when the version the agent reports differs) and sends
 results in a later batch's `check_results`. Each result is stored like a poller's (CheckResult and
-the check's last state) and handed to `spine.observe()` with the check's noise policy, so agent
+the check's last state) and handed to `spine.observe_many()` with the check's noise policy, so agent
 checks open and resolve Problems exactly like synthetic ones (fingerprint source "check").
 
 Results are telemetry (ADR 0004): no audit record. A result naming a check of another asset, a
@@ -98,7 +98,7 @@ def record_results(asset_id: int, results: list[Any]) -> int:
                 pk__in={p.check_id for p in parsed},
             )
         }
-        rows = []
+        rows, observations = [], []
         for item in sorted(parsed, key=lambda p: p.t):
             check = checks.get(item.check_id)
             if check is None:
@@ -111,13 +111,14 @@ def record_results(asset_id: int, results: list[Any]) -> int:
                 check.last_result_at = at
                 check.last_summary = result.summary
                 check.save(update_fields=["last_status", "last_result_at", "last_summary"])
-            spine.observe(observation_of(check, result, at))
+            observations.append(observation_of(check, result, at))
             rows.append(
                 CheckResult(
                     for_check=check, at=at, status=result.status, summary=result.summary,
                     details=dict(result.details),
                 )
             )  # fmt: skip
+        spine.observe_many(observations)
         CheckResult.objects.bulk_create(rows)
     return len(rows)
 

@@ -8,7 +8,7 @@ only the claiming run holds: a check whose run is still going (its lease not exp
 claimed again, and a poller that died only delays its checks until the lease runs out.
 
 Results are telemetry (ADR 0004): stored in CheckResult with the check's current state, and handed
-to `spine.observe()` in the same transaction, never written to the audit chain.
+to `spine.observe_many()` in the same transaction, never written to the audit chain.
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ def _store(outcomes: Sequence[Outcome]) -> int:
     for o in held:  # SNMP counters for the next run's throughput: few checks, one row each
         if o.result.state is not None:
             Check.objects.filter(pk=o.claimed.check.pk).update(probe_state=dict(o.result.state))
-    for o in held:
-        spine.observe(observation_of(o.claimed.check, o.result, o.at, attempts=o.attempts))
+    spine.observe_many(
+        [observation_of(o.claimed.check, o.result, o.at, attempts=o.attempts) for o in held]
+    )
     CheckResult.objects.bulk_create([_result_row(o) for o in held])
     return len(held)
 

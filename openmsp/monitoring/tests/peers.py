@@ -72,16 +72,20 @@ def free_port() -> int:
 class HttpPeer:
     """An HTTP server on 127.0.0.1 that can answer 200 or 503, and go down and come back."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls_days: float | None = None) -> None:
+        """With `tls_days`, it speaks HTTPS with a self-signed certificate valid that long."""
         self.port = free_port()
         self.status = 200
         self.body = "all systems go"
         self._server: ThreadingHTTPServer | None = None
+        self._tls: ssl.SSLContext | None = None
+        if tls_days is not None:
+            self._tls = make_certificate(Path(tempfile.mkdtemp()), valid_days=tls_days)
         self.start()
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/health"
+        return f"{'https' if self._tls else 'http'}://{LOOPBACK}:{self.port}/health"
 
     def start(self) -> None:
         peer = self
@@ -104,6 +108,8 @@ class HttpPeer:
                 pass
 
         self._server = ThreadingHTTPServer((LOOPBACK, self.port), Handler)
+        if self._tls is not None:
+            self._server.socket = self._tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

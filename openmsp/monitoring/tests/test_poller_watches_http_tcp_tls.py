@@ -3,9 +3,12 @@ it saw: the status changes when the fault appears and again when it clears."""
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 
 from openmsp.accounts.models import User
+from openmsp.core import guarded_http
 from openmsp.monitoring.models import Check, CheckResult
 from openmsp.monitoring.tests.conftest import due_now, make_check
 from openmsp.monitoring.tests.peers import (
@@ -58,6 +61,42 @@ def test_an_http_check_turns_critical_when_the_site_fails_and_ok_when_it_is_back
     check.refresh_from_db()
     assert check.last_status == "ok"
     assert check.claim_token == ""
+
+
+def test_an_https_check_verifies_the_certificate_unless_told_not_to(
+    alice: User, client_a: Client, observed: Observed
+) -> None:
+    """The TLS settings are built once per process and shared (guarded_http.tls_context): a
+    check that does not verify must never lend its settings to one that does, in either order."""
+    peer = HttpPeer(tls_days=90)  # self-signed
+    try:
+        strict = make_check(alice, client_a, kind="http", target=peer.url)
+        lax = make_check(
+            alice, client_a, kind="http", target=peer.url, settings={"verify_tls": False}
+        )
+        for round_ in (1, 2):
+
+            def both_seen(n: int = round_) -> bool:
+                return len(observed.of(strict.pk)) >= n and len(observed.of(lax.pk)) >= n
+
+            run_poller_until(both_seen)
+            assert observed.statuses(strict.pk)[round_ - 1] == "critical"
+            assert "certificate" in observed.of(strict.pk)[round_ - 1].summary.lower()
+            assert observed.statuses(lax.pk)[round_ - 1] == "ok"
+            due_now(strict)
+            due_now(lax)
+    finally:
+        peer.stop()
+
+    ours = guarded_http.async_transport("public", verify=True)._pool._ssl_context
+    assert ours is guarded_http.async_transport("public")._pool._ssl_context
+    assert ours is guarded_http.transport("public")._pool._ssl_context
+    assert ours is not None
+    assert ours.verify_mode == ssl.CERT_REQUIRED
+    lenient = guarded_http.async_transport("public", verify=False)._pool._ssl_context
+    assert lenient is not None
+    assert lenient.verify_mode == ssl.CERT_NONE
+    assert not lenient.check_hostname
 
 
 def test_an_http_check_that_expects_text_fails_when_the_text_is_missing(

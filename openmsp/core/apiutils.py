@@ -29,6 +29,7 @@ from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_val
 
 from openmsp.core.actor import Actor
 from openmsp.core.errors import NotFound, OpenMSPError, PermissionDenied, ValidationFailed
+from openmsp.core.paging import SEARCH_COUNT_CAP, search_slice
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
@@ -195,6 +196,11 @@ class ListQuery(QuerySchema):
 
 class Page(Schema, Generic[T]):
     count: int = Field(description="Items matching the filters, on all pages.")
+    count_exact: bool = Field(
+        True,
+        description="False when `count` is a lower bound: a text search (`q`) counts at most "
+        f"{SEARCH_COUNT_CAP:,} matches past `offset`.",
+    )
     items: list[T]
     limit: int
     offset: int
@@ -244,12 +250,20 @@ def page(
     query: ListQuery,
     *,
     aliases: Mapping[str, str | Sequence[str]] | None = None,
+    search_rows: Callable[[Sequence[int]], Iterable[models.Model]] | None = None,
 ) -> dict[str, Any]:
-    """Check the query parameters, order and slice *qs*: two queries plus its prefetches."""
+    """Check the query parameters, order and slice *qs*: two queries plus its prefetches.
+
+    With *search_rows* (a text search): the page's ids and a capped count in one query, then
+    the rows by id through `search_rows(ids)` (core.paging)."""
     check_query_params(request, type(query))
     ordering = getattr(query, "ordering", None)
     if isinstance(ordering, str):
         qs = order(qs, ordering, aliases)
+    if search_rows is not None:
+        got = search_slice(qs, search_rows, offset=query.offset, limit=query.limit)
+        return {"count": got.count, "count_exact": got.exact, "items": got.items,
+                "limit": query.limit, "offset": query.offset}  # fmt: skip
     count = qs.count()
     items = list(qs[query.offset : query.offset + query.limit]) if count > query.offset else []
     return {"count": count, "items": items, "limit": query.limit, "offset": query.offset}

@@ -7,6 +7,7 @@ are staff-only. A ticket the actor may not see is a NotFound (404).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -109,20 +110,33 @@ def filter_tickets(
 
 
 def search_tickets(qs: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
-    """Subject or any message body contains `q` (case-insensitive), or the number is `q`.
+    """Subject or any message body contains `q` (case-insensitive), or `q` is the ticket's
+    number (`T000123`, `#123` or `123`).
 
     Through the trigram indexes (openmsp.core.textsearch). PostgreSQL: each arm of the union
-    below is answered from its table's trigram index, and a ticket matching in many messages
-    is one row without a join or DISTINCT. SQLite: the FTS5 tables give the candidate tickets
-    and the same lookups decide among them."""
-    exact = Q(subject__icontains=q) | Q(number__iexact=q)
+    below is answered from its own index (the number from its unique one: in one arm with the
+    subject, the OR would make the planner scan every subject), and a ticket matching in many
+    messages is one row without a join or DISTINCT. SQLite: the FTS5 tables give the candidate
+    tickets and the same lookups decide among them."""
+    number = ticket_number_in(q)
     found = candidates_of_search(q)
     if found is not None:
+        exact = Q(subject__icontains=q)
         in_body = Exists(TicketEntry.objects.filter(ticket_id=OuterRef("pk"), body__icontains=q))
-        return qs.filter(pk__in=found).filter(exact | in_body)
-    subjects = Ticket.objects.filter(exact).order_by().values("pk")
+        matches = qs.filter(pk__in=found).filter(exact | in_body)
+        return matches | qs.filter(number=number) if number else matches
+    subjects = Ticket.objects.filter(subject__icontains=q).order_by().values("pk")
     bodies = TicketEntry.objects.filter(body__icontains=q).order_by().values("ticket_id")
-    return qs.filter(pk__in=subjects.union(bodies, all=True))
+    arms = [bodies]
+    if number:
+        arms.append(Ticket.objects.filter(number=number).order_by().values("pk"))
+    return qs.filter(pk__in=subjects.union(*arms, all=True))
+
+
+def ticket_number_in(q: str) -> str | None:
+    """The ticket number `q` names, if it is one: `T000123`, `t123`, `#123`, `123`."""
+    found = re.fullmatch(r"#?[Tt]?0*(\d{1,12})", q.strip())
+    return f"T{int(found.group(1)):06d}" if found else None
 
 
 def candidates_of_search(q: str) -> RawSQL | None:

@@ -42,9 +42,9 @@ def desk(msp_owner: Any, client_a: Any, client_b: Any) -> dict[str, Ticket]:
 
 def _scan(q: str) -> set[int]:
     """The search as it was before the indexes: a join over every body, de-duplicated."""
-    qs = Ticket.objects.filter(
-        Q(subject__icontains=q) | Q(number__iexact=q) | Q(entries__body__icontains=q)
-    )
+    number = queries.ticket_number_in(q)
+    by_number = Q(number=number) if number else Q(pk__in=[])
+    qs = Ticket.objects.filter(Q(subject__icontains=q) | by_number | Q(entries__body__icontains=q))
     return set(qs.distinct().values_list("pk", flat=True))
 
 
@@ -64,6 +64,10 @@ def test_indexed_search_finds_exactly_what_the_scan_found(desk: dict[str, Ticket
     assert _search("nvoic") == {desk["invoice"].pk}  # case-insensitive, inside a word
     assert _search("서버 쪽") == {desk["invoice"].pk}  # in the second message
     assert _search(number.lower()) == {desk["vpn"].pk}
+    digits = str(int(number[1:]))  # T000002 is also "#2", "2" and "t2"
+    for q in (f"#{digits}", digits, f"t{digits}", f" {number} "):
+        assert desk["vpn"].pk in _search(q.strip()), q
+        assert _search(q.strip()) == _scan(q.strip()), q
     assert _search("100%") == {desk["percent"].pk}  # % is a character, not a wildcard
 
 

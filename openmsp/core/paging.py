@@ -56,9 +56,10 @@ def search_slice(
     return Slice(items, offset + (cap if more else len(ids)), not more)
 
 
-class SearchPaginator(Paginator):
-    """A Django paginator over `search_slice`: its `count` is that of the requested page's read
-    (a lower bound when `count_exact` is False), and `page()` serves that one page."""
+class SearchPaginator(Paginator[Any]):
+    """A Django paginator over `search_slice`, called as Paginator is (`get_page(number)`): the
+    requested page is read with its capped count, which becomes `count` (a lower bound when
+    `count_exact` is False)."""
 
     def __init__(
         self,
@@ -66,26 +67,27 @@ class SearchPaginator(Paginator):
         per_page: int,
         *,
         rows: Callable[[Sequence[int]], Iterable[Model]],
-        number: Any,
         cap: int | None = None,
     ) -> None:
         super().__init__(qs, per_page)
+        self._qs = qs
+        self._rows = rows
+        self._cap = cap
+        self.count_exact = True
+
+    def _read(self, number: int) -> Slice:
+        offset = (number - 1) * self.per_page
+        return search_slice(self._qs, self._rows, offset=offset, limit=self.per_page, cap=self._cap)
+
+    def get_page(self, number: Any) -> Page[Any]:
         try:
             wanted = min(max(1, int(number)), 1_000_000)
         except (TypeError, ValueError):
             wanted = 1
-        got = search_slice(qs, rows, offset=(wanted - 1) * per_page, limit=per_page, cap=cap)
+        got = self._read(wanted)
         if not got.items and got.count:  # past the end: the last page, as Paginator.get_page
-            wanted = -(-got.count // per_page)
-            got = search_slice(qs, rows, offset=(wanted - 1) * per_page, limit=per_page, cap=cap)
-        self.number = wanted
+            wanted = -(-got.count // self.per_page)
+            got = self._read(wanted)
         self.count = got.count  # shadows Paginator.count (a cached_property)
         self.count_exact = got.exact
-        self._items = got.items
-
-    def page(self, number: Any) -> Page:
-        # The one page that was read; any other number is served as that page.
-        return self._get_page(self._items, self.number, self)
-
-    def get_page(self, number: Any) -> Page:
-        return self.page(number)
+        return Page(got.items, wanted, self)

@@ -95,14 +95,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("q", "").strip():
         # A search reads its page's ids and a capped count in one query (core.paging).
         visible = queries.tickets_visible_to(actor)
-        page_obj = SearchPaginator(
-            qs,
-            PAGE_SIZE,
-            rows=lambda ids: visible.filter(pk__in=ids),
-            number=request.GET.get("page"),
-        ).get_page(None)
+        paginator: Paginator[Ticket] = SearchPaginator(
+            qs, PAGE_SIZE, rows=lambda ids: visible.filter(pk__in=ids)
+        )
     else:
-        page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = Paginator(qs, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
     tickets = list(page_obj.object_list)
     specs = clocks.calendar_specs([t.sla_state or {} for t in tickets])
     now = timezone.now()

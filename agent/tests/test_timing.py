@@ -78,3 +78,9 @@ def test_the_first_slot_is_not_skipped_when_the_clock_moved_a_little_since_start
     clock.now = 0.001
 
     assert schedule.next_due() == 0.0
+
+
+def test_a_first_slot_of_one_skips_the_slot_the_caller_has_just_done() -> None:
+    schedule = Schedule(21600, 53, first_slot=1, clock=FakeClock(100.0))
+
+    assert schedule.next_due() == 100.0 + 21600 + 53

@@ -1,7 +1,7 @@
 """The running agent: five threads sharing one stop event.
 
 - metrics:   every ``intervals.metrics`` s, one batch of samples into the outbox;
-- inventory: every ``intervals.inventory`` s, the latest snapshot into the outbox;
+- inventory: at start, then every ``intervals.inventory`` s, the latest snapshot into the outbox;
 - commands:  long-polls for signed commands and runs them;
 - checks:    runs the local checks the server configured (openmsp_agent.checks);
 - sender:    drains the outbox.
@@ -167,7 +167,11 @@ class Agent:
         self.sender.wake.set()
 
     def _inventory_loop(self, stop: threading.Event) -> None:
-        schedule = Schedule(self.intervals.inventory, self.jitter)
+        # At once on start, then on the jittered schedule: a newly installed (or restarted) agent
+        # shows its host's inventory within seconds instead of after up to a minute of jitter; the
+        # sender sends only what changed since the snapshot the server acknowledged.
+        self._guarded("inventory", self.collect_inventory)
+        schedule = Schedule(self.intervals.inventory, self.jitter, first_slot=1)
         while schedule.wait(stop):
             self._guarded("inventory", self.collect_inventory)
 

@@ -21,15 +21,18 @@ class Schedule:
         jitter: float = 0.0,
         *,
         start: float | None = None,
+        first_slot: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """*first_slot* 1 skips slot 0: for a caller that has just done, at start, the work
+        that slot would do."""
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
         self.offset = jitter % interval
         self._clock = clock
         self.start = clock() if start is None else start
-        self._k = 0
+        self._k = first_slot
 
     def next_due(self) -> float:
         """The next slot after the last one returned; slots already past by more than a grace are skipped."""
